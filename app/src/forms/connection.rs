@@ -1,0 +1,348 @@
+//! The connection form (PRODUCT.md §1.1, "Settings > ITSM integrations").
+
+use super::{FieldErrors, parse_required_text, parse_whole_number};
+use crate::domain::{IncidentState, InstanceUrl, SysId};
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// What the browser posts, field by field, before validation. A missing field reads as
+/// blank so that it is reported beside its input rather than as a malformed request.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ConnectionForm {
+    pub instance_url: String,
+    pub client_id: String,
+    pub client_secret: String,
+    pub group_sys_id: String,
+    pub user_sys_id: String,
+    pub user_id: String,
+    pub password: String,
+    pub duplicate_status: String,
+    pub duplicate_days: String,
+}
+
+/// Which secrets the server already holds: a blank secret field keeps the stored one.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecretsStored {
+    pub client_secret: bool,
+    pub password: bool,
+}
+
+/// A connection that passed validation. A secret left blank is `None`: keep the stored one.
+pub struct ConnectionUpdate {
+    pub instance_url: InstanceUrl,
+    pub client_id: String,
+    pub client_secret: Option<SecretString>,
+    pub group_sys_id: SysId,
+    pub user_sys_id: SysId,
+    pub user_id: String,
+    pub password: Option<SecretString>,
+    pub duplicate_status: IncidentState,
+    pub duplicate_days: u32,
+}
+
+/// What the connection page shows: the stored values, and for each secret only whether one
+/// is stored.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ConnectionView {
+    /// The stored values; the two secret fields are always empty.
+    pub values: ConnectionForm,
+    pub stored: SecretsStored,
+    /// When the settings were last saved (UTC, RFC 3339), if ever.
+    pub updated_at: Option<String>,
+}
+
+impl ConnectionForm {
+    pub const MAX_CLIENT_ID: usize = 255;
+    pub const MAX_USER_ID: usize = 255;
+    pub const MAX_SECRET: usize = 1024;
+    pub const MAX_DUPLICATE_DAYS: u32 = 3650;
+
+    /// The form a first visit shows.
+    pub fn defaults() -> Self {
+        Self {
+            duplicate_status: IncidentState::default().value().to_string(),
+            duplicate_days: "0".to_string(),
+            ..Self::default()
+        }
+    }
+
+    /// Checks every field and reports every invalid one; `stored` says which secrets may
+    /// be left blank.
+    pub fn validate(&self, stored: SecretsStored) -> Result<ConnectionUpdate, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let instance_url = errors.check("instance_url", InstanceUrl::parse(&self.instance_url));
+        let client_id = errors.check(
+            "client_id",
+            parse_required_text(&self.client_id, Self::MAX_CLIENT_ID, "client ID"),
+        );
+        let client_secret = errors.check(
+            "client_secret",
+            parse_secret(&self.client_secret, stored.client_secret, "client secret"),
+        );
+        let group_sys_id = errors.check("group_sys_id", SysId::parse(&self.group_sys_id));
+        let user_sys_id = errors.check("user_sys_id", SysId::parse(&self.user_sys_id));
+        let user_id = errors.check(
+            "user_id",
+            parse_required_text(&self.user_id, Self::MAX_USER_ID, "ServiceNow user ID"),
+        );
+        let password = errors.check(
+            "password",
+            parse_secret(&self.password, stored.password, "password"),
+        );
+        let duplicate_status =
+            errors.check("duplicate_status", IncidentState::parse(&self.duplicate_status));
+        let duplicate_days = errors.check(
+            "duplicate_days",
+            parse_whole_number(&self.duplicate_days, 0, Self::MAX_DUPLICATE_DAYS, "days"),
+        );
+        match (
+            instance_url,
+            client_id,
+            client_secret,
+            group_sys_id,
+            user_sys_id,
+            user_id,
+            password,
+            duplicate_status,
+            duplicate_days,
+        ) {
+            (
+                Some(instance_url),
+                Some(client_id),
+                Some(client_secret),
+                Some(group_sys_id),
+                Some(user_sys_id),
+                Some(user_id),
+                Some(password),
+                Some(duplicate_status),
+                Some(duplicate_days),
+            ) if errors.is_empty() => Ok(ConnectionUpdate {
+                instance_url,
+                client_id,
+                client_secret,
+                group_sys_id,
+                user_sys_id,
+                user_id,
+                password,
+                duplicate_status,
+                duplicate_days,
+            }),
+            _ => Err(errors),
+        }
+    }
+
+    /// The same form with both secrets blanked, safe to keep or show again.
+    pub fn without_secrets(&self) -> Self {
+        Self {
+            client_secret: String::new(),
+            password: String::new(),
+            ..self.clone()
+        }
+    }
+}
+
+/// A secret may be blank only when one is stored already (blank = keep it).
+fn parse_secret(raw: &str, stored: bool, what: &str) -> Result<Option<SecretString>, String> {
+    if raw.trim().is_empty() {
+        return if stored {
+            Ok(None)
+        } else {
+            Err(format!("Enter the {what}; it is required the first time."))
+        };
+    }
+    if raw.chars().count() > ConnectionForm::MAX_SECRET {
+        return Err(format!(
+            "The {what} is at most {} characters.",
+            ConnectionForm::MAX_SECRET
+        ));
+    }
+    Ok(Some(SecretString::from(raw.to_string())))
+}
+
+/// Never prints a secret, even when the form is logged or shown in a panic.
+impl fmt::Debug for ConnectionForm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let redact = |s: &str| if s.is_empty() { "" } else { "[redacted]" };
+        f.debug_struct("ConnectionForm")
+            .field("instance_url", &self.instance_url)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &redact(&self.client_secret))
+            .field("group_sys_id", &self.group_sys_id)
+            .field("user_sys_id", &self.user_sys_id)
+            .field("user_id", &self.user_id)
+            .field("password", &redact(&self.password))
+            .field("duplicate_status", &self.duplicate_status)
+            .field("duplicate_days", &self.duplicate_days)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::ExposeSecret;
+
+    const GROUP: &str = "0a1b2c3d4e5f60718293a4b5c6d7e8f9";
+    const USER: &str = "f9e8d7c6b5a4938271605f4e3d2c1b0a";
+
+    fn valid() -> ConnectionForm {
+        ConnectionForm {
+            instance_url: "https://acme.service-now.com/".into(),
+            client_id: "itsm-bridge".into(),
+            client_secret: "s3cret value".into(),
+            group_sys_id: GROUP.into(),
+            user_sys_id: USER.into(),
+            user_id: "svc.itsm".into(),
+            password: "correct horse".into(),
+            duplicate_status: "6".into(),
+            duplicate_days: "30".into(),
+        }
+    }
+
+    const NOTHING_STORED: SecretsStored = SecretsStored {
+        client_secret: false,
+        password: false,
+    };
+    const BOTH_STORED: SecretsStored = SecretsStored {
+        client_secret: true,
+        password: true,
+    };
+
+    #[test]
+    fn a_valid_form_is_normalised() {
+        let update = valid().validate(NOTHING_STORED).unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(update.instance_url.as_str(), "https://acme.service-now.com");
+        assert_eq!(update.group_sys_id.as_str(), GROUP);
+        assert_eq!(update.duplicate_status, IncidentState::Resolved);
+        assert_eq!(update.duplicate_days, 30);
+        assert_eq!(
+            update.client_secret.as_ref().map(|s| s.expose_secret().to_string()),
+            Some("s3cret value".to_string())
+        );
+    }
+
+    #[test]
+    fn every_invalid_field_gets_its_own_message() {
+        let form = ConnectionForm {
+            duplicate_status: "4".into(),
+            duplicate_days: "3651".into(),
+            ..ConnectionForm::default()
+        };
+        let errors = form.validate(NOTHING_STORED).err().expect("accepted an empty form");
+        let fields: Vec<_> = errors.fields().collect();
+        assert_eq!(
+            fields,
+            [
+                "client_id",
+                "client_secret",
+                "duplicate_days",
+                "duplicate_status",
+                "group_sys_id",
+                "instance_url",
+                "password",
+                "user_id",
+                "user_sys_id"
+            ]
+        );
+    }
+
+    #[test]
+    fn one_bad_field_alone_is_enough_to_refuse() {
+        let form = ConnectionForm {
+            user_sys_id: "not-a-sys-id".into(),
+            ..valid()
+        };
+        let errors = form.validate(NOTHING_STORED).err().expect("accepted");
+        assert_eq!(errors.len(), 1);
+        assert!(errors.get("user_sys_id").is_some());
+    }
+
+    #[test]
+    fn blank_secrets_are_required_first_and_kept_later() {
+        let form = ConnectionForm {
+            client_secret: String::new(),
+            password: "  ".into(),
+            ..valid()
+        };
+        let errors = form.validate(NOTHING_STORED).err().expect("accepted");
+        assert!(errors.get("client_secret").unwrap().contains("required the first time"));
+        assert!(errors.get("password").unwrap().contains("required the first time"));
+
+        let update = form.validate(BOTH_STORED).unwrap_or_else(|e| panic!("{e:?}"));
+        assert!(update.client_secret.is_none());
+        assert!(update.password.is_none());
+    }
+
+    #[test]
+    fn a_secret_keeps_its_spaces_and_is_bounded() {
+        let form = ConnectionForm {
+            password: " padded ".into(),
+            ..valid()
+        };
+        let update = form.validate(NOTHING_STORED).unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(update.password.unwrap().expose_secret(), " padded ");
+
+        let at_limit = ConnectionForm {
+            client_secret: "x".repeat(ConnectionForm::MAX_SECRET),
+            ..valid()
+        };
+        assert!(at_limit.validate(NOTHING_STORED).is_ok());
+        let over = ConnectionForm {
+            client_secret: "x".repeat(ConnectionForm::MAX_SECRET + 1),
+            ..valid()
+        };
+        assert!(over.validate(BOTH_STORED).is_err());
+    }
+
+    #[test]
+    fn duplicate_days_boundaries() {
+        for (days, ok) in [("0", true), ("3650", true), ("3651", false), ("-1", false), ("", false)] {
+            let form = ConnectionForm {
+                duplicate_days: days.into(),
+                ..valid()
+            };
+            assert_eq!(form.validate(NOTHING_STORED).is_ok(), ok, "days {days:?}");
+        }
+    }
+
+    #[test]
+    fn client_and_user_id_boundaries() {
+        let at_limit = ConnectionForm {
+            client_id: "c".repeat(255),
+            user_id: "u".repeat(255),
+            ..valid()
+        };
+        assert!(at_limit.validate(NOTHING_STORED).is_ok());
+        let over = ConnectionForm {
+            client_id: "c".repeat(256),
+            user_id: "u".repeat(256),
+            ..valid()
+        };
+        let errors = over.validate(NOTHING_STORED).err().expect("accepted");
+        assert!(errors.get("client_id").is_some() && errors.get("user_id").is_some());
+    }
+
+    #[test]
+    fn debug_output_never_shows_a_secret() {
+        let printed = format!("{:?}", valid());
+        assert!(!printed.contains("s3cret"), "{printed}");
+        assert!(!printed.contains("correct horse"), "{printed}");
+        assert!(printed.contains("[redacted]"));
+    }
+
+    #[test]
+    fn without_secrets_blanks_only_the_secrets() {
+        let blank = valid().without_secrets();
+        assert!(blank.client_secret.is_empty() && blank.password.is_empty());
+        assert_eq!(blank.client_id, "itsm-bridge");
+    }
+
+    #[test]
+    fn defaults_are_resolved_and_zero_days() {
+        let form = ConnectionForm::defaults();
+        assert_eq!(form.duplicate_status, "6");
+        assert_eq!(form.duplicate_days, "0");
+    }
+}

@@ -1,0 +1,251 @@
+//! The connection page, "Settings > ITSM integrations" (PRODUCT.md §1.1).
+
+use super::widgets::{Field, NoticeBanner, current_notice, load_failed};
+use crate::api::{ConnectionPageData, SaveConnectionSettings, load_connection_settings};
+use crate::domain::IncidentState;
+use crate::forms::{FieldErrors, Notice, SaveOutcome};
+use leptos::form::FromFormData;
+use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
+use leptos::web_sys::SubmitEvent;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+#[component]
+pub fn ConnectionPage() -> impl IntoView {
+    let save = ServerAction::<SaveConnectionSettings>::new();
+    let query = use_query_map();
+    // Reload the stored values after a successful save only: after a refusal the form
+    // keeps what the person typed.
+    let saved_version = RwSignal::new(0usize);
+    Effect::new(move |_| {
+        if let Some(Ok(SaveOutcome::Saved)) = save.value().get() {
+            saved_version.set(save.version().get_untracked());
+        }
+    });
+    let data = Resource::new(
+        move || (saved_version.get(), query.with(|q| q.get("flash"))),
+        |(_, flash)| load_connection_settings(flash),
+    );
+    let client_errors = RwSignal::new(None::<FieldErrors>);
+
+    view! {
+        <Title text="ITSM integrations · itsm-bridge"/>
+        <h1>"ITSM integrations"</h1>
+        <p class="lead">
+            "To facilitate remediation, connect itsm-bridge to your business' ServiceNow \
+             system. Failing findings then become ServiceNow incidents."
+        </p>
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            <ErrorBoundary fallback=load_failed>
+                {move || Suspend::new(async move {
+                    data.await
+                        .map(|data| view! { <ConnectionForm data save client_errors/> })
+                })}
+            </ErrorBoundary>
+        </Transition>
+    }
+}
+
+#[component]
+fn ConnectionForm(
+    data: ConnectionPageData,
+    save: ServerAction<SaveConnectionSettings>,
+    client_errors: RwSignal<Option<FieldErrors>>,
+) -> impl IntoView {
+    let ConnectionPageData { view: stored, flash } = data;
+    let secrets = stored.stored;
+    // A refused no-JavaScript submit comes back with what was typed (secrets excepted).
+    let values = match &flash {
+        Some(flash) if !matches!(flash.notice, Notice::Saved) => flash.form.clone(),
+        _ => stored.values.clone(),
+    };
+    let notice = current_notice(client_errors, move || save.value().get(), flash.map(|f| f.notice));
+    let errors = Signal::derive(move || notice.get().map(|n| n.errors()).unwrap_or_default());
+
+    let on_submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        match SaveConnectionSettings::from_event(&ev) {
+            Ok(input) => match input.form.validate(secrets) {
+                Ok(_) => {
+                    client_errors.set(None);
+                    save.dispatch(input);
+                }
+                Err(errors) => client_errors.set(Some(errors)),
+            },
+            Err(error) => leptos::logging::error!("could not read the form: {error}"),
+        }
+    };
+    let secret_status = |stored: bool, what: &str| {
+        if stored {
+            format!("A {what} is stored; it is never shown. Leave this blank to keep it.")
+        } else {
+            format!("No {what} is stored yet.")
+        }
+    };
+    let status = values.duplicate_status.clone();
+
+    view! {
+        <NoticeBanner notice/>
+        <form
+            class="settings-form"
+            method="post"
+            action=SaveConnectionSettings::url()
+            novalidate
+            on:submit=on_submit
+        >
+            <fieldset>
+                <legend>"ServiceNow instance"</legend>
+                <Field
+                    name="instance_url"
+                    label="ServiceNow URL"
+                    help="The address of your instance, e.g. https://acme.service-now.com."
+                    errors
+                >
+                    <input
+                        id="instance_url"
+                        name="form[instance_url]"
+                        type="url"
+                        inputmode="url"
+                        autocomplete="off"
+                        placeholder="https://acme.service-now.com"
+                        value=values.instance_url.clone()
+                    />
+                </Field>
+                <Field
+                    name="client_id"
+                    label="Client ID"
+                    help="The client ID of the OAuth application registered on your instance."
+                    errors
+                >
+                    <input
+                        id="client_id"
+                        name="form[client_id]"
+                        type="text"
+                        autocomplete="off"
+                        value=values.client_id.clone()
+                    />
+                </Field>
+                <Field
+                    name="client_secret"
+                    label="Client secret"
+                    help=secret_status(secrets.client_secret, "client secret")
+                    errors
+                >
+                    <input
+                        id="client_secret"
+                        name="form[client_secret]"
+                        type="password"
+                        autocomplete="new-password"
+                        value=""
+                    />
+                </Field>
+                <Field
+                    name="group_sys_id"
+                    label="Group SYS ID"
+                    help="The sys_id of the assignment group that receives the tickets (32 hexadecimal characters)."
+                    errors
+                >
+                    <input
+                        id="group_sys_id"
+                        name="form[group_sys_id]"
+                        type="text"
+                        autocomplete="off"
+                        spellcheck="false"
+                        value=values.group_sys_id.clone()
+                    />
+                </Field>
+                <Field
+                    name="user_sys_id"
+                    label="User SYS ID"
+                    help="The sys_id of the user the tickets are opened for, the caller (32 hexadecimal characters)."
+                    errors
+                >
+                    <input
+                        id="user_sys_id"
+                        name="form[user_sys_id]"
+                        type="text"
+                        autocomplete="off"
+                        spellcheck="false"
+                        value=values.user_sys_id.clone()
+                    />
+                </Field>
+                <Field
+                    name="user_id"
+                    label="User ID"
+                    help="Your ServiceNow user name; itsm-bridge signs in with it and its password."
+                    errors
+                >
+                    <input
+                        id="user_id"
+                        name="form[user_id]"
+                        type="text"
+                        autocomplete="off"
+                        value=values.user_id.clone()
+                    />
+                </Field>
+                <Field
+                    name="password"
+                    label="Password"
+                    help=secret_status(secrets.password, "password")
+                    errors
+                >
+                    <input
+                        id="password"
+                        name="form[password]"
+                        type="password"
+                        autocomplete="new-password"
+                        value=""
+                    />
+                </Field>
+            </fieldset>
+            <fieldset>
+                <legend>"Duplicate tickets"</legend>
+                <Field
+                    name="duplicate_status"
+                    label="Status before a duplicate ticket is opened"
+                    help="The status an existing ticket must reach before the same problem opens a new ticket. Say it must be Resolved: a vulnerability flagged on Tuesday opens a ticket, and daily scans open no other while it stays open. You fix it and resolve the ticket on Thursday; when the same problem is flagged again on Friday, a new ticket is opened."
+                    errors
+                >
+                    <select id="duplicate_status" name="form[duplicate_status]">
+                        {IncidentState::ALL
+                            .into_iter()
+                            .map(|state| {
+                                view! {
+                                    <option value=state.value() selected=status == state.value()>
+                                        {state.label()}
+                                    </option>
+                                }
+                            })
+                            .collect_view()}
+                    </select>
+                </Field>
+                <Field
+                    name="duplicate_days"
+                    label="Days before a new ticket is opened while one is still open"
+                    help="Opens a new ticket when the existing one has stayed open this many days, whatever its status, so critical issues do not get lost in a group of old tickets. This overrides the status above. 0 turns it off."
+                    errors
+                >
+                    <input
+                        id="duplicate_days"
+                        name="form[duplicate_days]"
+                        type="number"
+                        inputmode="numeric"
+                        min="0"
+                        max="3650"
+                        step="1"
+                        value=values.duplicate_days.clone()
+                    />
+                </Field>
+            </fieldset>
+            <div class="actions">
+                <button type="submit" disabled=move || save.pending().get()>
+                    {move || if save.pending().get() { "Saving…" } else { "Save" }}
+                </button>
+                {stored
+                    .updated_at
+                    .map(|at| view! { <span class="saved-at">"Last saved " {at} " (UTC)"</span> })}
+            </div>
+        </form>
+    }
+}

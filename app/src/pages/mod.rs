@@ -1,0 +1,10 @@
+//! The pages, one file each, and the small pieces they share.
+
+mod connection;
+mod itsm;
+mod not_found;
+mod widgets;
+
+pub use connection::ConnectionPage;
+pub use itsm::ItsmPage;
+pub use not_found::NotFound;

@@ -1,0 +1,108 @@
+//! Pieces every settings form uses: a labelled field with its help and its error, the
+//! notice shown after a submit, and the list of errors an error boundary caught.
+
+use crate::api::error_text;
+use crate::forms::{FieldErrors, Notice, SaveOutcome};
+use leptos::prelude::*;
+
+/// A label, the input given as children, the help text and this field's error, if any.
+#[component]
+pub fn Field(
+    /// The field's id (the input's `id`), also the key of its error.
+    name: &'static str,
+    label: &'static str,
+    #[prop(into)] help: String,
+    errors: Signal<FieldErrors>,
+    children: Children,
+) -> impl IntoView {
+    let error = move || errors.with(|e| e.get(name).map(str::to_string));
+    view! {
+        <div class="field" class:invalid=move || error().is_some()>
+            <label for=name>{label}</label>
+            {children()}
+            <p class="help" id=format!("{name}-help")>{help}</p>
+            {move || {
+                error()
+                    .map(|message| {
+                        view! {
+                            <p class="field-error" id=format!("{name}-error") data-error-for=name>
+                                {message}
+                            </p>
+                        }
+                    })
+            }}
+        </div>
+    }
+}
+
+/// "Saved", "Nothing was saved" or "Could not save", after a submit.
+#[component]
+pub fn NoticeBanner(notice: Signal<Option<Notice>>) -> impl IntoView {
+    move || {
+        notice.get().map(|notice| match notice {
+            Notice::Saved => view! {
+                <div class="notice notice-saved" role="status">"Saved."</div>
+            }
+            .into_any(),
+            Notice::Invalid(errors) => {
+                let count = errors.len();
+                let noun = if count == 1 { "field needs" } else { "fields need" };
+                view! {
+                    <div class="notice notice-invalid" role="alert">
+                        {format!("Nothing was saved: {count} {noun} correcting (marked below).")}
+                    </div>
+                }
+                .into_any()
+            }
+            Notice::Failed(message) => view! {
+                <div class="notice notice-failed" role="alert">
+                    {format!("Nothing was saved. {message}")}
+                </div>
+            }
+            .into_any(),
+        })
+    }
+}
+
+/// What an `ErrorBoundary` shows when a page could not load its data.
+pub fn load_failed(errors: ArcRwSignal<Errors>) -> impl IntoView {
+    view! {
+        <div class="notice notice-failed" role="alert">
+            <p>"This page could not load its data."</p>
+            <ul>
+                {move || {
+                    errors
+                        .get()
+                        .into_iter()
+                        .map(|(_, error)| {
+                            let text = error.to_string();
+                            let text = text
+                                .strip_prefix("error running server function: ")
+                                .unwrap_or(&text)
+                                .to_string();
+                            view! { <li>{text}</li> }
+                        })
+                        .collect_view()
+                }}
+            </ul>
+        </div>
+    }
+}
+
+/// The notice to show: a refusal found in the browser first, then the answer to the last
+/// submit, then the outcome a redirect carried to a page loaded without JavaScript.
+pub fn current_notice(
+    client_errors: RwSignal<Option<FieldErrors>>,
+    answer: impl Fn() -> Option<Result<SaveOutcome, ServerFnError>> + Send + Sync + 'static,
+    flashed: Option<Notice>,
+) -> Signal<Option<Notice>> {
+    Signal::derive(move || {
+        if let Some(errors) = client_errors.get() {
+            return Some(Notice::Invalid(errors));
+        }
+        match answer() {
+            Some(result) => Some(Notice::from_result(&result.map_err(|e| error_text(&e)))),
+            None => flashed.clone(),
+        }
+    })
+}

@@ -1,0 +1,136 @@
+//! Typed configuration, read once at start from flags and environment variables.
+
+use anyhow::bail;
+use clap::{Parser, ValueEnum};
+use secrecy::SecretString;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// The environment variable that may hold the key for secrets at rest (base64, 32 bytes).
+/// Only from the environment: a flag would show in the process list.
+pub const SECRET_KEY_ENV: &str = "ITSM_BRIDGE_SECRET_KEY";
+
+#[derive(Clone, Debug, Parser)]
+#[command(
+    name = "itsm-bridge",
+    version,
+    about = "Turns failing scan findings into ServiceNow incidents, without duplicates."
+)]
+pub struct Config {
+    /// The SQLite database: a file path or a `sqlite:` URL. Created with its folder on
+    /// first start.
+    #[arg(long, env = "DATABASE_URL", default_value = "data/itsm-bridge.db")]
+    pub database_url: String,
+
+    /// The address and port to listen on.
+    #[arg(long, env = "LEPTOS_SITE_ADDR", default_value = "127.0.0.1:3000")]
+    pub listen: SocketAddr,
+
+    /// The folder holding the built site (`pkg/` with the WebAssembly, JavaScript and CSS).
+    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
+    pub site_root: PathBuf,
+
+    /// The file holding the key that encrypts secrets at rest. Created (mode 0600) on first
+    /// start. Default: beside the database, with the extension `.key`. Ignored when
+    /// ITSM_BRIDGE_SECRET_KEY is set.
+    #[arg(long, env = "ITSM_BRIDGE_KEY_FILE")]
+    pub key_file: Option<PathBuf>,
+
+    /// The public URL of this site when it is served behind a reverse proxy that changes
+    /// the Host header, e.g. https://itsm.example.com. Form posts must come from it.
+    #[arg(long, env = "ITSM_BRIDGE_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// Log format.
+    #[arg(long, env = "ITSM_BRIDGE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
+    /// The key for secrets at rest, from ITSM_BRIDGE_SECRET_KEY.
+    #[arg(skip)]
+    pub secret_key: Option<SecretString>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl Config {
+    /// A configuration with every default and the given database; for tests and tools.
+    pub fn with_database(database_url: impl Into<String>) -> Self {
+        let mut config = Config::parse_from(["itsm-bridge"]);
+        config.database_url = database_url.into();
+        config
+    }
+
+    /// Takes the secret key from the environment, where only it may come from.
+    pub fn with_environment_secrets(mut self) -> Self {
+        self.secret_key = std::env::var(SECRET_KEY_ENV)
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+            .map(SecretString::from);
+        self
+    }
+
+    /// The database file named by `database_url`.
+    pub fn database_path(&self) -> anyhow::Result<PathBuf> {
+        let url = self.database_url.trim();
+        let rest = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .unwrap_or(url);
+        let path = rest.split('?').next().unwrap_or_default();
+        if path.is_empty() || path == ":memory:" {
+            bail!(
+                "The database URL {url:?} names no file; itsm-bridge keeps its data in a \
+                 SQLite file, e.g. data/itsm-bridge.db"
+            );
+        }
+        Ok(PathBuf::from(path))
+    }
+
+    /// The key file: the configured one, or the database's path with `.key`.
+    pub fn key_file_path(&self) -> anyhow::Result<PathBuf> {
+        match &self.key_file {
+            Some(path) => Ok(path.clone()),
+            None => Ok(self.database_path()?.with_extension("key")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_database_defaults_to_data_itsm_bridge_db() {
+        let config = Config::parse_from(["itsm-bridge"]);
+        assert_eq!(config.database_path().unwrap(), PathBuf::from("data/itsm-bridge.db"));
+        assert_eq!(config.key_file_path().unwrap(), PathBuf::from("data/itsm-bridge.key"));
+    }
+
+    #[test]
+    fn a_sqlite_url_or_a_plain_path_names_the_file() {
+        for (url, path) in [
+            ("sqlite://var/lib/x.db", "var/lib/x.db"),
+            ("sqlite:x.db?mode=rwc", "x.db"),
+            ("sqlite:///abs/x.db", "/abs/x.db"),
+            ("/abs/y.sqlite", "/abs/y.sqlite"),
+        ] {
+            assert_eq!(Config::with_database(url).database_path().unwrap(), PathBuf::from(path));
+        }
+    }
+
+    #[test]
+    fn an_in_memory_database_is_refused_with_a_reason() {
+        let err = Config::with_database("sqlite::memory:").database_path().unwrap_err();
+        assert!(err.to_string().contains("names no file"));
+    }
+
+    #[test]
+    fn the_database_flag_is_read() {
+        let config = Config::parse_from(["itsm-bridge", "--database-url", "other.db"]);
+        assert_eq!(config.database_path().unwrap(), PathBuf::from("other.db"));
+    }
+}

@@ -1,0 +1,38 @@
+//! The SQLite database: one pool opened at start, in WAL mode, with the embedded migrations
+//! applied before anything else touches it.
+
+use anyhow::Context;
+use sqlx::migrate::Migrator;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::SqlitePool;
+use std::path::Path;
+use std::time::Duration;
+
+pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+
+/// Opens (creating it and its folder if needed) the database at `path` and migrates it.
+pub async fn open(path: &Path) -> anyhow::Result<SqlitePool> {
+    if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        tokio::fs::create_dir_all(folder)
+            .await
+            .with_context(|| format!("Failed to create the database folder {}", folder.display()))?;
+    }
+    let options = SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        // NORMAL is durable in WAL mode except for the last transactions on power loss.
+        .synchronous(SqliteSynchronous::Normal)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(5));
+    let pool = SqlitePoolOptions::new()
+        .max_connections(8)
+        .connect_with(options)
+        .await
+        .with_context(|| format!("Failed to open the database {}", path.display()))?;
+    MIGRATOR
+        .run(&pool)
+        .await
+        .with_context(|| format!("Failed to migrate the database {}", path.display()))?;
+    Ok(pool)
+}

@@ -1,0 +1,133 @@
+//! Refuses cross-site requests that would change state. Leptos server functions check no
+//! origin, so without this any web page could post to them from a signed-in browser.
+//!
+//! A browser says where a request comes from: `Sec-Fetch-Site` (all current browsers) and
+//! `Origin` (on every POST). A state-changing request is refused with 403 when either says
+//! it comes from another site. A request with neither comes from a program, not a browser
+//! page, and passes (the scanner API authenticates those with tokens).
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use std::sync::Arc;
+
+/// The origins this site answers as, besides the one in the request's own Host header.
+#[derive(Clone, Debug, Default)]
+pub struct SiteOrigins {
+    /// `scheme://host[:port]` of the public URL, when a reverse proxy rewrites Host.
+    pub public_origin: Option<String>,
+}
+
+impl SiteOrigins {
+    pub fn new(public_url: Option<&str>) -> anyhow::Result<Self> {
+        let public_origin = match public_url {
+            None => None,
+            Some(raw) => {
+                let url = url::Url::parse(raw.trim())
+                    .map_err(|e| anyhow::anyhow!("ITSM_BRIDGE_PUBLIC_URL {raw:?} is not a URL: {e}"))?;
+                Some(url.origin().ascii_serialization())
+            }
+        };
+        Ok(Self { public_origin })
+    }
+}
+
+pub async fn refuse_cross_site(
+    State(origins): State<Arc<SiteOrigins>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if changes_state(request.method()) {
+        let host = request
+            .headers()
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .or_else(|| request.uri().authority().map(|a| a.as_str()));
+        if let Err(reason) = check(request.headers(), host, &origins) {
+            tracing::warn!(method = %request.method(), path = request.uri().path(), reason, "refused a cross-site request");
+            return (StatusCode::FORBIDDEN, "Cross-site request refused.").into_response();
+        }
+    }
+    next.run(request).await
+}
+
+fn changes_state(method: &Method) -> bool {
+    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE)
+}
+
+fn check(headers: &HeaderMap, host: Option<&str>, origins: &SiteOrigins) -> Result<(), &'static str> {
+    if let Some(site) = headers.get("sec-fetch-site") {
+        if site.as_bytes() != b"same-origin" {
+            return Err("Sec-Fetch-Site is not same-origin");
+        }
+    }
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return Ok(());
+    };
+    let origin = origin.to_str().map_err(|_| "unreadable Origin")?;
+    if origins.public_origin.as_deref() == Some(origin) {
+        return Ok(());
+    }
+    let authority = origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"))
+        .ok_or("Origin is not an http(s) origin")?;
+    match host {
+        Some(host) if host.eq_ignore_ascii_case(authority) => Ok(()),
+        _ => Err("Origin differs from the site's own"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.insert(*name, HeaderValue::from_static(value));
+        }
+        map
+    }
+
+    const HOST: Option<&str> = Some("127.0.0.1:3000");
+
+    #[test]
+    fn same_origin_form_posts_pass() {
+        let none = SiteOrigins::default();
+        assert!(check(&headers(&[("origin", "http://127.0.0.1:3000"), ("sec-fetch-site", "same-origin")]), HOST, &none).is_ok());
+        assert!(check(&headers(&[("origin", "http://127.0.0.1:3000")]), HOST, &none).is_ok());
+    }
+
+    #[test]
+    fn programs_without_browser_headers_pass() {
+        assert!(check(&headers(&[]), HOST, &SiteOrigins::default()).is_ok());
+    }
+
+    #[test]
+    fn another_site_is_refused_by_either_header() {
+        let none = SiteOrigins::default();
+        assert!(check(&headers(&[("sec-fetch-site", "cross-site")]), HOST, &none).is_err());
+        assert!(check(&headers(&[("sec-fetch-site", "same-site")]), HOST, &none).is_err());
+        assert!(check(&headers(&[("origin", "https://evil.example")]), HOST, &none).is_err());
+        assert!(check(&headers(&[("origin", "null")]), HOST, &none).is_err());
+        assert!(check(&headers(&[("origin", "http://127.0.0.1:3001")]), HOST, &none).is_err());
+    }
+
+    #[test]
+    fn the_public_url_is_accepted_behind_a_proxy() {
+        let origins = SiteOrigins::new(Some("https://itsm.example.com/")).unwrap();
+        assert!(check(&headers(&[("origin", "https://itsm.example.com")]), Some("10.0.0.5:3000"), &origins).is_ok());
+        assert!(check(&headers(&[("origin", "https://other.example.com")]), Some("10.0.0.5:3000"), &origins).is_err());
+    }
+
+    #[test]
+    fn reads_are_never_refused() {
+        assert!(!changes_state(&Method::GET));
+        assert!(!changes_state(&Method::HEAD));
+        assert!(changes_state(&Method::POST));
+        assert!(changes_state(&Method::DELETE));
+    }
+}

@@ -1,0 +1,10 @@
+//! The itsm-bridge backend: configuration, start-up, the SQLite database, secrets at rest,
+//! the settings store behind the server functions, and the HTTP layer around the Leptos app.
+
+pub mod configuration;
+pub mod database;
+pub mod http;
+pub mod secrets;
+pub mod settings_store;
+pub mod startup;
+pub mod telemetry;

@@ -1,0 +1,168 @@
+//! The settings store over SQLite: what the settings pages' server functions read and write.
+//! Secrets are sealed by [`SecretCipher`] before they reach the database and never read
+//! back for a page: the page only learns whether one is stored.
+
+use crate::secrets::SecretCipher;
+use anyhow::Context;
+use app::backend::SettingsStore;
+use app::domain::Grouping;
+use app::forms::{ConnectionForm, ConnectionUpdate, ConnectionView, ItsmSettings, SecretsStored};
+use async_trait::async_trait;
+use secrecy::SecretString;
+use sqlx::{Row, SqlitePool};
+use std::sync::Arc;
+
+pub struct SqliteSettingsStore {
+    pool: SqlitePool,
+    cipher: Arc<SecretCipher>,
+}
+
+impl SqliteSettingsStore {
+    pub fn new(pool: SqlitePool, cipher: Arc<SecretCipher>) -> Self {
+        Self { pool, cipher }
+    }
+
+    /// The stored secrets, decrypted: for the ServiceNow client, never for a page.
+    pub async fn connection_secrets(
+        &self,
+    ) -> anyhow::Result<Option<(SecretString, SecretString)>> {
+        let row = sqlx::query("SELECT client_secret, password FROM connection_settings WHERE id = 1")
+            .fetch_optional(&self.pool)
+            .await
+            .context("Failed to read the stored secrets")?;
+        let Some(row) = row else { return Ok(None) };
+        let client_secret = self.cipher.open("client secret", row.get("client_secret"))?;
+        let password = self.cipher.open("password", row.get("password"))?;
+        Ok(Some((client_secret, password)))
+    }
+}
+
+#[async_trait]
+impl SettingsStore for SqliteSettingsStore {
+    async fn connection(&self) -> anyhow::Result<ConnectionView> {
+        let row = sqlx::query(
+            "SELECT instance_url, client_id, group_sys_id, user_sys_id, user_id, \
+                    duplicate_status, duplicate_days, updated_at, \
+                    length(client_secret) > 0 AS has_client_secret, \
+                    length(password) > 0 AS has_password \
+             FROM connection_settings WHERE id = 1",
+        )
+        .fetch_optional(&self.pool)
+        .await
+        .context("Failed to read the connection settings")?;
+        let Some(row) = row else {
+            return Ok(ConnectionView {
+                values: ConnectionForm::defaults(),
+                ..ConnectionView::default()
+            });
+        };
+        let duplicate_days: i64 = row.get("duplicate_days");
+        Ok(ConnectionView {
+            values: ConnectionForm {
+                instance_url: row.get("instance_url"),
+                client_id: row.get("client_id"),
+                group_sys_id: row.get("group_sys_id"),
+                user_sys_id: row.get("user_sys_id"),
+                user_id: row.get("user_id"),
+                duplicate_status: row.get("duplicate_status"),
+                duplicate_days: duplicate_days.to_string(),
+                client_secret: String::new(),
+                password: String::new(),
+            },
+            stored: SecretsStored {
+                client_secret: row.get("has_client_secret"),
+                password: row.get("has_password"),
+            },
+            updated_at: Some(row.get("updated_at")),
+        })
+    }
+
+    async fn save_connection(&self, update: ConnectionUpdate) -> anyhow::Result<()> {
+        let seal = |field: &str, secret: &Option<SecretString>| {
+            secret.as_ref().map(|s| self.cipher.seal(field, s)).transpose()
+        };
+        let client_secret = seal("client secret", &update.client_secret)?;
+        let password = seal("password", &update.password)?;
+        // A NULL secret keeps the stored one; on a first save the NOT NULL constraint
+        // refuses it (validation asks for both secrets before that can happen).
+        sqlx::query(
+            "INSERT INTO connection_settings \
+                (id, instance_url, client_id, client_secret, group_sys_id, user_sys_id, \
+                 user_id, password, duplicate_status, duplicate_days, updated_at) \
+             VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (id) DO UPDATE SET \
+                instance_url = excluded.instance_url, \
+                client_id = excluded.client_id, \
+                client_secret = COALESCE(excluded.client_secret, connection_settings.client_secret), \
+                group_sys_id = excluded.group_sys_id, \
+                user_sys_id = excluded.user_sys_id, \
+                user_id = excluded.user_id, \
+                password = COALESCE(excluded.password, connection_settings.password), \
+                duplicate_status = excluded.duplicate_status, \
+                duplicate_days = excluded.duplicate_days, \
+                updated_at = excluded.updated_at",
+        )
+        .bind(update.instance_url.as_str())
+        .bind(&update.client_id)
+        .bind(client_secret)
+        .bind(update.group_sys_id.as_str())
+        .bind(update.user_sys_id.as_str())
+        .bind(&update.user_id)
+        .bind(password)
+        .bind(update.duplicate_status.value())
+        .bind(i64::from(update.duplicate_days))
+        .bind(now_utc())
+        .execute(&self.pool)
+        .await
+        .context("Failed to save the connection settings")?;
+        Ok(())
+    }
+
+    async fn itsm_settings(&self) -> anyhow::Result<ItsmSettings> {
+        let row = sqlx::query(
+            "SELECT grouping, scheduler_interval_minutes, auto_resolve FROM itsm_settings WHERE id = 1",
+        )
+        .fetch_optional(&self.pool)
+        .await
+        .context("Failed to read the ITSM settings")?;
+        let Some(row) = row else {
+            return Ok(ItsmSettings::default());
+        };
+        let grouping: String = row.get("grouping");
+        let interval: i64 = row.get("scheduler_interval_minutes");
+        Ok(ItsmSettings {
+            grouping: Grouping::parse(&grouping)
+                .map_err(|_| anyhow::anyhow!("Unknown grouping {grouping:?} in the database"))?,
+            scheduler_interval_minutes: u32::try_from(interval)
+                .context("Scheduler interval out of range in the database")?,
+            auto_resolve: row.get("auto_resolve"),
+        })
+    }
+
+    async fn save_itsm_settings(&self, settings: ItsmSettings) -> anyhow::Result<()> {
+        sqlx::query(
+            "INSERT INTO itsm_settings (id, grouping, scheduler_interval_minutes, auto_resolve, updated_at) \
+             VALUES (1, ?, ?, ?, ?) \
+             ON CONFLICT (id) DO UPDATE SET \
+                grouping = excluded.grouping, \
+                scheduler_interval_minutes = excluded.scheduler_interval_minutes, \
+                auto_resolve = excluded.auto_resolve, \
+                updated_at = excluded.updated_at",
+        )
+        .bind(settings.grouping.value())
+        .bind(i64::from(settings.scheduler_interval_minutes))
+        .bind(settings.auto_resolve)
+        .bind(now_utc())
+        .execute(&self.pool)
+        .await
+        .context("Failed to save the ITSM settings")?;
+        Ok(())
+    }
+}
+
+fn now_utc() -> String {
+    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+    time::OffsetDateTime::now_utc()
+        .format(&format)
+        .unwrap_or_default()
+}

@@ -1,0 +1,132 @@
+//! Start-up: opens the database, loads the key for secrets, binds the listener (port 0 in
+//! tests) and builds the router: health checks, the Leptos pages and server functions, the
+//! static site, and the cross-site guard around all of it.
+
+use crate::configuration::Config;
+use crate::database;
+use crate::http::cross_site::{SiteOrigins, refuse_cross_site};
+use crate::http::health;
+use crate::secrets::SecretCipher;
+use crate::settings_store::SqliteSettingsStore;
+use anyhow::Context;
+use app::backend::SharedSettingsStore;
+use app::flash::FlashStore;
+use app::{App, shell};
+use axum::Router;
+use axum::routing::get;
+use leptos::config::{Env, LeptosOptions};
+use leptos::prelude::provide_context;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use sqlx::SqlitePool;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tower_http::trace::TraceLayer;
+
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    pool: SqlitePool,
+}
+
+impl Application {
+    pub async fn build(config: &Config) -> anyhow::Result<Self> {
+        let database_path = config.database_path()?;
+        let pool = database::open(&database_path).await?;
+        let cipher = SecretCipher::load(config.secret_key.as_ref(), &config.key_file_path()?)?;
+        let store = Arc::new(SqliteSettingsStore::new(pool.clone(), Arc::new(cipher)));
+        if let Err(error) = store.connection_secrets().await {
+            // Start anyway: the administrator can enter the secrets again on the page.
+            tracing::warn!(error = format!("{error:#}"), "the stored ServiceNow secrets are unusable");
+        }
+        let origins = SiteOrigins::new(config.public_url.as_deref())?;
+
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("Failed to listen on {}", config.listen))?;
+        let options = LeptosOptions::builder()
+            .output_name("itsm-bridge")
+            .site_root(config.site_root.to_string_lossy().to_string())
+            .site_pkg_dir("pkg")
+            .site_addr(listener.local_addr()?)
+            .env(Env::PROD)
+            .build();
+        let router = router(options, store, pool.clone(), origins);
+        Ok(Self {
+            listener,
+            router,
+            pool,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    /// Serves until `shutdown` completes, lets requests under way finish, then closes the
+    /// database.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let served = axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await;
+        self.pool.close().await;
+        served
+    }
+}
+
+fn router(
+    options: LeptosOptions,
+    store: Arc<SqliteSettingsStore>,
+    pool: SqlitePool,
+    origins: SiteOrigins,
+) -> Router {
+    let store: SharedSettingsStore = store;
+    let flash = Arc::new(FlashStore::new());
+    let context = move || {
+        provide_context(store.clone());
+        provide_context(flash.clone());
+    };
+    let routes = generate_route_list(App);
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(move || health::readyz(pool.clone())))
+        .leptos_routes_with_context(&options, routes, context.clone(), {
+            let options = options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context(context, shell))
+        .with_state(options)
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(origins),
+            refuse_cross_site,
+        ))
+        .layer(TraceLayer::new_for_http())
+}
+
+/// Completes on Ctrl+C or SIGTERM: the one shutdown signal of the process.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

@@ -1,0 +1,16 @@
+//! Structured logs: human-readable by default, JSON on request; `RUST_LOG` filters.
+
+use crate::configuration::LogFormat;
+use tracing_subscriber::{EnvFilter, fmt};
+
+pub fn init(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    let builder = fmt().with_env_filter(filter).with_target(true);
+    let result = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+    // A second initialisation (tests) keeps the first subscriber.
+    let _ = result;
+}
