@@ -14,7 +14,7 @@ use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
     SsrMode,
-    components::{A, Redirect, Route, Router, Routes},
+    components::{A, Route, Router, Routes},
     path,
 };
 use pages::{ConnectionPage, ItsmPage, NotFound};
@@ -45,7 +45,7 @@ pub fn App() -> impl IntoView {
         <Title text="itsm-bridge"/>
         <Router>
             <header class="topbar">
-                <a class="brand" href="/">"itsm-bridge"</a>
+                <a class="brand" href="/settings/connection">"itsm-bridge"</a>
                 <nav aria-label="Settings">
                     <A href="/settings/connection">"ITSM integrations"</A>
                     <A href="/settings/itsm">"ITSM settings"</A>
@@ -54,7 +54,6 @@ pub fn App() -> impl IntoView {
             <main class="page">
                 // Async: a browser without JavaScript gets the whole page, not a fallback.
                 <Routes fallback=NotFound>
-                    <Route path=path!("/") view=|| view! { <Redirect path="/settings/connection"/> }/>
                     <Route path=path!("/settings/connection") view=ConnectionPage ssr=SsrMode::Async/>
                     <Route path=path!("/settings/itsm") view=ItsmPage ssr=SsrMode::Async/>
                 </Routes>

@@ -83,38 +83,55 @@ impl SettingsStore for SqliteSettingsStore {
         };
         let client_secret = seal("client secret", &update.client_secret)?;
         let password = seal("password", &update.password)?;
-        // A NULL secret keeps the stored one; on a first save the NOT NULL constraint
-        // refuses it (validation asks for both secrets before that can happen).
-        sqlx::query(
-            "INSERT INTO connection_settings \
-                (id, instance_url, client_id, client_secret, group_sys_id, user_sys_id, \
-                 user_id, password, duplicate_status, duplicate_days, updated_at) \
-             VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
-             ON CONFLICT (id) DO UPDATE SET \
-                instance_url = excluded.instance_url, \
-                client_id = excluded.client_id, \
-                client_secret = COALESCE(excluded.client_secret, connection_settings.client_secret), \
-                group_sys_id = excluded.group_sys_id, \
-                user_sys_id = excluded.user_sys_id, \
-                user_id = excluded.user_id, \
-                password = COALESCE(excluded.password, connection_settings.password), \
-                duplicate_status = excluded.duplicate_status, \
-                duplicate_days = excluded.duplicate_days, \
-                updated_at = excluded.updated_at",
+        // An UPDATE where a row exists, since a NULL secret (keep the stored one) would fail
+        // the NOT NULL check of an upsert's INSERT half; a first save always has both.
+        let mut transaction = self.pool.begin().await.context("Failed to begin a transaction")?;
+        let updated = sqlx::query(
+            "UPDATE connection_settings SET \
+                instance_url = ?, client_id = ?, client_secret = COALESCE(?, client_secret), \
+                group_sys_id = ?, user_sys_id = ?, user_id = ?, \
+                password = COALESCE(?, password), duplicate_status = ?, duplicate_days = ?, \
+                updated_at = ? \
+             WHERE id = 1",
         )
         .bind(update.instance_url.as_str())
         .bind(&update.client_id)
-        .bind(client_secret)
+        .bind(&client_secret)
         .bind(update.group_sys_id.as_str())
         .bind(update.user_sys_id.as_str())
         .bind(&update.user_id)
-        .bind(password)
+        .bind(&password)
         .bind(update.duplicate_status.value())
         .bind(i64::from(update.duplicate_days))
         .bind(now_utc())
-        .execute(&self.pool)
+        .execute(&mut *transaction)
         .await
         .context("Failed to save the connection settings")?;
+        if updated.rows_affected() == 0 {
+            let (Some(client_secret), Some(password)) = (client_secret, password) else {
+                anyhow::bail!("Both secrets are needed the first time the connection is saved");
+            };
+            sqlx::query(
+                "INSERT INTO connection_settings \
+                    (id, instance_url, client_id, client_secret, group_sys_id, user_sys_id, \
+                     user_id, password, duplicate_status, duplicate_days, updated_at) \
+                 VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(update.instance_url.as_str())
+            .bind(&update.client_id)
+            .bind(client_secret)
+            .bind(update.group_sys_id.as_str())
+            .bind(update.user_sys_id.as_str())
+            .bind(&update.user_id)
+            .bind(password)
+            .bind(update.duplicate_status.value())
+            .bind(i64::from(update.duplicate_days))
+            .bind(now_utc())
+            .execute(&mut *transaction)
+            .await
+            .context("Failed to save the connection settings")?;
+        }
+        transaction.commit().await.context("Failed to commit the connection settings")?;
         Ok(())
     }
 

@@ -13,6 +13,7 @@ use app::backend::SharedSettingsStore;
 use app::flash::FlashStore;
 use app::{App, shell};
 use axum::Router;
+use axum::response::Redirect;
 use axum::routing::get;
 use leptos::config::{Env, LeptosOptions};
 use leptos::prelude::provide_context;
@@ -94,6 +95,7 @@ fn router(
     };
     let routes = generate_route_list(App);
     Router::new()
+        .route("/", get(|| async { Redirect::to("/settings/connection") }))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(move || health::readyz(pool.clone())))
         .leptos_routes_with_context(&options, routes, context.clone(), {

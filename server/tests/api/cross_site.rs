@@ -1,0 +1,48 @@
+use crate::helpers::*;
+use serde_json::json;
+
+#[tokio::test]
+async fn a_cross_site_post_gets_403_and_saves_nothing() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .post(format!("{}/api/save_connection_settings", app.address))
+        .header("Origin", "https://evil.example")
+        .form(&connection_form(&[]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+    assert!(app.load_connection().await["view"]["updated_at"].is_null());
+}
+
+#[tokio::test]
+async fn a_post_marked_cross_site_by_the_browser_gets_403() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .post(format!("{}/api/save_itsm_settings", app.address))
+        .header("Sec-Fetch-Site", "cross-site")
+        .form(&[("form[grouping]", "controls"), ("form[scheduler_interval_minutes]", "15")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+    assert_eq!(app.load_itsm().await["settings"]["grouping"], "resources");
+}
+
+#[tokio::test]
+async fn a_same_origin_browser_post_passes() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .post(format!("{}/api/save_connection_settings", app.address))
+        .header("Origin", &app.address)
+        .header("Sec-Fetch-Site", "same-origin")
+        .form(&connection_form(&[]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.json::<serde_json::Value>().await.unwrap(), json!("Saved"));
+}

@@ -1,0 +1,137 @@
+//! `spawn_app`: the real application on port 0 with a fresh database in a temporary folder.
+
+use serde_json::Value;
+use server::configuration::Config;
+use server::startup::Application;
+use std::path::PathBuf;
+use tempfile::TempDir;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub const GROUP: &str = "0a1b2c3d4e5f60718293a4b5c6d7e8f9";
+pub const USER: &str = "f9e8d7c6b5a4938271605f4e3d2c1b0a";
+pub const CLIENT_SECRET: &str = "client-secret-Zq8v!x";
+pub const PASSWORD: &str = "password-Kp3m#w";
+
+pub struct TestApp {
+    pub address: String,
+    pub folder: TempDir,
+    pub client: reqwest::Client,
+    stop: oneshot::Sender<()>,
+    server: JoinHandle<std::io::Result<()>>,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_in(tempfile::tempdir().expect("a temporary folder")).await
+}
+
+/// Starts the application on the database in `folder` (kept from an earlier run, or new).
+pub async fn spawn_app_in(folder: TempDir) -> TestApp {
+    let mut config = Config::with_database(folder.path().join("itsm-bridge.db").display().to_string());
+    config.listen = "127.0.0.1:0".parse().expect("an address");
+    config.site_root = folder.path().join("site");
+    let app = Application::build(&config).await.expect("the application starts");
+    let address = format!("http://{}", app.local_addr());
+    let (stop, stopped) = oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until_stopped(async {
+        let _ = stopped.await;
+    }));
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("an HTTP client");
+    TestApp {
+        address,
+        folder,
+        client,
+        stop,
+        server,
+    }
+}
+
+impl TestApp {
+    /// Stops the server (gracefully, closing the database) and hands back its folder.
+    pub async fn stop(self) -> TempDir {
+        let _ = self.stop.send(());
+        self.server
+            .await
+            .expect("the server task ends")
+            .expect("the server stops cleanly");
+        self.folder
+    }
+
+    pub fn database_files(&self) -> Vec<PathBuf> {
+        std::fs::read_dir(self.folder.path())
+            .expect("the folder")
+            .map(|e| e.expect("an entry").path())
+            .filter(|p| p.to_string_lossy().contains("itsm-bridge.db"))
+            .collect()
+    }
+
+    /// Calls a server function the way a hydrated page does (form-encoded, JSON back).
+    pub async fn call(&self, endpoint: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        self.client
+            .post(format!("{}/api/{endpoint}", self.address))
+            .form(fields)
+            .send()
+            .await
+            .expect("the server answers")
+    }
+
+    pub async fn call_json(&self, endpoint: &str, fields: &[(&str, &str)]) -> Value {
+        let response = self.call(endpoint, fields).await;
+        assert_eq!(response.status(), 200, "{endpoint} answered {}", response.status());
+        response.json().await.expect("a JSON answer")
+    }
+
+    pub async fn save_connection(&self, fields: &[(&str, &str)]) -> Value {
+        self.call_json("save_connection_settings", fields).await
+    }
+
+    pub async fn load_connection(&self) -> Value {
+        self.call_json("load_connection_settings", &[]).await
+    }
+
+    pub async fn save_itsm(&self, fields: &[(&str, &str)]) -> Value {
+        self.call_json("save_itsm_settings", fields).await
+    }
+
+    pub async fn load_itsm(&self) -> Value {
+        self.call_json("load_itsm_settings", &[]).await
+    }
+
+    pub async fn get_text(&self, path: &str) -> (u16, String) {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.address))
+            .send()
+            .await
+            .expect("the server answers");
+        let status = response.status().as_u16();
+        (status, response.text().await.expect("a body"))
+    }
+}
+
+/// A complete, valid connection form, with `overrides` replacing fields by name.
+pub fn connection_form(overrides: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static str)> {
+    let mut fields = vec![
+        ("form[instance_url]", "https://acme.service-now.com/"),
+        ("form[client_id]", "itsm-bridge-client"),
+        ("form[client_secret]", CLIENT_SECRET),
+        ("form[group_sys_id]", GROUP),
+        ("form[user_sys_id]", USER),
+        ("form[user_id]", "svc.itsm"),
+        ("form[password]", PASSWORD),
+        ("form[duplicate_status]", "7"),
+        ("form[duplicate_days]", "30"),
+    ];
+    for (name, value) in overrides {
+        let key = format!("form[{name}]");
+        let slot = fields
+            .iter_mut()
+            .find(|(n, _)| *n == key)
+            .unwrap_or_else(|| panic!("no field {name}"));
+        slot.1 = value;
+    }
+    fields
+}
