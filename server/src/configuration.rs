@@ -106,8 +106,14 @@ mod tests {
     #[test]
     fn the_database_defaults_to_data_itsm_bridge_db() {
         let config = Config::parse_from(["itsm-bridge"]);
-        assert_eq!(config.database_path().unwrap(), PathBuf::from("data/itsm-bridge.db"));
-        assert_eq!(config.key_file_path().unwrap(), PathBuf::from("data/itsm-bridge.key"));
+        assert_eq!(
+            config.database_path().unwrap(),
+            PathBuf::from("data/itsm-bridge.db")
+        );
+        assert_eq!(
+            config.key_file_path().unwrap(),
+            PathBuf::from("data/itsm-bridge.key")
+        );
     }
 
     #[test]
@@ -118,13 +124,18 @@ mod tests {
             ("sqlite:///abs/x.db", "/abs/x.db"),
             ("/abs/y.sqlite", "/abs/y.sqlite"),
         ] {
-            assert_eq!(Config::with_database(url).database_path().unwrap(), PathBuf::from(path));
+            assert_eq!(
+                Config::with_database(url).database_path().unwrap(),
+                PathBuf::from(path)
+            );
         }
     }
 
     #[test]
     fn an_in_memory_database_is_refused_with_a_reason() {
-        let err = Config::with_database("sqlite::memory:").database_path().unwrap_err();
+        let err = Config::with_database("sqlite::memory:")
+            .database_path()
+            .unwrap_err();
         assert!(err.to_string().contains("names no file"));
     }
 

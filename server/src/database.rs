@@ -2,9 +2,9 @@
 //! applied before anything else touches it.
 
 use anyhow::Context;
+use sqlx::SqlitePool;
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::SqlitePool;
 use std::path::Path;
 use std::time::Duration;
 
@@ -13,9 +13,9 @@ pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 /// Opens (creating it and its folder if needed) the database at `path` and migrates it.
 pub async fn open(path: &Path) -> anyhow::Result<SqlitePool> {
     if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        tokio::fs::create_dir_all(folder)
-            .await
-            .with_context(|| format!("Failed to create the database folder {}", folder.display()))?;
+        tokio::fs::create_dir_all(folder).await.with_context(|| {
+            format!("Failed to create the database folder {}", folder.display())
+        })?;
     }
     let options = SqliteConnectOptions::new()
         .filename(path)

@@ -37,11 +37,14 @@ impl SecretCipher {
 
     /// A key given as base64 text of 32 bytes (`openssl rand -base64 32` makes one).
     pub fn from_base64(text: &str) -> anyhow::Result<Self> {
-        let bytes = BASE64
-            .decode(text.trim())
-            .map_err(|_| anyhow::anyhow!("the key must be base64 text (openssl rand -base64 32)"))?;
+        let bytes = BASE64.decode(text.trim()).map_err(|_| {
+            anyhow::anyhow!("the key must be base64 text (openssl rand -base64 32)")
+        })?;
         if bytes.len() != KEY_LENGTH {
-            bail!("the key must be {KEY_LENGTH} bytes; this one has {}", bytes.len());
+            bail!(
+                "the key must be {KEY_LENGTH} bytes; this one has {}",
+                bytes.len()
+            );
         }
         let cipher = XChaCha20Poly1305::new_from_slice(&bytes)
             .map_err(|_| anyhow::anyhow!("the key has the wrong length"))?;
@@ -161,7 +164,10 @@ mod tests {
         let cipher = cipher();
         let sealed = cipher.seal("password", &secret("hunter2 hunter2")).unwrap();
         assert!(!sealed.windows(7).any(|w| w == b"hunter2"));
-        assert_eq!(cipher.open("password", &sealed).unwrap().expose_secret(), "hunter2 hunter2");
+        assert_eq!(
+            cipher.open("password", &sealed).unwrap().expose_secret(),
+            "hunter2 hunter2"
+        );
     }
 
     #[test]
@@ -212,7 +218,10 @@ mod tests {
         }
         let sealed = first.seal("password", &secret("kept")).unwrap();
         let second = SecretCipher::load(None, &path).unwrap();
-        assert_eq!(second.open("password", &sealed).unwrap().expose_secret(), "kept");
+        assert_eq!(
+            second.open("password", &sealed).unwrap().expose_secret(),
+            "kept"
+        );
     }
 
     #[test]
@@ -221,7 +230,10 @@ mod tests {
         let path = dir.path().join("itsm-bridge.key");
         let env_key = secret(&BASE64.encode([9u8; KEY_LENGTH]));
         let cipher = SecretCipher::load(Some(&env_key), &path).unwrap();
-        assert!(!path.exists(), "a key file was written although the key came from the environment");
+        assert!(
+            !path.exists(),
+            "a key file was written although the key came from the environment"
+        );
         let sealed = cipher.seal("password", &secret("x")).unwrap();
         let same = SecretCipher::from_base64(env_key.expose_secret()).unwrap();
         assert!(same.open("password", &sealed).is_ok());
@@ -229,6 +241,9 @@ mod tests {
 
     #[test]
     fn debug_output_hides_the_key() {
-        assert_eq!(format!("{:?}", cipher()), "SecretCipher { key: [redacted] }");
+        assert_eq!(
+            format!("{:?}", cipher()),
+            "SecretCipher { key: [redacted] }"
+        );
     }
 }

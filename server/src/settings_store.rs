@@ -23,15 +23,16 @@ impl SqliteSettingsStore {
     }
 
     /// The stored secrets, decrypted: for the ServiceNow client, never for a page.
-    pub async fn connection_secrets(
-        &self,
-    ) -> anyhow::Result<Option<(SecretString, SecretString)>> {
-        let row = sqlx::query("SELECT client_secret, password FROM connection_settings WHERE id = 1")
-            .fetch_optional(&self.pool)
-            .await
-            .context("Failed to read the stored secrets")?;
+    pub async fn connection_secrets(&self) -> anyhow::Result<Option<(SecretString, SecretString)>> {
+        let row =
+            sqlx::query("SELECT client_secret, password FROM connection_settings WHERE id = 1")
+                .fetch_optional(&self.pool)
+                .await
+                .context("Failed to read the stored secrets")?;
         let Some(row) = row else { return Ok(None) };
-        let client_secret = self.cipher.open("client secret", row.get("client_secret"))?;
+        let client_secret = self
+            .cipher
+            .open("client secret", row.get("client_secret"))?;
         let password = self.cipher.open("password", row.get("password"))?;
         Ok(Some((client_secret, password)))
     }
@@ -79,13 +80,20 @@ impl SettingsStore for SqliteSettingsStore {
 
     async fn save_connection(&self, update: ConnectionUpdate) -> anyhow::Result<()> {
         let seal = |field: &str, secret: &Option<SecretString>| {
-            secret.as_ref().map(|s| self.cipher.seal(field, s)).transpose()
+            secret
+                .as_ref()
+                .map(|s| self.cipher.seal(field, s))
+                .transpose()
         };
         let client_secret = seal("client secret", &update.client_secret)?;
         let password = seal("password", &update.password)?;
         // An UPDATE where a row exists, since a NULL secret (keep the stored one) would fail
         // the NOT NULL check of an upsert's INSERT half; a first save always has both.
-        let mut transaction = self.pool.begin().await.context("Failed to begin a transaction")?;
+        let mut transaction = self
+            .pool
+            .begin()
+            .await
+            .context("Failed to begin a transaction")?;
         let updated = sqlx::query(
             "UPDATE connection_settings SET \
                 instance_url = ?, client_id = ?, client_secret = COALESCE(?, client_secret), \
@@ -131,7 +139,10 @@ impl SettingsStore for SqliteSettingsStore {
             .await
             .context("Failed to save the connection settings")?;
         }
-        transaction.commit().await.context("Failed to commit the connection settings")?;
+        transaction
+            .commit()
+            .await
+            .context("Failed to commit the connection settings")?;
         Ok(())
     }
 

@@ -39,7 +39,10 @@ impl Application {
         let store = Arc::new(SqliteSettingsStore::new(pool.clone(), Arc::new(cipher)));
         if let Err(error) = store.connection_secrets().await {
             // Start anyway: the administrator can enter the secrets again on the page.
-            tracing::warn!(error = format!("{error:#}"), "the stored ServiceNow secrets are unusable");
+            tracing::warn!(
+                error = format!("{error:#}"),
+                "the stored ServiceNow secrets are unusable"
+            );
         }
         let origins = SiteOrigins::new(config.public_url.as_deref())?;
 
@@ -102,7 +105,9 @@ fn router(
             let options = options.clone();
             move || shell(options.clone())
         })
-        .fallback(leptos_axum::file_and_error_handler_with_context(context, shell))
+        .fallback(leptos_axum::file_and_error_handler_with_context(
+            context, shell,
+        ))
         .with_state(options)
         .layer(axum::middleware::from_fn_with_state(
             Arc::new(origins),

@@ -48,7 +48,10 @@ impl InstanceUrl {
             }
         }
         if !url.username().is_empty() || url.password().is_some() {
-            return Err("Leave the user name and password out of the URL; they have their own fields.".into());
+            return Err(
+                "Leave the user name and password out of the URL; they have their own fields."
+                    .into(),
+            );
         }
         if url.path() != "/" {
             return Err(format!(
@@ -113,14 +116,26 @@ mod tests {
 
     #[test]
     fn an_https_instance_is_kept_without_trailing_slash() {
-        assert_eq!(ok("https://acme.service-now.com"), "https://acme.service-now.com");
-        assert_eq!(ok("https://acme.service-now.com/"), "https://acme.service-now.com");
-        assert_eq!(ok("  https://ACME.service-now.com/ "), "https://acme.service-now.com");
+        assert_eq!(
+            ok("https://acme.service-now.com"),
+            "https://acme.service-now.com"
+        );
+        assert_eq!(
+            ok("https://acme.service-now.com/"),
+            "https://acme.service-now.com"
+        );
+        assert_eq!(
+            ok("  https://ACME.service-now.com/ "),
+            "https://acme.service-now.com"
+        );
     }
 
     #[test]
     fn a_port_is_kept() {
-        assert_eq!(ok("https://sn.example.org:8443/"), "https://sn.example.org:8443");
+        assert_eq!(
+            ok("https://sn.example.org:8443/"),
+            "https://sn.example.org:8443"
+        );
     }
 
     #[test]

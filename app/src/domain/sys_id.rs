@@ -89,7 +89,11 @@ mod tests {
 
     #[test]
     fn blank_is_refused() {
-        assert!(SysId::parse("   ").unwrap_err().starts_with("Enter the sys_id"));
+        assert!(
+            SysId::parse("   ")
+                .unwrap_err()
+                .starts_with("Enter the sys_id")
+        );
     }
 
     #[test]

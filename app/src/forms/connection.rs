@@ -91,8 +91,10 @@ impl ConnectionForm {
             "password",
             parse_secret(&self.password, stored.password, "password"),
         );
-        let duplicate_status =
-            errors.check("duplicate_status", IncidentState::parse(&self.duplicate_status));
+        let duplicate_status = errors.check(
+            "duplicate_status",
+            IncidentState::parse(&self.duplicate_status),
+        );
         let duplicate_days = errors.check(
             "duplicate_days",
             parse_whole_number(&self.duplicate_days, 0, Self::MAX_DUPLICATE_DAYS, "days"),
@@ -212,13 +214,18 @@ mod tests {
 
     #[test]
     fn a_valid_form_is_normalised() {
-        let update = valid().validate(NOTHING_STORED).unwrap_or_else(|e| panic!("{e:?}"));
+        let update = valid()
+            .validate(NOTHING_STORED)
+            .unwrap_or_else(|e| panic!("{e:?}"));
         assert_eq!(update.instance_url.as_str(), "https://acme.service-now.com");
         assert_eq!(update.group_sys_id.as_str(), GROUP);
         assert_eq!(update.duplicate_status, IncidentState::Resolved);
         assert_eq!(update.duplicate_days, 30);
         assert_eq!(
-            update.client_secret.as_ref().map(|s| s.expose_secret().to_string()),
+            update
+                .client_secret
+                .as_ref()
+                .map(|s| s.expose_secret().to_string()),
             Some("s3cret value".to_string())
         );
     }
@@ -230,7 +237,10 @@ mod tests {
             duplicate_days: "3651".into(),
             ..ConnectionForm::default()
         };
-        let errors = form.validate(NOTHING_STORED).err().expect("accepted an empty form");
+        let errors = form
+            .validate(NOTHING_STORED)
+            .err()
+            .expect("accepted an empty form");
         let fields: Vec<_> = errors.fields().collect();
         assert_eq!(
             fields,
@@ -267,10 +277,22 @@ mod tests {
             ..valid()
         };
         let errors = form.validate(NOTHING_STORED).err().expect("accepted");
-        assert!(errors.get("client_secret").unwrap().contains("required the first time"));
-        assert!(errors.get("password").unwrap().contains("required the first time"));
+        assert!(
+            errors
+                .get("client_secret")
+                .unwrap()
+                .contains("required the first time")
+        );
+        assert!(
+            errors
+                .get("password")
+                .unwrap()
+                .contains("required the first time")
+        );
 
-        let update = form.validate(BOTH_STORED).unwrap_or_else(|e| panic!("{e:?}"));
+        let update = form
+            .validate(BOTH_STORED)
+            .unwrap_or_else(|e| panic!("{e:?}"));
         assert!(update.client_secret.is_none());
         assert!(update.password.is_none());
     }
@@ -281,7 +303,9 @@ mod tests {
             password: " padded ".into(),
             ..valid()
         };
-        let update = form.validate(NOTHING_STORED).unwrap_or_else(|e| panic!("{e:?}"));
+        let update = form
+            .validate(NOTHING_STORED)
+            .unwrap_or_else(|e| panic!("{e:?}"));
         assert_eq!(update.password.unwrap().expose_secret(), " padded ");
 
         let at_limit = ConnectionForm {
@@ -298,7 +322,13 @@ mod tests {
 
     #[test]
     fn duplicate_days_boundaries() {
-        for (days, ok) in [("0", true), ("3650", true), ("3651", false), ("-1", false), ("", false)] {
+        for (days, ok) in [
+            ("0", true),
+            ("3650", true),
+            ("3651", false),
+            ("-1", false),
+            ("", false),
+        ] {
             let form = ConnectionForm {
                 duplicate_days: days.into(),
                 ..valid()

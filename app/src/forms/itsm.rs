@@ -49,7 +49,8 @@ impl ItsmForm {
                 "minutes",
             ),
         );
-        let auto_resolve = errors.check("auto_resolve", parse_checkbox(self.auto_resolve.as_deref()));
+        let auto_resolve =
+            errors.check("auto_resolve", parse_checkbox(self.auto_resolve.as_deref()));
         match (grouping, interval, auto_resolve) {
             (Some(grouping), Some(scheduler_interval_minutes), Some(auto_resolve)) => {
                 Ok(ItsmSettings {
@@ -109,7 +110,12 @@ mod tests {
 
     #[test]
     fn an_unchecked_box_means_off() {
-        assert!(!form("resources", "60", None).validate().unwrap().auto_resolve);
+        assert!(
+            !form("resources", "60", None)
+                .validate()
+                .unwrap()
+                .auto_resolve
+        );
     }
 
     #[test]

@@ -102,11 +102,17 @@ mod tests {
 
     #[test]
     fn required_text_at_and_beyond_its_length() {
-        assert_eq!(parse_required_text(" id ", 255, "client ID"), Ok("id".into()));
+        assert_eq!(
+            parse_required_text(" id ", 255, "client ID"),
+            Ok("id".into())
+        );
         assert!(parse_required_text(&"é".repeat(255), 255, "client ID").is_ok());
         let err = parse_required_text(&"é".repeat(256), 255, "client ID").unwrap_err();
         assert!(err.contains("256"), "{err}");
-        assert_eq!(parse_required_text("  ", 255, "client ID").unwrap_err(), "Enter the client ID.");
+        assert_eq!(
+            parse_required_text("  ", 255, "client ID").unwrap_err(),
+            "Enter the client ID."
+        );
         assert!(parse_required_text("a\u{0}b", 255, "client ID").is_err());
     }
 }

@@ -53,14 +53,21 @@ fn ConnectionForm(
     save: ServerAction<SaveConnectionSettings>,
     client_errors: RwSignal<Option<FieldErrors>>,
 ) -> impl IntoView {
-    let ConnectionPageData { view: stored, flash } = data;
+    let ConnectionPageData {
+        view: stored,
+        flash,
+    } = data;
     let secrets = stored.stored;
     // A refused no-JavaScript submit comes back with what was typed (secrets excepted).
     let values = match &flash {
         Some(flash) if !matches!(flash.notice, Notice::Saved) => flash.form.clone(),
         _ => stored.values.clone(),
     };
-    let notice = current_notice(client_errors, move || save.value().get(), flash.map(|f| f.notice));
+    let notice = current_notice(
+        client_errors,
+        move || save.value().get(),
+        flash.map(|f| f.notice),
+    );
     let errors = Signal::derive(move || notice.get().map(|n| n.errors()).unwrap_or_default());
 
     let on_submit = move |ev: SubmitEvent| {

@@ -51,7 +51,11 @@ fn ItsmSettingsForm(
         Some(flash) if !matches!(flash.notice, Notice::Saved) => flash.form.clone(),
         _ => ItsmForm::from(settings),
     };
-    let notice = current_notice(client_errors, move || save.value().get(), flash.map(|f| f.notice));
+    let notice = current_notice(
+        client_errors,
+        move || save.value().get(),
+        flash.map(|f| f.notice),
+    );
     let errors = Signal::derive(move || notice.get().map(|n| n.errors()).unwrap_or_default());
 
     let on_submit = move |ev: SubmitEvent| {

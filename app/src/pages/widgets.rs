@@ -46,7 +46,11 @@ pub fn NoticeBanner(notice: Signal<Option<Notice>>) -> impl IntoView {
             .into_any(),
             Notice::Invalid(errors) => {
                 let count = errors.len();
-                let noun = if count == 1 { "field needs" } else { "fields need" };
+                let noun = if count == 1 {
+                    "field needs"
+                } else {
+                    "fields need"
+                };
                 view! {
                     <div class="notice notice-invalid" role="alert">
                         {format!("Nothing was saved: {count} {noun} correcting (marked below).")}

@@ -12,7 +12,10 @@ pub async fn readyz(pool: SqlitePool) -> (StatusCode, &'static str) {
         Ok(_) => (StatusCode::OK, "ready"),
         Err(error) => {
             tracing::error!(error = %error, "readiness check: the database does not answer");
-            (StatusCode::SERVICE_UNAVAILABLE, "the database does not answer")
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the database does not answer",
+            )
         }
     }
 }

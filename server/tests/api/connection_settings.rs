@@ -13,7 +13,10 @@ async fn a_valid_connection_is_saved_normalised_and_loaded_back_without_secrets(
 
     let page = app.load_connection().await;
     let view = &page["view"];
-    assert_eq!(view["values"]["instance_url"], "https://acme.service-now.com");
+    assert_eq!(
+        view["values"]["instance_url"],
+        "https://acme.service-now.com"
+    );
     assert_eq!(view["values"]["client_id"], "itsm-bridge-client");
     assert_eq!(view["values"]["group_sys_id"], GROUP);
     assert_eq!(view["values"]["user_sys_id"], USER);
@@ -22,7 +25,10 @@ async fn a_valid_connection_is_saved_normalised_and_loaded_back_without_secrets(
     assert_eq!(view["values"]["duplicate_days"], "30");
     assert_eq!(view["values"]["client_secret"], "");
     assert_eq!(view["values"]["password"], "");
-    assert_eq!(view["stored"], json!({"client_secret": true, "password": true}));
+    assert_eq!(
+        view["stored"],
+        json!({"client_secret": true, "password": true})
+    );
     assert!(view["updated_at"].is_string());
 }
 
@@ -30,9 +36,15 @@ async fn a_valid_connection_is_saved_normalised_and_loaded_back_without_secrets(
 async fn a_first_visit_shows_the_defaults() {
     let app = spawn_app().await;
     let view = &app.load_connection().await["view"];
-    assert_eq!(view["values"]["duplicate_status"], "6", "default status is Resolved");
+    assert_eq!(
+        view["values"]["duplicate_status"], "6",
+        "default status is Resolved"
+    );
     assert_eq!(view["values"]["duplicate_days"], "0");
-    assert_eq!(view["stored"], json!({"client_secret": false, "password": false}));
+    assert_eq!(
+        view["stored"],
+        json!({"client_secret": false, "password": false})
+    );
     assert!(view["updated_at"].is_null());
 }
 
@@ -60,7 +72,10 @@ async fn an_invalid_save_leaves_the_previous_settings_untouched() {
     app.save_connection(&connection_form(&[])).await;
     let before = app.load_connection().await;
     let answer = app
-        .save_connection(&connection_form(&[("client_id", ""), ("user_sys_id", "zz")]))
+        .save_connection(&connection_form(&[
+            ("client_id", ""),
+            ("user_sys_id", "zz"),
+        ]))
         .await;
     assert!(answer["Invalid"].is_object());
     assert_eq!(app.load_connection().await, before);
@@ -88,7 +103,10 @@ async fn a_blank_secret_on_a_later_save_keeps_the_stored_one() {
         ]))
         .await;
     assert_eq!(answer, json!("Saved"));
-    assert_eq!(app.load_connection().await["view"]["values"]["client_id"], "renamed-client");
+    assert_eq!(
+        app.load_connection().await["view"]["values"]["client_id"],
+        "renamed-client"
+    );
 
     let (client_secret, password) = stored_secrets(app).await;
     assert_eq!(client_secret, CLIENT_SECRET);
@@ -99,8 +117,11 @@ async fn a_blank_secret_on_a_later_save_keeps_the_stored_one() {
 async fn a_new_secret_replaces_the_stored_one() {
     let app = spawn_app().await;
     app.save_connection(&connection_form(&[])).await;
-    app.save_connection(&connection_form(&[("password", "a-brand-new-password"), ("client_secret", "")]))
-        .await;
+    app.save_connection(&connection_form(&[
+        ("password", "a-brand-new-password"),
+        ("client_secret", ""),
+    ]))
+    .await;
     let (client_secret, password) = stored_secrets(app).await;
     assert_eq!(client_secret, CLIENT_SECRET);
     assert_eq!(password, "a-brand-new-password");
@@ -123,10 +144,16 @@ async fn settings_survive_a_restart() {
 /// client will.
 async fn stored_secrets(app: TestApp) -> (String, String) {
     let folder = app.stop().await;
-    let pool = server::database::open(&folder.path().join("itsm-bridge.db")).await.unwrap();
+    let pool = server::database::open(&folder.path().join("itsm-bridge.db"))
+        .await
+        .unwrap();
     let cipher = SecretCipher::load(None, &folder.path().join("itsm-bridge.key")).unwrap();
     let store = SqliteSettingsStore::new(pool, Arc::new(cipher));
-    let (client_secret, password) = store.connection_secrets().await.unwrap().expect("secrets stored");
+    let (client_secret, password) = store
+        .connection_secrets()
+        .await
+        .unwrap()
+        .expect("secrets stored");
     (
         client_secret.expose_secret().to_string(),
         password.expose_secret().to_string(),

@@ -23,7 +23,10 @@ async fn a_post_marked_cross_site_by_the_browser_gets_403() {
         .client
         .post(format!("{}/api/save_itsm_settings", app.address))
         .header("Sec-Fetch-Site", "cross-site")
-        .form(&[("form[grouping]", "controls"), ("form[scheduler_interval_minutes]", "15")])
+        .form(&[
+            ("form[grouping]", "controls"),
+            ("form[scheduler_interval_minutes]", "15"),
+        ])
         .send()
         .await
         .unwrap();
@@ -44,5 +47,8 @@ async fn a_same_origin_browser_post_passes() {
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
-    assert_eq!(response.json::<serde_json::Value>().await.unwrap(), json!("Saved"));
+    assert_eq!(
+        response.json::<serde_json::Value>().await.unwrap(),
+        json!("Saved")
+    );
 }

@@ -27,10 +27,13 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts the application on the database in `folder` (kept from an earlier run, or new).
 pub async fn spawn_app_in(folder: TempDir) -> TestApp {
-    let mut config = Config::with_database(folder.path().join("itsm-bridge.db").display().to_string());
+    let mut config =
+        Config::with_database(folder.path().join("itsm-bridge.db").display().to_string());
     config.listen = "127.0.0.1:0".parse().expect("an address");
     config.site_root = folder.path().join("site");
-    let app = Application::build(&config).await.expect("the application starts");
+    let app = Application::build(&config)
+        .await
+        .expect("the application starts");
     let address = format!("http://{}", app.local_addr());
     let (stop, stopped) = oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until_stopped(async {
@@ -80,7 +83,12 @@ impl TestApp {
 
     pub async fn call_json(&self, endpoint: &str, fields: &[(&str, &str)]) -> Value {
         let response = self.call(endpoint, fields).await;
-        assert_eq!(response.status(), 200, "{endpoint} answered {}", response.status());
+        assert_eq!(
+            response.status(),
+            200,
+            "{endpoint} answered {}",
+            response.status()
+        );
         response.json().await.expect("a JSON answer")
     }
 
@@ -113,7 +121,9 @@ impl TestApp {
 }
 
 /// A complete, valid connection form, with `overrides` replacing fields by name.
-pub fn connection_form(overrides: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static str)> {
+pub fn connection_form(
+    overrides: &[(&'static str, &'static str)],
+) -> Vec<(&'static str, &'static str)> {
     let mut fields = vec![
         ("form[instance_url]", "https://acme.service-now.com/"),
         ("form[client_id]", "itsm-bridge-client"),

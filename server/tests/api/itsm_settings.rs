@@ -21,7 +21,8 @@ async fn grouping_interval_and_auto_resolve_are_saved_and_survive_a_restart() {
         ])
         .await;
     assert_eq!(answer, json!("Saved"));
-    let expected = json!({"grouping": "controls", "scheduler_interval_minutes": 15, "auto_resolve": true});
+    let expected =
+        json!({"grouping": "controls", "scheduler_interval_minutes": 15, "auto_resolve": true});
     assert_eq!(app.load_itsm().await["settings"], expected);
 
     let app = spawn_app_in(app.stop().await).await;
@@ -37,8 +38,11 @@ async fn an_unchecked_auto_resolve_turns_it_off() {
         ("form[auto_resolve]", "true"),
     ])
     .await;
-    app.save_itsm(&[("form[grouping]", "resources"), ("form[scheduler_interval_minutes]", "30")])
-        .await;
+    app.save_itsm(&[
+        ("form[grouping]", "resources"),
+        ("form[scheduler_interval_minutes]", "30"),
+    ])
+    .await;
     assert_eq!(
         app.load_itsm().await["settings"],
         json!({"grouping": "resources", "scheduler_interval_minutes": 30, "auto_resolve": false})
@@ -49,9 +53,15 @@ async fn an_unchecked_auto_resolve_turns_it_off() {
 async fn invalid_values_are_refused_and_nothing_changes() {
     let app = spawn_app().await;
     let answer = app
-        .save_itsm(&[("form[grouping]", "by-team"), ("form[scheduler_interval_minutes]", "1441")])
+        .save_itsm(&[
+            ("form[grouping]", "by-team"),
+            ("form[scheduler_interval_minutes]", "1441"),
+        ])
         .await;
     let errors = answer["Invalid"].as_object().expect("an Invalid answer");
     assert!(errors.contains_key("grouping") && errors.contains_key("scheduler_interval_minutes"));
-    assert_eq!(app.load_itsm().await["settings"]["scheduler_interval_minutes"], 60);
+    assert_eq!(
+        app.load_itsm().await["settings"]["scheduler_interval_minutes"],
+        60
+    );
 }

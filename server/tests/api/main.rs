@@ -1,5 +1,8 @@
 //! Integration tests: each starts the real server on a random port with a fresh SQLite file.
 
+// A test that cannot go on panics with the failing value, which is what unwrap is for here.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod connection_settings;
 mod cross_site;
 mod health;

@@ -15,7 +15,10 @@ async fn plain_post(app: &TestApp, endpoint: &str, page: &str, fields: &[(&str, 
         .unwrap();
     assert_eq!(response.status(), 302);
     let location = response.headers()["location"].to_str().unwrap().to_string();
-    assert!(location.starts_with(&format!("{page}?flash=")), "redirected to {location}");
+    assert!(
+        location.starts_with(&format!("{page}?flash=")),
+        "redirected to {location}"
+    );
     let (status, body) = app.get_text(&location).await;
     assert_eq!(status, 200);
     body
@@ -24,7 +27,13 @@ async fn plain_post(app: &TestApp, endpoint: &str, page: &str, fields: &[(&str, 
 #[tokio::test]
 async fn a_valid_plain_post_redirects_back_to_a_saved_page() {
     let app = spawn_app().await;
-    let page = plain_post(&app, "save_connection_settings", "/settings/connection", &connection_form(&[])).await;
+    let page = plain_post(
+        &app,
+        "save_connection_settings",
+        "/settings/connection",
+        &connection_form(&[]),
+    )
+    .await;
     assert!(page.contains("Saved."), "{page}");
     assert!(page.contains("value=\"itsm-bridge-client\""));
 }
@@ -41,7 +50,10 @@ async fn an_invalid_plain_post_shows_each_message_and_what_was_typed() {
     .await;
     assert!(page.contains("Nothing was saved"), "{page}");
     assert!(page.contains("id=\"user_sys_id-error\""), "{page}");
-    assert!(page.contains("value=\"not-hex\""), "the typed value was lost");
+    assert!(
+        page.contains("value=\"not-hex\""),
+        "the typed value was lost"
+    );
     assert!(page.contains("value=\"kept-client\""));
     for secret in [CLIENT_SECRET, PASSWORD] {
         assert!(!page.contains(secret));
@@ -56,7 +68,10 @@ async fn the_itsm_page_works_without_javascript() {
         &app,
         "save_itsm_settings",
         "/settings/itsm",
-        &[("form[grouping]", "controls"), ("form[scheduler_interval_minutes]", "45")],
+        &[
+            ("form[grouping]", "controls"),
+            ("form[scheduler_interval_minutes]", "45"),
+        ],
     )
     .await;
     assert!(page.contains("Saved."), "{page}");
@@ -70,7 +85,10 @@ async fn a_flash_is_shown_once() {
         .client
         .post(format!("{}/api/save_itsm_settings", app.address))
         .header("Accept", "text/html")
-        .form(&[("form[grouping]", "controls"), ("form[scheduler_interval_minutes]", "45")])
+        .form(&[
+            ("form[grouping]", "controls"),
+            ("form[scheduler_interval_minutes]", "45"),
+        ])
         .send()
         .await
         .unwrap();
@@ -82,7 +100,12 @@ async fn a_flash_is_shown_once() {
 #[tokio::test]
 async fn the_home_page_leads_to_the_connection_page() {
     let app = spawn_app().await;
-    let response = app.client.get(format!("{}/", app.address)).send().await.unwrap();
+    let response = app
+        .client
+        .get(format!("{}/", app.address))
+        .send()
+        .await
+        .unwrap();
     assert!(response.status().is_redirection(), "{}", response.status());
     assert_eq!(response.headers()["location"], "/settings/connection");
 }

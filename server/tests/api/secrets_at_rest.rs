@@ -33,12 +33,23 @@ fn assert_no_secret_in(files: &[std::path::PathBuf]) {
 #[tokio::test]
 async fn no_response_ever_contains_a_stored_secret() {
     let app = spawn_app().await;
-    let saved = app.call("save_connection_settings", &connection_form(&[])).await;
+    let saved = app
+        .call("save_connection_settings", &connection_form(&[]))
+        .await;
     let mut bodies = vec![saved.text().await.unwrap()];
-    bodies.push(app.call("load_connection_settings", &[]).await.text().await.unwrap());
+    bodies.push(
+        app.call("load_connection_settings", &[])
+            .await
+            .text()
+            .await
+            .unwrap(),
+    );
     // A refused save must not echo the secrets it was sent either.
     let refused = app
-        .call("save_connection_settings", &connection_form(&[("group_sys_id", "x")]))
+        .call(
+            "save_connection_settings",
+            &connection_form(&[("group_sys_id", "x")]),
+        )
         .await;
     bodies.push(refused.text().await.unwrap());
     for path in ["/settings/connection", "/settings/itsm", "/"] {
@@ -46,9 +57,15 @@ async fn no_response_ever_contains_a_stored_secret() {
     }
     for body in &bodies {
         for secret in [CLIENT_SECRET, PASSWORD] {
-            assert!(!body.contains(secret), "a response contains {secret}: {body}");
+            assert!(
+                !body.contains(secret),
+                "a response contains {secret}: {body}"
+            );
         }
     }
     let page = app.get_text("/settings/connection").await.1;
-    assert!(page.contains("A client secret is stored"), "the page does not say a secret is stored");
+    assert!(
+        page.contains("A client secret is stored"),
+        "the page does not say a secret is stored"
+    );
 }

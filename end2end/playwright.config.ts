@@ -1,0 +1,45 @@
+import { defineConfig } from '@playwright/test';
+
+// One server per project, each on a fresh database, so the two projects cannot see each
+// other's saves. `bash scripts/test` builds the server and the site first.
+const projects = [
+  { name: 'hydrated', port: 3101, javaScriptEnabled: true },
+  { name: 'no-javascript', port: 3102, javaScriptEnabled: false },
+];
+
+export default defineConfig({
+  testDir: './tests',
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  timeout: 30_000,
+  expect: { timeout: 10_000 },
+  reporter: [['list']],
+  use: {
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    },
+    trace: 'retain-on-failure',
+  },
+  projects: projects.map((p) => ({
+    name: p.name,
+    use: { baseURL: `http://127.0.0.1:${p.port}`, javaScriptEnabled: p.javaScriptEnabled },
+  })),
+  webServer: projects.map((p) => ({
+    command: `bash ./start-server.sh ${p.port} ${p.name}`,
+    url: `http://127.0.0.1:${p.port}/healthz`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: 'ignore',
+    stderr: 'pipe',
+  })),
+});

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Starts the built server for one Playwright project, on a database of its own made anew.
+# Usage: start-server.sh PORT NAME
+set -euo pipefail
+port="$1"
+name="$2"
+root="$(cd "$(dirname "$0")/.." && pwd)"
+data="$root/target/e2e/$name"
+rm -rf "$data"
+mkdir -p "$data"
+export LEPTOS_SITE_ROOT="$root/target/site"
+exec "${ITSM_BRIDGE_BIN:-$root/target/debug/itsm-bridge}" \
+  --listen "127.0.0.1:$port" \
+  --database-url "$data/itsm-bridge.db"
