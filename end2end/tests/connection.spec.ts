@@ -1,5 +1,4 @@
-import { test, expect } from '@playwright/test';
-import { GROUP, USER, countSaves, expectSubmittedTheRightWay, hydrated, open } from './helpers';
+import { test, expect, GROUP, USER, countSaves, expectSubmittedTheRightWay, hydrated, open } from './helpers';
 
 test.describe.configure({ mode: 'serial' });
 

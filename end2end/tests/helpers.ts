@@ -1,4 +1,24 @@
-import { expect, type Page, type TestInfo } from '@playwright/test';
+import { test as base, expect, type Page, type TestInfo } from '@playwright/test';
+
+/**
+ * Playwright's `test`, failing any test during which the page logged an error or threw:
+ * a hydration mismatch or a panic in the wasm shows up there first.
+ */
+export const test = base.extend<{ pageErrors: void }>({
+  pageErrors: [
+    async ({ page }, use) => {
+      const errors: string[] = [];
+      page.on('pageerror', (error) => errors.push(String(error)));
+      page.on('console', (message) => {
+        if (message.type() === 'error') errors.push(message.text());
+      });
+      await use();
+      expect(errors, 'errors in the browser console').toEqual([]);
+    },
+    { auto: true },
+  ],
+});
+export { expect };
 
 export const GROUP = '0a1b2c3d4e5f60718293a4b5c6d7e8f9';
 export const USER = 'F9E8D7C6B5A4938271605F4E3D2C1B0A';

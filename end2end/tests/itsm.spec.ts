@@ -1,5 +1,4 @@
-import { test, expect } from '@playwright/test';
-import { countSaves, expectSubmittedTheRightWay, hydrated, open } from './helpers';
+import { test, expect, countSaves, expectSubmittedTheRightWay, hydrated, open } from './helpers';
 
 test.describe.configure({ mode: 'serial' });
 
