@@ -17,11 +17,11 @@ use axum::response::Redirect;
 use axum::routing::get;
 use leptos::config::{Env, LeptosOptions};
 use leptos::prelude::provide_context;
-use leptos_axum::{LeptosRoutes, generate_route_list};
+use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use sqlx::SqlitePool;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
 
@@ -84,6 +84,11 @@ impl Application {
     }
 }
 
+/// The app's routes, listed once per process. Listing them renders the app with a
+/// process-wide flag set that stops every resource from loading, so a page served by
+/// another server of the same process meanwhile (tests start many) would wait forever.
+static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+
 fn router(
     options: LeptosOptions,
     store: Arc<SqliteSettingsStore>,
@@ -96,7 +101,7 @@ fn router(
         provide_context(store.clone());
         provide_context(flash.clone());
     };
-    let routes = generate_route_list(App);
+    let routes = ROUTES.get_or_init(|| generate_route_list(App)).clone();
     Router::new()
         .route("/", get(|| async { Redirect::to("/settings/connection") }))
         .route("/healthz", get(health::healthz))

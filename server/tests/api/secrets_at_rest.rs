@@ -19,7 +19,10 @@ async fn the_database_files_never_hold_a_secret_in_plain_text() {
 
 fn assert_no_secret_in(files: &[std::path::PathBuf]) {
     for file in files {
-        let bytes = std::fs::read(file).unwrap();
+        // SQLite removes its -wal and -shm files as the last connection closes.
+        let Ok(bytes) = std::fs::read(file) else {
+            continue;
+        };
         for secret in [CLIENT_SECRET, PASSWORD] {
             assert!(
                 !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
