@@ -3,6 +3,8 @@
 
 pub mod api;
 #[cfg(feature = "ssr")]
+pub mod auth;
+#[cfg(feature = "ssr")]
 pub mod backend;
 pub mod domain;
 #[cfg(feature = "ssr")]
@@ -11,13 +13,14 @@ pub mod forms;
 mod pages;
 
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
     SsrMode,
     components::{A, Route, Router, Routes},
     path,
 };
-use pages::{ConnectionPage, ItsmPage, NotFound};
+use pages::{AuditPage, ConnectionPage, ItsmPage, LoginPage, NotFound, SetupPage};
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -38,6 +41,32 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// The bar on every page: the navigation and the signed-in admin, once there is one.
+#[component]
+fn TopBar() -> impl IntoView {
+    let admin = Resource::new(|| (), |_| api::current_admin());
+    view! {
+        <header class="topbar">
+            <a class="brand" href="/settings/connection">"itsm-bridge"</a>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    admin.await.ok().flatten().map(|name| view! {
+                        <nav aria-label="Main">
+                            <A href="/settings/connection">"ITSM integrations"</A>
+                            <A href="/settings/itsm">"ITSM settings"</A>
+                            <A href="/audit">"Audit log"</A>
+                        </nav>
+                        <form class="signout" method="post" action=api::Logout::url()>
+                            <span class="who">{name}</span>
+                            <button type="submit">"Sign out"</button>
+                        </form>
+                    })
+                })}
+            </Transition>
+        </header>
+    }
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -45,18 +74,15 @@ pub fn App() -> impl IntoView {
         <Stylesheet id="leptos" href="/pkg/itsm-bridge.css"/>
         <Title text="itsm-bridge"/>
         <Router>
-            <header class="topbar">
-                <a class="brand" href="/settings/connection">"itsm-bridge"</a>
-                <nav aria-label="Settings">
-                    <A href="/settings/connection">"ITSM integrations"</A>
-                    <A href="/settings/itsm">"ITSM settings"</A>
-                </nav>
-            </header>
+            <TopBar/>
             <main class="page">
                 // Async: a browser without JavaScript gets the whole page, not a fallback.
                 <Routes fallback=NotFound>
                     <Route path=path!("/settings/connection") view=ConnectionPage ssr=SsrMode::Async/>
                     <Route path=path!("/settings/itsm") view=ItsmPage ssr=SsrMode::Async/>
+                    <Route path=path!("/audit") view=AuditPage ssr=SsrMode::Async/>
+                    <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
+                    <Route path=path!("/setup") view=SetupPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>

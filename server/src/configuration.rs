@@ -1,7 +1,7 @@
 //! Typed configuration, read once at start from flags and environment variables.
 
 use anyhow::bail;
-use clap::{Parser, ValueEnum};
+use clap::{Parser, Subcommand, ValueEnum};
 use secrecy::SecretString;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -41,13 +41,52 @@ pub struct Config {
     #[arg(long, env = "ITSM_BRIDGE_PUBLIC_URL")]
     pub public_url: Option<String>,
 
+    /// When the session cookie carries `Secure`: `auto` (when the request came over https,
+    /// directly or as X-Forwarded-Proto says), `always` (behind a TLS-terminating proxy that
+    /// does not say so), or `never`.
+    #[arg(long, env = "ITSM_BRIDGE_SECURE_COOKIES", value_enum, default_value_t = CookieSecurity::Auto)]
+    pub secure_cookies: CookieSecurity,
+
+    /// A session ends after this many minutes without a request.
+    #[arg(long, env = "ITSM_BRIDGE_SESSION_IDLE_MINUTES", default_value_t = 30)]
+    pub session_idle_minutes: u32,
+
+    /// A session ends this many hours after sign-in, whatever happens.
+    #[arg(long, env = "ITSM_BRIDGE_SESSION_MAX_HOURS", default_value_t = 12)]
+    pub session_max_hours: u32,
+
     /// Log format.
     #[arg(long, env = "ITSM_BRIDGE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
 
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// The key for secrets at rest, from ITSM_BRIDGE_SECRET_KEY.
     #[arg(skip)]
     pub secret_key: Option<SecretString>,
+}
+
+#[derive(Clone, Debug, Subcommand)]
+pub enum Command {
+    /// Administer the admin accounts.
+    Admin {
+        #[command(subcommand)]
+        action: AdminCommand,
+    },
+}
+
+#[derive(Clone, Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Sets a new password for USER (read from standard input) and ends USER's sessions.
+    ResetPassword { user: String },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum CookieSecurity {
+    Auto,
+    Always,
+    Never,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -88,6 +127,11 @@ impl Config {
             );
         }
         Ok(PathBuf::from(path))
+    }
+
+    /// The setup-token file, beside the database.
+    pub fn setup_token_path(&self) -> anyhow::Result<PathBuf> {
+        Ok(self.database_path()?.with_extension("setup-token"))
     }
 
     /// The key file: the configured one, or the database's path with `.key`.

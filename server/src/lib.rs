@@ -1,6 +1,8 @@
 //! The itsm-bridge backend: configuration, start-up, the SQLite database, secrets at rest,
 //! the settings store behind the server functions, and the HTTP layer around the Leptos app.
 
+pub mod audit;
+pub mod auth;
 pub mod configuration;
 pub mod database;
 pub mod http;

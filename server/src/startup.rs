@@ -2,21 +2,27 @@
 //! tests) and builds the router: health checks, the Leptos pages and server functions, the
 //! static site, and the cross-site guard around all of it.
 
+use crate::auth::{Auth, Clock, SessionPolicy, SystemClock};
 use crate::configuration::Config;
 use crate::database;
+use crate::http::access;
 use crate::http::cross_site::{SiteOrigins, refuse_cross_site};
 use crate::http::health;
+use crate::http::security_headers::{CspNonce, add_security_headers};
 use crate::secrets::SecretCipher;
 use crate::settings_store::SqliteSettingsStore;
 use anyhow::Context;
+use app::auth::SharedAccountBackend;
 use app::backend::SharedSettingsStore;
 use app::flash::FlashStore;
 use app::{App, shell};
 use axum::Router;
 use axum::response::Redirect;
 use axum::routing::get;
+use http::request::Parts;
 use leptos::config::{Env, LeptosOptions};
-use leptos::prelude::provide_context;
+use leptos::nonce::Nonce;
+use leptos::prelude::{provide_context, use_context};
 use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use sqlx::SqlitePool;
 use std::future::Future;
@@ -33,6 +39,11 @@ pub struct Application {
 
 impl Application {
     pub async fn build(config: &Config) -> anyhow::Result<Self> {
+        Self::build_with_clock(config, Arc::new(SystemClock)).await
+    }
+
+    /// As [`build`](Self::build), with the clock that sessions and throttling read.
+    pub async fn build_with_clock(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
         let database_path = config.database_path()?;
         let pool = database::open(&database_path).await?;
         let cipher = SecretCipher::load(config.secret_key.as_ref(), &config.key_file_path()?)?;
@@ -45,6 +56,20 @@ impl Application {
             );
         }
         let origins = SiteOrigins::new(config.public_url.as_deref())?;
+        let policy = SessionPolicy {
+            idle_seconds: i64::from(config.session_idle_minutes) * 60,
+            absolute_seconds: i64::from(config.session_max_hours) * 3600,
+        };
+        let auth = Arc::new(
+            Auth::start(
+                pool.clone(),
+                clock,
+                policy,
+                config.secure_cookies,
+                config.setup_token_path()?,
+            )
+            .await?,
+        );
 
         let listener = TcpListener::bind(config.listen)
             .await
@@ -56,7 +81,7 @@ impl Application {
             .site_addr(listener.local_addr()?)
             .env(Env::PROD)
             .build();
-        let router = router(options, store, pool.clone(), origins);
+        let router = router(options, store, auth, pool.clone(), origins);
         Ok(Self {
             listener,
             router,
@@ -76,7 +101,10 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let served = axum::serve(self.listener, self.router)
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        let served = axum::serve(self.listener, service)
             .with_graceful_shutdown(shutdown)
             .await;
         self.pool.close().await;
@@ -92,14 +120,22 @@ static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
 fn router(
     options: LeptosOptions,
     store: Arc<SqliteSettingsStore>,
+    auth: Arc<Auth>,
     pool: SqlitePool,
     origins: SiteOrigins,
 ) -> Router {
     let store: SharedSettingsStore = store;
+    let accounts: SharedAccountBackend = auth.clone();
     let flash = Arc::new(FlashStore::new());
     let context = move || {
         provide_context(store.clone());
+        provide_context(accounts.clone());
         provide_context(flash.clone());
+        if let Some(nonce) =
+            use_context::<Parts>().and_then(|p| p.extensions.get::<CspNonce>().cloned())
+        {
+            provide_context(Nonce::from_value(nonce.0));
+        }
     };
     let routes = ROUTES.get_or_init(|| generate_route_list(App)).clone();
     Router::new()
@@ -114,11 +150,45 @@ fn router(
             context, shell,
         ))
         .with_state(options)
+        .layer(axum::middleware::from_fn_with_state(auth, access::guard))
         .layer(axum::middleware::from_fn_with_state(
             Arc::new(origins),
             refuse_cross_site,
         ))
+        .layer(axum::middleware::from_fn(add_security_headers))
         .layer(TraceLayer::new_for_http())
+}
+
+/// Every path the router answers, with its method: the pages, the server functions and the
+/// plain routes. The access tests walk this list, so a route added later is covered.
+pub fn route_paths() -> Vec<(String, axum::http::Method)> {
+    use axum::http::Method;
+    let pages = ROUTES.get_or_init(|| generate_route_list(App)).clone();
+    let mut paths: Vec<(String, Method)> = pages
+        .iter()
+        .flat_map(|listing| {
+            listing
+                .methods()
+                .map(|m| {
+                    let method = match m {
+                        leptos_router::Method::Post => Method::POST,
+                        leptos_router::Method::Put => Method::PUT,
+                        leptos_router::Method::Patch => Method::PATCH,
+                        leptos_router::Method::Delete => Method::DELETE,
+                        _ => Method::GET,
+                    };
+                    (listing.path().to_string(), method)
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    paths.extend(
+        leptos::server_fn::axum::server_fn_paths().map(|(path, method)| (path.to_string(), method)),
+    );
+    for plain in ["/", "/healthz", "/readyz"] {
+        paths.push((plain.to_string(), Method::GET));
+    }
+    paths
 }
 
 /// Completes on Ctrl+C or SIGTERM: the one shutdown signal of the process.

@@ -17,6 +17,7 @@ pub async fn load_connection_settings(
     flash: Option<String>,
 ) -> Result<ConnectionPageData, ServerFnError> {
     use super::plumbing::*;
+    require_admin()?;
     let view = settings_store()?
         .connection()
         .await
@@ -30,6 +31,7 @@ pub async fn load_connection_settings(
 #[server(endpoint = "save_connection_settings")]
 pub async fn save_connection_settings(form: ConnectionForm) -> Result<SaveOutcome, ServerFnError> {
     use super::plumbing::*;
+    let admin = require_admin()?;
     let result = async {
         let store = settings_store()?;
         let current = store
@@ -38,11 +40,17 @@ pub async fn save_connection_settings(form: ConnectionForm) -> Result<SaveOutcom
             .map_err(internal("load the connection settings"))?;
         match form.validate(current.stored) {
             Ok(update) => {
+                let changed = update.changed_fields(&current);
                 store
                     .save_connection(update)
                     .await
                     .map_err(internal("save the connection settings"))?;
-                tracing::info!("connection settings saved");
+                let detail = if changed.is_empty() {
+                    "saved without changes".to_string()
+                } else {
+                    format!("changed: {}", changed.join(", "))
+                };
+                audit(&admin, "settings.connection", &detail).await;
                 Ok(SaveOutcome::Saved)
             }
             Err(errors) => Ok(SaveOutcome::Invalid(errors)),

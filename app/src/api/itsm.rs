@@ -15,6 +15,7 @@ pub struct ItsmPageData {
 #[server(endpoint = "load_itsm_settings")]
 pub async fn load_itsm_settings(flash: Option<String>) -> Result<ItsmPageData, ServerFnError> {
     use super::plumbing::*;
+    require_admin()?;
     let settings = settings_store()?
         .itsm_settings()
         .await
@@ -28,14 +29,21 @@ pub async fn load_itsm_settings(flash: Option<String>) -> Result<ItsmPageData, S
 #[server(endpoint = "save_itsm_settings")]
 pub async fn save_itsm_settings(form: ItsmForm) -> Result<SaveOutcome, ServerFnError> {
     use super::plumbing::*;
+    let admin = require_admin()?;
     let result = async {
         match form.validate() {
             Ok(settings) => {
-                settings_store()?
+                let store = settings_store()?;
+                let before = store
+                    .itsm_settings()
+                    .await
+                    .map_err(internal("load the ITSM settings"))?;
+                store
                     .save_itsm_settings(settings)
                     .await
                     .map_err(internal("save the ITSM settings"))?;
-                tracing::info!(?settings, "ITSM settings saved");
+                let detail = settings.describe_changes(&before);
+                audit(&admin, "settings.itsm", &detail).await;
                 Ok(SaveOutcome::Saved)
             }
             Err(errors) => Ok(SaveOutcome::Invalid(errors)),

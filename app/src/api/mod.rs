@@ -1,11 +1,15 @@
 //! The server functions, at stable endpoints under `/api/`. Each checks its input, calls the
 //! backend from context and maps internal errors to a message that is safe to show.
 
+mod account;
+mod audit;
 mod connection;
 mod itsm;
 #[cfg(feature = "ssr")]
 mod plumbing;
 
+pub use account::*;
+pub use audit::*;
 pub use connection::*;
 pub use itsm::*;
 

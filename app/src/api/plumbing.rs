@@ -2,6 +2,7 @@
 //! errors, and answering plain (JavaScript-less) form posts.
 
 use super::FormFlash;
+use crate::auth::{CurrentAdmin, RequestInfo, SharedAccountBackend};
 use crate::backend::SharedSettingsStore;
 use crate::flash::FlashStore;
 use crate::forms::{Notice, SaveOutcome};
@@ -12,6 +13,61 @@ use std::sync::Arc;
 pub fn settings_store() -> Result<SharedSettingsStore, ServerFnError> {
     use_context::<SharedSettingsStore>()
         .ok_or_else(|| internal("reach the settings store")(anyhow::anyhow!("not in context")))
+}
+
+pub fn accounts() -> Result<SharedAccountBackend, ServerFnError> {
+    use_context::<SharedAccountBackend>()
+        .ok_or_else(|| internal("reach the account store")(anyhow::anyhow!("not in context")))
+}
+
+fn request_parts() -> Option<http::request::Parts> {
+    use_context::<http::request::Parts>()
+}
+
+/// What the access guard learnt about this request.
+pub fn request_info() -> RequestInfo {
+    request_parts()
+        .and_then(|parts| parts.extensions.get::<RequestInfo>().cloned())
+        .unwrap_or_default()
+}
+
+/// The signed-in admin, if any.
+pub fn signed_in() -> Option<CurrentAdmin> {
+    request_parts().and_then(|parts| parts.extensions.get::<CurrentAdmin>().cloned())
+}
+
+/// The signed-in admin, or a 401 refusal. The access guard refuses such requests before
+/// they get here; this keeps a server function safe should a route ever slip past it.
+pub fn require_admin() -> Result<CurrentAdmin, ServerFnError> {
+    signed_in().ok_or_else(|| {
+        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+            response.set_status(http::StatusCode::UNAUTHORIZED);
+        }
+        ServerFnError::new("Sign in first.")
+    })
+}
+
+/// Records an action of the signed-in admin; a failure to record is logged, not shown.
+pub async fn audit(admin: &CurrentAdmin, action: &str, detail: &str) {
+    if let Ok(accounts) = accounts()
+        && let Err(error) = accounts
+            .audit(Some(admin), action, detail, &request_info())
+            .await
+    {
+        tracing::error!(
+            error = format!("{error:#}"),
+            "failed to write the audit log"
+        );
+    }
+}
+
+pub fn set_cookie(value: &str) {
+    if let (Some(response), Ok(value)) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        http::HeaderValue::from_str(value),
+    ) {
+        response.append_header(http::header::SET_COOKIE, value);
+    }
 }
 
 /// Logs the whole error chain and gives the browser a message without internals.
@@ -44,10 +100,35 @@ pub fn redirect_plain_form_post<F: Serialize>(
     form: F,
     result: &Result<SaveOutcome, ServerFnError>,
 ) {
-    if !is_plain_form_post() {
-        return;
+    if is_plain_form_post() {
+        let notice = Notice::from_result(&result.clone().map_err(|e| super::error_text(&e)));
+        redirect_with_flash(page, form, notice);
     }
-    let notice = Notice::from_result(&result.clone().map_err(|e| super::error_text(&e)));
+}
+
+/// A refused account form: a plain form post goes back to `page` with the notice; a script
+/// gets the notice's message as the error.
+pub fn answer_refusal<F: Serialize>(
+    page: &str,
+    form: F,
+    notice: Notice,
+) -> Result<(), ServerFnError> {
+    let message = match &notice {
+        Notice::Failed(message) => message.clone(),
+        Notice::Invalid(errors) => format!(
+            "Correct these fields: {}.",
+            errors.fields().collect::<Vec<_>>().join(", ")
+        ),
+        Notice::Saved => String::new(),
+    };
+    if is_plain_form_post() {
+        redirect_with_flash(page, form, notice);
+        return Ok(());
+    }
+    Err(ServerFnError::new(message))
+}
+
+fn redirect_with_flash<F: Serialize>(page: &str, form: F, notice: Notice) {
     let location = use_context::<Arc<FlashStore>>()
         .and_then(|store| store.put(&FormFlash { form, notice }))
         .map(|id| format!("{page}?flash={id}"))

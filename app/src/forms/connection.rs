@@ -53,6 +53,38 @@ pub struct ConnectionView {
     pub updated_at: Option<String>,
 }
 
+impl ConnectionUpdate {
+    /// The names of the fields this update changes against what is stored; a secret counts
+    /// as changed whenever a new one is given (its value is never compared or named).
+    pub fn changed_fields(&self, before: &ConnectionView) -> Vec<&'static str> {
+        let old = &before.values;
+        let days = self.duplicate_days.to_string();
+        [
+            (
+                "ServiceNow URL",
+                self.instance_url.as_str() != old.instance_url,
+            ),
+            ("Client ID", self.client_id != old.client_id),
+            ("Client secret", self.client_secret.is_some()),
+            (
+                "Group SYS ID",
+                self.group_sys_id.as_str() != old.group_sys_id,
+            ),
+            ("User SYS ID", self.user_sys_id.as_str() != old.user_sys_id),
+            ("User ID", self.user_id != old.user_id),
+            ("Password", self.password.is_some()),
+            (
+                "Status before a duplicate ticket",
+                self.duplicate_status.value() != old.duplicate_status,
+            ),
+            ("Days before a new ticket", days != old.duplicate_days),
+        ]
+        .into_iter()
+        .filter_map(|(name, changed)| changed.then_some(name))
+        .collect()
+    }
+}
+
 impl ConnectionForm {
     pub const MAX_CLIENT_ID: usize = 255;
     pub const MAX_USER_ID: usize = 255;
@@ -367,6 +399,47 @@ mod tests {
         let blank = valid().without_secrets();
         assert!(blank.client_secret.is_empty() && blank.password.is_empty());
         assert_eq!(blank.client_id, "itsm-bridge");
+    }
+
+    #[test]
+    fn changed_fields_name_what_changed_and_any_new_secret() {
+        let stored = ConnectionView {
+            values: valid().without_secrets(),
+            stored: BOTH_STORED,
+            updated_at: None,
+        };
+        let stored = ConnectionView {
+            values: ConnectionForm {
+                instance_url: "https://acme.service-now.com".into(),
+                ..stored.values
+            },
+            ..stored
+        };
+        let same = ConnectionForm {
+            client_secret: String::new(),
+            password: String::new(),
+            ..valid()
+        };
+        assert!(
+            same.validate(BOTH_STORED)
+                .ok()
+                .unwrap()
+                .changed_fields(&stored)
+                .is_empty()
+        );
+        let changed = ConnectionForm {
+            client_id: "other".into(),
+            password: String::new(),
+            ..valid()
+        };
+        assert_eq!(
+            changed
+                .validate(BOTH_STORED)
+                .ok()
+                .unwrap()
+                .changed_fields(&stored),
+            ["Client ID", "Client secret"]
+        );
     }
 
     #[test]

@@ -24,6 +24,35 @@ pub struct ItsmSettings {
 impl ItsmSettings {
     pub const MIN_INTERVAL: u32 = 5;
     pub const MAX_INTERVAL: u32 = 1440;
+
+    /// For the audit log: which settings changed, old and new.
+    pub fn describe_changes(&self, before: &ItsmSettings) -> String {
+        let mut changes = Vec::new();
+        if self.grouping != before.grouping {
+            changes.push(format!(
+                "grouping {} -> {}",
+                before.grouping.label(),
+                self.grouping.label()
+            ));
+        }
+        if self.scheduler_interval_minutes != before.scheduler_interval_minutes {
+            changes.push(format!(
+                "interval {} -> {} minutes",
+                before.scheduler_interval_minutes, self.scheduler_interval_minutes
+            ));
+        }
+        if self.auto_resolve != before.auto_resolve {
+            changes.push(format!(
+                "auto-resolve {} -> {}",
+                before.auto_resolve, self.auto_resolve
+            ));
+        }
+        if changes.is_empty() {
+            "saved without changes".to_string()
+        } else {
+            format!("changed: {}", changes.join(", "))
+        }
+    }
 }
 
 impl Default for ItsmSettings {

@@ -1,10 +1,12 @@
 //! The settings forms: what the browser posts (raw strings), how it is validated (the same
 //! code on both sides), and what a save answers.
 
+mod account;
 mod connection;
 mod field_errors;
 mod itsm;
 
+pub use account::{LoginForm, NewAdmin, SetupForm, check_new_password, parse_username, safe_next};
 pub use connection::{ConnectionForm, ConnectionUpdate, ConnectionView, SecretsStored};
 pub use field_errors::FieldErrors;
 pub use itsm::{ItsmForm, ItsmSettings};

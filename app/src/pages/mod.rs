@@ -1,10 +1,14 @@
 //! The pages, one file each, and the small pieces they share.
 
+mod account;
+mod audit;
 mod connection;
 mod itsm;
 mod not_found;
 mod widgets;
 
+pub use account::{LoginPage, SetupPage};
+pub use audit::AuditPage;
 pub use connection::ConnectionPage;
 pub use itsm::ItsmPage;
 pub use not_found::NotFound;

@@ -1,5 +1,7 @@
-//! The HTTP layer around the Leptos app: the refusal of cross-site state changes and the
-//! health endpoints.
+//! The HTTP layer around the Leptos app: the access guard, the refusal of cross-site state
+//! changes, the security headers and the health endpoints.
 
+pub mod access;
 pub mod cross_site;
 pub mod health;
+pub mod security_headers;

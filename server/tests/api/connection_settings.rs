@@ -132,9 +132,7 @@ async fn settings_survive_a_restart() {
     let app = spawn_app().await;
     app.save_connection(&connection_form(&[])).await;
     let before = app.load_connection().await;
-    let folder = app.stop().await;
-
-    let app = spawn_app_in(folder).await;
+    let app = app.restart().await;
     assert_eq!(app.load_connection().await, before);
     let (client_secret, _) = stored_secrets(app).await;
     assert_eq!(client_secret, CLIENT_SECRET, "the key file was not reused");

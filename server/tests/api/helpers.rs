@@ -1,9 +1,11 @@
 //! `spawn_app`: the real application on port 0 with a fresh database in a temporary folder.
 
 use serde_json::Value;
+use server::auth::{Clock, SystemClock};
 use server::configuration::Config;
 use server::startup::Application;
 use std::path::PathBuf;
+use std::sync::Arc;
 use tempfile::TempDir;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -12,6 +14,8 @@ pub const GROUP: &str = "0a1b2c3d4e5f60718293a4b5c6d7e8f9";
 pub const USER: &str = "f9e8d7c6b5a4938271605f4e3d2c1b0a";
 pub const CLIENT_SECRET: &str = "client-secret-Zq8v!x";
 pub const PASSWORD: &str = "password-Kp3m#w";
+pub const ADMIN: &str = "admin";
+pub const ADMIN_PASSWORD: &str = "correct horse battery staple";
 
 pub struct TestApp {
     pub address: String,
@@ -21,17 +25,31 @@ pub struct TestApp {
     server: JoinHandle<std::io::Result<()>>,
 }
 
+/// A fresh application with its admin account, and a client signed in as that admin.
 pub async fn spawn_app() -> TestApp {
+    let app = spawn_app_without_admin().await;
+    app.create_admin().await;
+    app.sign_in(ADMIN, ADMIN_PASSWORD).await;
+    app
+}
+
+/// A fresh application on its first run: no admin yet.
+pub async fn spawn_app_without_admin() -> TestApp {
     spawn_app_in(tempfile::tempdir().expect("a temporary folder")).await
 }
 
 /// Starts the application on the database in `folder` (kept from an earlier run, or new).
 pub async fn spawn_app_in(folder: TempDir) -> TestApp {
+    spawn_app_with_clock(folder, Arc::new(SystemClock)).await
+}
+
+/// Starts the application with the clock its sessions and throttling read.
+pub async fn spawn_app_with_clock(folder: TempDir, clock: Arc<dyn Clock>) -> TestApp {
     let mut config =
         Config::with_database(folder.path().join("itsm-bridge.db").display().to_string());
     config.listen = "127.0.0.1:0".parse().expect("an address");
     config.site_root = folder.path().join("site");
-    let app = Application::build(&config)
+    let app = Application::build_with_clock(&config, clock)
         .await
         .expect("the application starts");
     let address = format!("http://{}", app.local_addr());
@@ -41,6 +59,7 @@ pub async fn spawn_app_in(folder: TempDir) -> TestApp {
     }));
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
         .build()
         .expect("an HTTP client");
     TestApp {
@@ -53,6 +72,48 @@ pub async fn spawn_app_in(folder: TempDir) -> TestApp {
 }
 
 impl TestApp {
+    pub fn setup_token(&self) -> String {
+        std::fs::read_to_string(self.folder.path().join("itsm-bridge.setup-token"))
+            .expect("a setup-token file")
+            .trim()
+            .to_string()
+    }
+
+    /// Creates the admin account through `/api/setup_admin`, as a script would.
+    pub async fn create_admin(&self) {
+        let token = self.setup_token();
+        let response = self
+            .call(
+                "setup_admin",
+                &[
+                    ("form[setup_token]", token.as_str()),
+                    ("form[username]", ADMIN),
+                    ("form[password]", ADMIN_PASSWORD),
+                    ("form[password_confirm]", ADMIN_PASSWORD),
+                ],
+            )
+            .await;
+        assert_eq!(
+            response.status(),
+            200,
+            "setup: {}",
+            response.text().await.unwrap_or_default()
+        );
+    }
+
+    /// Signs this app's client in; the session cookie stays in its cookie store.
+    pub async fn sign_in(&self, username: &str, password: &str) -> reqwest::Response {
+        self.call(
+            "login",
+            &[
+                ("form[username]", username),
+                ("form[password]", password),
+                ("form[next]", "/"),
+            ],
+        )
+        .await
+    }
+
     /// Stops the server (gracefully, closing the database) and hands back its folder.
     pub async fn stop(self) -> TempDir {
         let _ = self.stop.send(());
@@ -61,6 +122,13 @@ impl TestApp {
             .expect("the server task ends")
             .expect("the server stops cleanly");
         self.folder
+    }
+
+    /// Stops the server and starts it again on the same database, signed in again.
+    pub async fn restart(self) -> TestApp {
+        let app = spawn_app_in(self.stop().await).await;
+        app.sign_in(ADMIN, ADMIN_PASSWORD).await;
+        app
     }
 
     pub fn database_files(&self) -> Vec<PathBuf> {

@@ -25,7 +25,7 @@ async fn grouping_interval_and_auto_resolve_are_saved_and_survive_a_restart() {
         json!({"grouping": "controls", "scheduler_interval_minutes": 15, "auto_resolve": true});
     assert_eq!(app.load_itsm().await["settings"], expected);
 
-    let app = spawn_app_in(app.stop().await).await;
+    let app = app.restart().await;
     assert_eq!(app.load_itsm().await["settings"], expected);
 }
 

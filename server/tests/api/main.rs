@@ -3,6 +3,9 @@
 // A test that cannot go on panics with the failing value, which is what unwrap is for here.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod access;
+mod accounts;
+mod audit;
 mod connection_settings;
 mod cross_site;
 mod health;
@@ -10,3 +13,4 @@ mod helpers;
 mod itsm_settings;
 mod no_javascript;
 mod secrets_at_rest;
+mod security_headers;

@@ -1,0 +1,213 @@
+//! The first-run setup form and the login form, with the account rules both sides check.
+
+use super::FieldErrors;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+pub const MIN_PASSWORD: usize = 12;
+pub const MAX_PASSWORD: usize = 1024;
+pub const MAX_USERNAME: usize = 64;
+
+/// What `/setup` posts: the one-time token from the server log and the new admin account.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SetupForm {
+    pub setup_token: String,
+    pub username: String,
+    pub password: String,
+    pub password_confirm: String,
+}
+
+/// A setup form that passed validation.
+pub struct NewAdmin {
+    pub setup_token: String,
+    pub username: String,
+    pub password: String,
+}
+
+impl SetupForm {
+    pub fn validate(&self) -> Result<NewAdmin, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        if self.setup_token.trim().is_empty() {
+            errors.insert(
+                "setup_token",
+                "Enter the setup token that the server printed in its log when it started.",
+            );
+        }
+        let username = errors.check("username", parse_username(&self.username));
+        let password = errors.check("password", check_new_password(&self.password));
+        if password.is_some() && self.password != self.password_confirm {
+            errors.insert("password_confirm", "The two passwords differ.");
+        }
+        match (username, password) {
+            (Some(username), Some(())) if errors.is_empty() => Ok(NewAdmin {
+                setup_token: self.setup_token.trim().to_string(),
+                username,
+                password: self.password.clone(),
+            }),
+            _ => Err(errors),
+        }
+    }
+
+    /// The form as it may be shown again: no token, no password.
+    pub fn without_secrets(&self) -> Self {
+        Self {
+            username: self.username.clone(),
+            ..Self::default()
+        }
+    }
+}
+
+/// What `/login` posts. `next` is where to go afterwards (a path on this site).
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LoginForm {
+    pub username: String,
+    pub password: String,
+    pub next: String,
+}
+
+impl LoginForm {
+    pub fn without_secrets(&self) -> Self {
+        Self {
+            password: String::new(),
+            ..self.clone()
+        }
+    }
+}
+
+/// A user name: 1 to 64 letters, digits, `.`, `_`, `-` or `@`.
+pub fn parse_username(raw: &str) -> Result<String, String> {
+    let name = raw.trim();
+    if name.is_empty() {
+        return Err("Enter a user name.".into());
+    }
+    if name.chars().count() > MAX_USERNAME {
+        return Err(format!("A user name is at most {MAX_USERNAME} characters."));
+    }
+    if let Some(bad) = name
+        .chars()
+        .find(|c| !(c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@')))
+    {
+        return Err(format!(
+            "A user name holds letters, digits, '.', '_', '-' and '@'; '{bad}' is not allowed."
+        ));
+    }
+    Ok(name.to_string())
+}
+
+/// A new password: 12 to 1024 characters.
+pub fn check_new_password(password: &str) -> Result<(), String> {
+    let length = password.chars().count();
+    if length < MIN_PASSWORD {
+        return Err(format!(
+            "A password has at least {MIN_PASSWORD} characters; this one has {length}."
+        ));
+    }
+    if length > MAX_PASSWORD {
+        return Err(format!("A password has at most {MAX_PASSWORD} characters."));
+    }
+    Ok(())
+}
+
+/// Where to go after signing in: a path on this site, never another site.
+pub fn safe_next(next: &str) -> String {
+    let next = next.trim();
+    let local = next.starts_with('/') && !next.starts_with("//") && !next.contains('\\');
+    if local && !next.starts_with("/login") && !next.starts_with("/setup") {
+        next.to_string()
+    } else {
+        "/settings/connection".to_string()
+    }
+}
+
+impl fmt::Debug for SetupForm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SetupForm")
+            .field("username", &self.username)
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for LoginForm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LoginForm")
+            .field("username", &self.username)
+            .field("next", &self.next)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn setup(password: &str, confirm: &str) -> SetupForm {
+        SetupForm {
+            setup_token: "token".into(),
+            username: "admin".into(),
+            password: password.into(),
+            password_confirm: confirm.into(),
+        }
+    }
+
+    #[test]
+    fn passwords_have_at_least_12_characters() {
+        assert!(
+            check_new_password(&"x".repeat(11))
+                .unwrap_err()
+                .contains("11")
+        );
+        assert!(check_new_password(&"x".repeat(12)).is_ok());
+        assert!(check_new_password(&"é".repeat(12)).is_ok());
+        assert!(check_new_password(&"x".repeat(MAX_PASSWORD)).is_ok());
+        assert!(check_new_password(&"x".repeat(MAX_PASSWORD + 1)).is_err());
+    }
+
+    #[test]
+    fn user_names_are_bounded_and_plain() {
+        assert_eq!(
+            parse_username(" admin.ops@corp "),
+            Ok("admin.ops@corp".into())
+        );
+        assert!(parse_username("").is_err());
+        assert!(parse_username(&"a".repeat(MAX_USERNAME)).is_ok());
+        assert!(parse_username(&"a".repeat(MAX_USERNAME + 1)).is_err());
+        assert!(parse_username("a b").unwrap_err().contains("' '"));
+        assert!(parse_username("<script>").is_err());
+    }
+
+    #[test]
+    fn the_setup_form_needs_a_token_and_matching_passwords() {
+        assert!(setup("long enough pw", "long enough pw").validate().is_ok());
+        let errors = setup("long enough pw", "other").validate().err().unwrap();
+        assert!(errors.get("password_confirm").is_some());
+        let errors = SetupForm::default().validate().err().unwrap();
+        assert!(errors.get("setup_token").is_some() && errors.get("username").is_some());
+        assert!(errors.get("password").is_some());
+    }
+
+    #[test]
+    fn next_stays_on_this_site() {
+        assert_eq!(safe_next("/settings/itsm?x=1"), "/settings/itsm?x=1");
+        for bad in [
+            "https://evil.example",
+            "//evil.example",
+            "/\\evil",
+            "",
+            "/login",
+            "javascript:x",
+        ] {
+            assert_eq!(safe_next(bad), "/settings/connection", "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn debug_hides_passwords_and_tokens() {
+        let printed = format!("{:?}", setup("secret password", "secret password"));
+        assert!(
+            !printed.contains("secret") && !printed.contains("token"),
+            "{printed}"
+        );
+    }
+}

@@ -1,0 +1,56 @@
+//! Password hashing with Argon2id (RustCrypto `argon2`, its default parameters: 19 MiB,
+//! 2 passes), in PHC strings that carry their own salt and parameters.
+
+use anyhow::anyhow;
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use chacha20poly1305::aead::OsRng;
+use std::sync::LazyLock;
+
+pub fn hash_password(password: &str) -> anyhow::Result<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|hash| hash.to_string())
+        .map_err(|e| anyhow!("Failed to hash a password: {e}"))
+}
+
+pub fn verify_password(password: &str, stored: &str) -> bool {
+    PasswordHash::new(stored)
+        .map(|hash| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &hash)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+/// Spends the time of a real check, so that an unknown user name cannot be told apart
+/// from a wrong password by how long the answer takes.
+pub fn spend_a_verification(password: &str) {
+    static DUMMY: LazyLock<String> =
+        LazyLock::new(|| hash_password("a password nobody has").unwrap_or_default());
+    let _ = verify_password(password, &DUMMY);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hash_verifies_its_password_only() {
+        let hash = hash_password("correct horse battery").unwrap();
+        assert!(hash.starts_with("$argon2id$"));
+        assert!(verify_password("correct horse battery", &hash));
+        assert!(!verify_password("correct horse battery ", &hash));
+        assert!(!verify_password("x", "not a hash"));
+    }
+
+    #[test]
+    fn the_same_password_hashes_differently() {
+        assert_ne!(
+            hash_password("same password!").unwrap(),
+            hash_password("same password!").unwrap()
+        );
+    }
+}

@@ -1,0 +1,145 @@
+//! Server-side sessions in SQLite. The cookie holds 32 random bytes; the table holds their
+//! SHA-256. A session ends after the idle timeout without a request, or at the absolute
+//! timeout whatever happens; a login always makes a new id.
+
+use anyhow::Context;
+use app::auth::CurrentAdmin;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chacha20poly1305::aead::OsRng;
+use chacha20poly1305::aead::rand_core::RngCore;
+use sha2::{Digest, Sha256};
+use sqlx::{Row, SqlitePool};
+
+pub const COOKIE_NAME: &str = "itsm_bridge_session";
+
+#[derive(Clone, Copy, Debug)]
+pub struct SessionPolicy {
+    pub idle_seconds: i64,
+    pub absolute_seconds: i64,
+}
+
+/// Opens a session for `admin_id` and returns the cookie value.
+pub async fn create(pool: &SqlitePool, admin_id: i64, now: i64) -> anyhow::Result<String> {
+    let mut bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    let id = URL_SAFE_NO_PAD.encode(bytes);
+    sqlx::query(
+        "INSERT INTO sessions (id_hash, admin_id, created_at, last_seen_at) VALUES (?, ?, ?, ?)",
+    )
+    .bind(hash(&id))
+    .bind(admin_id)
+    .bind(now)
+    .bind(now)
+    .execute(pool)
+    .await
+    .context("Failed to store a session")?;
+    Ok(id)
+}
+
+/// The admin of a live session; an expired one is deleted and gives `None`.
+pub async fn lookup(
+    pool: &SqlitePool,
+    id: &str,
+    now: i64,
+    policy: SessionPolicy,
+) -> anyhow::Result<Option<CurrentAdmin>> {
+    let id_hash = hash(id);
+    let row = sqlx::query(
+        "SELECT s.created_at, s.last_seen_at, a.id, a.username \
+         FROM sessions s JOIN admins a ON a.id = s.admin_id WHERE s.id_hash = ?",
+    )
+    .bind(&id_hash)
+    .fetch_optional(pool)
+    .await
+    .context("Failed to read a session")?;
+    let Some(row) = row else { return Ok(None) };
+    let created_at: i64 = row.get("created_at");
+    let last_seen_at: i64 = row.get("last_seen_at");
+    if now - last_seen_at >= policy.idle_seconds || now - created_at >= policy.absolute_seconds {
+        delete(pool, id).await?;
+        return Ok(None);
+    }
+    // One write a minute at most per session, not one per request.
+    if now - last_seen_at >= 60 {
+        sqlx::query("UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?")
+            .bind(now)
+            .bind(&id_hash)
+            .execute(pool)
+            .await
+            .context("Failed to refresh a session")?;
+    }
+    Ok(Some(CurrentAdmin {
+        id: row.get("id"),
+        username: row.get("username"),
+    }))
+}
+
+pub async fn delete(pool: &SqlitePool, id: &str) -> anyhow::Result<()> {
+    sqlx::query("DELETE FROM sessions WHERE id_hash = ?")
+        .bind(hash(id))
+        .execute(pool)
+        .await
+        .context("Failed to delete a session")?;
+    Ok(())
+}
+
+pub async fn delete_all_of(pool: &SqlitePool, admin_id: i64) -> anyhow::Result<()> {
+    sqlx::query("DELETE FROM sessions WHERE admin_id = ?")
+        .bind(admin_id)
+        .execute(pool)
+        .await
+        .context("Failed to end the sessions of an admin")?;
+    Ok(())
+}
+
+/// The `Set-Cookie` value for a new session.
+pub fn cookie(id: &str, secure: bool, max_age: i64) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    format!("{COOKIE_NAME}={id}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}")
+}
+
+/// The `Set-Cookie` value that removes the session cookie.
+pub fn clearing_cookie(secure: bool) -> String {
+    cookie("", secure, 0)
+}
+
+/// The session id in a `Cookie` header, if any.
+pub fn from_cookie_header(header: &str) -> Option<String> {
+    header
+        .split(';')
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE_NAME)
+        .map(|(_, value)| value.to_string())
+        .filter(|value| !value.is_empty())
+}
+
+fn hash(id: &str) -> Vec<u8> {
+    Sha256::digest(id.as_bytes()).to_vec()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cookie_is_http_only_lax_and_secure_on_https() {
+        let plain = cookie("abc", false, 3600);
+        assert_eq!(
+            plain,
+            "itsm_bridge_session=abc; Path=/; HttpOnly; SameSite=Lax; Max-Age=3600"
+        );
+        assert!(cookie("abc", true, 3600).ends_with("; Secure"));
+        assert!(clearing_cookie(false).contains("Max-Age=0"));
+    }
+
+    #[test]
+    fn the_session_id_is_read_from_a_cookie_header() {
+        assert_eq!(
+            from_cookie_header("a=1; itsm_bridge_session=xyz; b=2").as_deref(),
+            Some("xyz")
+        );
+        assert_eq!(from_cookie_header("itsm_bridge_session="), None);
+        assert_eq!(from_cookie_header("other=1"), None);
+    }
+}

@@ -1,0 +1,69 @@
+//! The one-time setup token: while no admin exists the server makes one at start, prints it
+//! in its log and writes it to a 0600 file beside the database; `/setup` needs it once.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chacha20poly1305::aead::OsRng;
+use chacha20poly1305::aead::rand_core::RngCore;
+use subtle::ConstantTimeEq;
+
+pub struct SetupToken {
+    token: Mutex<Option<String>>,
+    file: PathBuf,
+}
+
+impl SetupToken {
+    /// No token: an admin exists already.
+    pub fn none(file: PathBuf) -> Self {
+        Self {
+            token: Mutex::new(None),
+            file,
+        }
+    }
+
+    /// Makes a token, writes it to `file` (mode 0600) and returns it.
+    pub fn issue(file: PathBuf) -> anyhow::Result<(Self, String)> {
+        let mut bytes = [0u8; 24];
+        OsRng.fill_bytes(&mut bytes);
+        let token = URL_SAFE_NO_PAD.encode(bytes);
+        write_private(&file, &token)?;
+        Ok((
+            Self {
+                token: Mutex::new(Some(token.clone())),
+                file,
+            },
+            token,
+        ))
+    }
+
+    pub fn matches(&self, candidate: &str) -> bool {
+        let token = self.token.lock().unwrap_or_else(|e| e.into_inner());
+        token
+            .as_deref()
+            .is_some_and(|t| bool::from(t.as_bytes().ct_eq(candidate.trim().as_bytes())))
+    }
+
+    /// Spends the token: it opens nothing any more, and its file goes.
+    pub fn consume(&self) {
+        *self.token.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        let _ = std::fs::remove_file(&self.file);
+    }
+}
+
+fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let _ = std::fs::remove_file(path);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("Failed to create {}", path.display()))?;
+    writeln!(file, "{text}").with_context(|| format!("Failed to write {}", path.display()))?;
+    Ok(())
+}

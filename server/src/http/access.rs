@@ -1,0 +1,110 @@
+//! The access guard in front of everything: only `/login`, `/setup`, the health checks and
+//! the static assets are open. Every other page needs a signed-in admin (else a redirect to
+//! the login page that comes back afterwards, or to `/setup` before the first admin
+//! exists); every server function needs one too (else 401). The scanner API, when it comes,
+//! authenticates with its own tokens.
+
+use crate::auth::Auth;
+use crate::auth::sessions::from_cookie_header;
+use app::auth::RequestInfo;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// Paths anyone may reach.
+pub const OPEN_PATHS: &[&str] = &[
+    "/login",
+    "/setup",
+    "/healthz",
+    "/readyz",
+    "/favicon.svg",
+    "/api/login",
+    "/api/setup_admin",
+    "/api/load_login_page",
+    "/api/load_setup_page",
+    "/api/current_admin",
+];
+
+/// Static assets (the wasm, JavaScript and CSS) are open too.
+pub const OPEN_PREFIXES: &[&str] = &["/pkg/"];
+
+pub fn is_open(path: &str) -> bool {
+    OPEN_PATHS.contains(&path) || OPEN_PREFIXES.iter().any(|p| path.starts_with(p))
+}
+
+pub async fn guard(State(auth): State<Arc<Auth>>, mut request: Request, next: Next) -> Response {
+    let info = request_info(&request);
+    let path = request.uri().path().to_string();
+    let admin = match &info.session_id {
+        Some(id) => match auth.session(id).await {
+            Ok(admin) => admin,
+            Err(error) => {
+                tracing::error!(error = format!("{error:#}"), "could not read a session");
+                return (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "The database does not answer.",
+                )
+                    .into_response();
+            }
+        },
+        None => None,
+    };
+    request.extensions_mut().insert(info);
+    if let Some(admin) = admin {
+        request.extensions_mut().insert(admin);
+        return next.run(request).await;
+    }
+    if is_open(&path) {
+        return next.run(request).await;
+    }
+    let is_page =
+        !path.starts_with("/api/") && matches!(*request.method(), Method::GET | Method::HEAD);
+    if !is_page {
+        return (StatusCode::UNAUTHORIZED, "Sign in first.").into_response();
+    }
+    match auth.admin_exists().await {
+        Ok(false) => Redirect::to("/setup").into_response(),
+        Ok(true) => {
+            let back = request
+                .uri()
+                .path_and_query()
+                .map(|p| p.as_str())
+                .unwrap_or("/");
+            Redirect::to(&format!("/login?next={}", encode(back))).into_response()
+        }
+        Err(error) => {
+            tracing::error!(error = format!("{error:#}"), "could not count the admins");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The database does not answer.",
+            )
+                .into_response()
+        }
+    }
+}
+
+fn request_info(request: &Request) -> RequestInfo {
+    let headers = request.headers();
+    let forwarded_https = headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("https"));
+    RequestInfo {
+        address: request
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip()),
+        https: forwarded_https || request.uri().scheme_str() == Some("https"),
+        session_id: headers
+            .get(header::COOKIE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(from_cookie_header),
+    }
+}
+
+fn encode(path: &str) -> String {
+    url::form_urlencoded::byte_serialize(path.as_bytes()).collect()
+}

@@ -1,0 +1,131 @@
+//! Every route needs a signed-in admin, except the few that must be open.
+
+use crate::helpers::*;
+use reqwest::Method;
+use server::http::access::is_open;
+use server::startup::route_paths;
+
+fn anonymous() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn every_route_refuses_a_visitor_without_a_session() {
+    let app = spawn_app().await;
+    let routes = route_paths();
+    assert!(routes.iter().any(|(p, _)| p == "/settings/connection"));
+    assert!(
+        routes
+            .iter()
+            .any(|(p, _)| p == "/api/save_connection_settings")
+    );
+    let client = anonymous();
+    let mut checked = 0;
+    for (path, method) in routes {
+        if is_open(&path) {
+            continue;
+        }
+        let method = Method::from_bytes(method.as_str().as_bytes()).unwrap();
+        let response = client
+            .request(method.clone(), format!("{}{path}", app.address))
+            .form(&[("form[x]", "1")])
+            .send()
+            .await
+            .unwrap();
+        if path.starts_with("/api/") || method != Method::GET {
+            assert_eq!(response.status(), 401, "{method} {path} was not refused");
+        } else {
+            assert_eq!(response.status(), 303, "{method} {path} was not redirected");
+            let location = response.headers()["location"].to_str().unwrap();
+            assert!(
+                location.starts_with("/login?next="),
+                "{path} led to {location}"
+            );
+        }
+        checked += 1;
+    }
+    assert!(checked >= 10, "only {checked} routes were walked");
+}
+
+#[tokio::test]
+async fn only_login_setup_health_and_assets_are_open() {
+    let open: Vec<_> = route_paths()
+        .into_iter()
+        .map(|(p, _)| p)
+        .filter(|p| is_open(p))
+        .collect();
+    for path in &open {
+        assert!(
+            ["/login", "/setup", "/healthz", "/readyz"].contains(&path.as_str())
+                || [
+                    "/api/login",
+                    "/api/setup_admin",
+                    "/api/load_login_page",
+                    "/api/load_setup_page",
+                    "/api/current_admin"
+                ]
+                .contains(&path.as_str()),
+            "{path} is open"
+        );
+    }
+    assert!(is_open("/pkg/itsm-bridge.wasm"));
+    assert!(!is_open("/pkgs"));
+    assert!(!is_open("/settings/connection"));
+}
+
+#[tokio::test]
+async fn before_the_first_admin_exists_every_page_leads_to_setup() {
+    let app = spawn_app_without_admin().await;
+    let response = anonymous()
+        .get(format!("{}/settings/connection", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303);
+    assert_eq!(response.headers()["location"], "/setup");
+    let (status, page) = app.get_text("/setup").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Create the admin account"));
+}
+
+#[tokio::test]
+async fn a_page_asked_for_before_signing_in_is_shown_after_it() {
+    let app = spawn_app().await;
+    let client = anonymous();
+    let response = client
+        .get(format!("{}/settings/itsm", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.headers()["location"],
+        "/login?next=%2Fsettings%2Fitsm"
+    );
+
+    let response = client
+        .post(format!("{}/api/login", app.address))
+        .header("Accept", "text/html")
+        .form(&[
+            ("form[username]", ADMIN),
+            ("form[password]", ADMIN_PASSWORD),
+            ("form[next]", "/settings/itsm"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 302);
+    assert_eq!(response.headers()["location"], "/settings/itsm");
+}
+
+#[tokio::test]
+async fn a_signed_in_admin_reaches_the_pages() {
+    let app = spawn_app().await;
+    for path in ["/settings/connection", "/settings/itsm", "/audit"] {
+        let (status, page) = app.get_text(path).await;
+        assert_eq!(status, 200, "{path}");
+        assert!(page.contains("Sign out"), "{path} shows no sign-out");
+    }
+}
