@@ -1,4 +1,5 @@
 import { defineConfig } from '@playwright/test';
+import path from 'node:path';
 
 // One server per project, each on a fresh database, so the two projects cannot see each
 // other's saves. `bash scripts/test` builds the server and the site first.
@@ -30,10 +31,27 @@ export default defineConfig({
     },
     trace: 'retain-on-failure',
   },
-  projects: projects.map((p) => ({
-    name: p.name,
-    use: { baseURL: `http://127.0.0.1:${p.port}`, javaScriptEnabled: p.javaScriptEnabled },
-  })),
+  // Each server starts with no admin: its "first-run" project creates the admin through
+  // /setup, walks sign-in and sign-out, and leaves a signed-in browser state for the rest.
+  projects: projects.flatMap((p) => {
+    const dataDir = path.resolve(__dirname, '..', 'target', 'e2e', p.name);
+    const stateFile = path.join(dataDir, 'browser-state.json');
+    const use = { baseURL: `http://127.0.0.1:${p.port}`, javaScriptEnabled: p.javaScriptEnabled };
+    return [
+      {
+        name: `${p.name}-first-run`,
+        testMatch: /first-run\.spec\.ts/,
+        use,
+        metadata: { dataDir, stateFile },
+      },
+      {
+        name: p.name,
+        testIgnore: /first-run\.spec\.ts/,
+        dependencies: [`${p.name}-first-run`],
+        use: { ...use, storageState: stateFile },
+      },
+    ];
+  }),
   webServer: projects.map((p) => ({
     command: `bash ./start-server.sh ${p.port} ${p.name}`,
     url: `http://127.0.0.1:${p.port}/healthz`,

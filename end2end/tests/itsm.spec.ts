@@ -2,13 +2,6 @@ import { test, expect, countSaves, expectSubmittedTheRightWay, hydrated, open } 
 
 test.describe.configure({ mode: 'serial' });
 
-test('the defaults are By resources, hourly, no auto-resolve', async ({ page }, info) => {
-  await open(page, '/settings/itsm', info);
-  await expect(page.getByLabel('By resources')).toBeChecked();
-  await expect(page.getByLabel('Run the ticket engine every (minutes)')).toHaveValue('60');
-  await expect(page.locator('#auto_resolve')).not.toBeChecked();
-});
-
 test('grouping, interval and auto-resolve are updated and shown after a reload', async ({ page }, info) => {
   await open(page, '/settings/itsm', info);
   await page.getByLabel('By controls').check();

@@ -1,0 +1,62 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { test, expect, open } from './helpers';
+
+const ADMIN = 'admin';
+const PASSWORD = 'correct horse battery staple';
+
+async function signIn(page, password = PASSWORD) {
+  await page.getByLabel('User name').fill(ADMIN);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+test('first run: setup with the token, sign in, change a setting, sign out', async ({ page }, info) => {
+  const { dataDir, stateFile } = info.project.metadata as { dataDir: string; stateFile: string };
+
+  // Before the first admin exists, every page leads to /setup.
+  await open(page, '/settings/itsm', info);
+  await expect(page).toHaveURL(/\/setup$/);
+  const token = fs.readFileSync(path.join(dataDir, 'itsm-bridge.setup-token'), 'utf8').trim();
+
+  await page.getByLabel('Setup token').fill(token);
+  await page.getByLabel('User name').fill(ADMIN);
+  await page.getByLabel('Password', { exact: true }).fill('too short');
+  await page.getByLabel('Password again').fill('too short');
+  await page.getByRole('button', { name: 'Create the account' }).click();
+  await expect(page.locator('#password-error')).toContainText('at least 12 characters');
+
+  await page.getByLabel('Setup token').fill(token);
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await page.getByLabel('Password again').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Create the account' }).click();
+  await expect(page).toHaveURL(/\/login\?created=1$/);
+  await expect(page.getByText('The admin account was created.')).toBeVisible();
+  expect(fs.existsSync(path.join(dataDir, 'itsm-bridge.setup-token')), 'the token file is gone').toBe(false);
+
+  await signIn(page, 'not the password');
+  await expect(page.getByRole('alert')).toContainText('Wrong user name or password.');
+  await signIn(page);
+  await expect(page).toHaveURL(/\/settings\/connection$/);
+  await expect(page.getByRole('button', { name: 'Sign out' })).toBeVisible();
+
+  await open(page, '/settings/itsm', info);
+  await expect(page.getByLabel('By resources')).toBeChecked();
+  await expect(page.getByLabel('Run the ticket engine every (minutes)')).toHaveValue('60');
+  await expect(page.locator('#auto_resolve')).not.toBeChecked();
+  await page.getByLabel('Run the ticket engine every (minutes)').fill('30');
+  await page.getByRole('button', { name: 'Update' }).click();
+  await expect(page.locator('.notice-saved')).toHaveText('Saved.');
+
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page).toHaveURL(/\/login\?signed_out=1$/);
+  await page.goto('/settings/itsm');
+  await expect(page).toHaveURL(/\/login\?next=%2Fsettings%2Fitsm$/);
+  await expect(page.getByRole('button', { name: 'Sign out' })).toHaveCount(0);
+
+  // Signing in again comes back to the page asked for; the other tests start from here.
+  await signIn(page);
+  await expect(page).toHaveURL(/\/settings\/itsm$/);
+  await expect(page.getByLabel('Run the ticket engine every (minutes)')).toHaveValue('30');
+  await page.context().storageState({ path: stateFile });
+});
