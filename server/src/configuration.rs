@@ -55,6 +55,14 @@ pub struct Config {
     #[arg(long, env = "ITSM_BRIDGE_SESSION_MAX_HOURS", default_value_t = 12)]
     pub session_max_hours: u32,
 
+    /// The largest scan body accepted, in bytes (default 256 MiB).
+    #[arg(long, env = "ITSM_BRIDGE_MAX_SCAN_BYTES", default_value_t = 256 * 1024 * 1024)]
+    pub max_scan_bytes: u64,
+
+    /// How many scans of each source are kept; older ones are deleted.
+    #[arg(long, env = "ITSM_BRIDGE_SCANS_KEPT_PER_SOURCE", default_value_t = 10)]
+    pub scans_kept_per_source: u32,
+
     /// Log format.
     #[arg(long, env = "ITSM_BRIDGE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -69,6 +77,17 @@ pub struct Config {
 
 #[derive(Clone, Debug, Subcommand)]
 pub enum Command {
+    /// Stores a scan result file, as the scanner API would.
+    Ingest {
+        /// The source the scan belongs to, e.g. prowler-aws-123456789012.
+        #[arg(long)]
+        source: String,
+        /// native, ocsf or trivy; told from the file when left out.
+        #[arg(long)]
+        format: Option<String>,
+        /// The file to read (`-` for standard input).
+        file: PathBuf,
+    },
     /// Administer the admin accounts.
     Admin {
         #[command(subcommand)]

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod configuration;
 pub mod database;
 pub mod http;
+pub mod ingest;
 pub mod secrets;
 pub mod settings_store;
 pub mod startup;

@@ -5,7 +5,7 @@ use anyhow::Context;
 use clap::Parser;
 use server::configuration::{AdminCommand, Command, Config};
 use server::startup::{Application, shutdown_signal};
-use server::{auth, database, telemetry};
+use server::{auth, database, ingest, telemetry};
 use std::io::BufRead;
 
 #[tokio::main]
@@ -16,8 +16,47 @@ async fn main() -> anyhow::Result<()> {
         Some(Command::Admin {
             action: AdminCommand::ResetPassword { user },
         }) => reset_password(&config, user).await,
+        Some(Command::Ingest {
+            source,
+            format,
+            file,
+        }) => ingest_file(&config, source, format.as_deref(), file).await,
         None => serve(config).await,
     }
+}
+
+/// `itsm-bridge ingest`: the scanner API's code path for a file; non-zero exit on any error.
+async fn ingest_file(
+    config: &Config,
+    source: &str,
+    format: Option<&str>,
+    file: &std::path::Path,
+) -> anyhow::Result<()> {
+    let format = format
+        .map(str::parse::<ingest::Format>)
+        .transpose()
+        .map_err(|message| anyhow::anyhow!(message))?;
+    let reader: Box<dyn std::io::Read + Send> = if file.as_os_str() == "-" {
+        Box::new(std::io::stdin())
+    } else {
+        Box::new(
+            std::fs::File::open(file)
+                .with_context(|| format!("Failed to open {}", file.display()))?,
+        )
+    };
+    let pool = database::open(&config.database_path()?).await?;
+    let request = ingest::IngestRequest {
+        format,
+        source: Some(source.to_string()),
+        max_bytes: config.max_scan_bytes,
+        now: time::OffsetDateTime::now_utc().unix_timestamp(),
+        keep_per_source: config.scans_kept_per_source,
+    };
+    let result = ingest::ingest(&pool, reader, request).await;
+    pool.close().await;
+    let summary = result?;
+    println!("{}", serde_json::to_string(&summary)?);
+    Ok(())
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {

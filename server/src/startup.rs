@@ -8,6 +8,7 @@ use crate::database;
 use crate::http::access;
 use crate::http::cross_site::{SiteOrigins, refuse_cross_site};
 use crate::http::health;
+use crate::http::scans_api::{self, ScansApi};
 use crate::http::security_headers::{CspNonce, add_security_headers};
 use crate::secrets::SecretCipher;
 use crate::settings_store::SqliteSettingsStore;
@@ -18,7 +19,7 @@ use app::flash::FlashStore;
 use app::{App, shell};
 use axum::Router;
 use axum::response::Redirect;
-use axum::routing::get;
+use axum::routing::{get, post};
 use http::request::Parts;
 use leptos::config::{Env, LeptosOptions};
 use leptos::nonce::Nonce;
@@ -81,7 +82,12 @@ impl Application {
             .site_addr(listener.local_addr()?)
             .env(Env::PROD)
             .build();
-        let router = router(options, store, auth, pool.clone(), origins);
+        let scans = Arc::new(ScansApi {
+            pool: pool.clone(),
+            max_bytes: config.max_scan_bytes,
+            keep_per_source: config.scans_kept_per_source,
+        });
+        let router = router(options, store, auth, scans, pool.clone(), origins);
         Ok(Self {
             listener,
             router,
@@ -121,6 +127,7 @@ fn router(
     options: LeptosOptions,
     store: Arc<SqliteSettingsStore>,
     auth: Arc<Auth>,
+    scans: Arc<ScansApi>,
     pool: SqlitePool,
     origins: SiteOrigins,
 ) -> Router {
@@ -140,6 +147,10 @@ fn router(
     let routes = ROUTES.get_or_init(|| generate_route_list(App)).clone();
     Router::new()
         .route("/", get(|| async { Redirect::to("/settings/connection") }))
+        .route(
+            "/api/v1/scans",
+            post(scans_api::post_scan).with_state(scans),
+        )
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(move || health::readyz(pool.clone())))
         .leptos_routes_with_context(&options, routes, context.clone(), {
@@ -188,6 +199,7 @@ pub fn route_paths() -> Vec<(String, axum::http::Method)> {
     for plain in ["/", "/healthz", "/readyz"] {
         paths.push((plain.to_string(), Method::GET));
     }
+    paths.push(("/api/v1/scans".to_string(), Method::POST));
     paths
 }
 

@@ -31,6 +31,9 @@ pub const OPEN_PATHS: &[&str] = &[
 /// Static assets (the wasm, JavaScript and CSS) are open too.
 pub const OPEN_PREFIXES: &[&str] = &["/pkg/"];
 
+/// The scanner API authenticates with its own tokens, not sessions.
+pub const TOKEN_PREFIX: &str = "/api/v1/";
+
 pub fn is_open(path: &str) -> bool {
     OPEN_PATHS.contains(&path) || OPEN_PREFIXES.iter().any(|p| path.starts_with(p))
 }
@@ -57,7 +60,7 @@ pub async fn guard(State(auth): State<Arc<Auth>>, mut request: Request, next: Ne
         request.extensions_mut().insert(admin);
         return next.run(request).await;
     }
-    if is_open(&path) {
+    if is_open(&path) || path.starts_with(TOKEN_PREFIX) {
         return next.run(request).await;
     }
     let is_page =

@@ -4,4 +4,5 @@
 pub mod access;
 pub mod cross_site;
 pub mod health;
+pub mod scans_api;
 pub mod security_headers;

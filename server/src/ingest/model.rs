@@ -1,0 +1,99 @@
+//! One finding as every format becomes it, and what went wrong where.
+
+use serde::Serialize;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Pass = 0,
+    /// Neither failing nor passing: manual, error, skipped, muted, warning…
+    Other = 1,
+    Fail = 2,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Fail => "fail",
+            Status::Pass => "pass",
+            Status::Other => "other",
+        }
+    }
+}
+
+/// informational 0, low 1, medium 2, high 3, critical 4; unknown is stored as -1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Severity(pub i64);
+
+impl Severity {
+    pub const UNKNOWN: Severity = Severity(-1);
+
+    pub fn parse(raw: &str) -> Option<Severity> {
+        Some(Severity(match raw.trim().to_ascii_lowercase().as_str() {
+            "informational" | "info" => 0,
+            "low" => 1,
+            "medium" => 2,
+            "high" => 3,
+            "critical" => 4,
+            "unknown" => -1,
+            _ => return None,
+        }))
+    }
+
+    /// OCSF `severity_id`: 1 Informational … 5 Critical, 6 Fatal (as critical), 0/99 unknown.
+    pub fn from_ocsf_id(id: i64) -> Severity {
+        match id {
+            1..=5 => Severity(id - 1),
+            6 => Severity(4),
+            _ => Severity::UNKNOWN,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Finding {
+    pub control_id: String,
+    pub control_title: String,
+    pub resource_id: String,
+    pub resource_name: String,
+    pub resource_type: String,
+    pub status: Status,
+    pub severity: Severity,
+    /// Unix seconds; `None` falls back to the scan's time, then the upload's.
+    pub time: Option<i64>,
+    pub detail: String,
+}
+
+/// A problem in the input and where it is: a JSON pointer, or a line.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Problem {
+    pub at: String,
+    pub message: String,
+}
+
+impl Problem {
+    pub fn new(at: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            at: at.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Reads an RFC 3339 time, or a number of seconds or milliseconds since the epoch.
+pub fn parse_time(value: &serde_json::Value) -> Option<i64> {
+    match value {
+        serde_json::Value::Number(n) => n.as_i64().map(epoch_seconds),
+        serde_json::Value::String(s) => {
+            time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+                .ok()
+                .map(|t| t.unix_timestamp())
+        }
+        _ => None,
+    }
+}
+
+/// OCSF writes milliseconds, Prowler seconds: anything past year 5138 in seconds is ms.
+pub fn epoch_seconds(n: i64) -> i64 {
+    if n > 100_000_000_000 { n / 1000 } else { n }
+}

@@ -1,0 +1,76 @@
+//! Scanner API tokens: `itsmb_` and 32 random bytes, shown once; stored as SHA-256.
+
+use anyhow::Context;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chacha20poly1305::aead::OsRng;
+use chacha20poly1305::aead::rand_core::RngCore;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use sqlx::SqlitePool;
+
+const PREFIX: &str = "itsmb_";
+
+#[derive(Clone, Debug, PartialEq, Serialize, sqlx::FromRow)]
+pub struct TokenRow {
+    pub id: i64,
+    pub name: String,
+    pub prefix: String,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+/// Creates a token named `name`; returns its id and the token, which is not kept.
+pub async fn create(pool: &SqlitePool, name: &str, now: i64) -> anyhow::Result<(i64, String)> {
+    let mut bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    let token = format!("{PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes));
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO api_tokens (name, token_hash, prefix, created_at) VALUES (?, ?, ?, ?) RETURNING id",
+    )
+    .bind(name)
+    .bind(hash(&token))
+    .bind(&token[..PREFIX.len() + 6])
+    .bind(now)
+    .fetch_one(pool)
+    .await
+    .context("Failed to store an API token")?;
+    Ok((id, token))
+}
+
+/// The id of the live token `token`, noting its use; `None` for an unknown or revoked one.
+pub async fn verify(pool: &SqlitePool, token: &str, now: i64) -> anyhow::Result<Option<i64>> {
+    let id: Option<i64> = sqlx::query_scalar(
+        "UPDATE api_tokens SET last_used_at = ? WHERE token_hash = ? AND revoked_at IS NULL RETURNING id",
+    )
+    .bind(now)
+    .bind(hash(token.trim()))
+    .fetch_optional(pool)
+    .await
+    .context("Failed to check an API token")?;
+    Ok(id)
+}
+
+pub async fn list(pool: &SqlitePool) -> anyhow::Result<Vec<TokenRow>> {
+    sqlx::query_as("SELECT id, name, prefix, created_at, last_used_at, revoked_at FROM api_tokens ORDER BY id DESC")
+        .fetch_all(pool)
+        .await
+        .context("Failed to list the API tokens")
+}
+
+/// Revokes a token; `false` when there was no such live token.
+pub async fn revoke(pool: &SqlitePool, id: i64, now: i64) -> anyhow::Result<bool> {
+    let done =
+        sqlx::query("UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
+            .bind(now)
+            .bind(id)
+            .execute(pool)
+            .await
+            .context("Failed to revoke an API token")?;
+    Ok(done.rows_affected() == 1)
+}
+
+fn hash(token: &str) -> Vec<u8> {
+    Sha256::digest(token.as_bytes()).to_vec()
+}
