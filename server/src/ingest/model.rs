@@ -64,6 +64,33 @@ pub struct Finding {
     pub detail: String,
 }
 
+impl Finding {
+    pub const MAX_ID: usize = 2048;
+    pub const MAX_TEXT: usize = 8192;
+    pub const MAX_DETAIL: usize = 65536;
+
+    /// Refuses fields too long to be a real id or to go into a ticket.
+    pub fn within_limits(self, at: &str) -> Result<Finding, Problem> {
+        let checks = [
+            ("control id", self.control_id.len(), Self::MAX_ID),
+            ("resource id", self.resource_id.len(), Self::MAX_ID),
+            ("control title", self.control_title.len(), Self::MAX_TEXT),
+            ("resource name", self.resource_name.len(), Self::MAX_TEXT),
+            ("resource type", self.resource_type.len(), Self::MAX_TEXT),
+            ("detail", self.detail.len(), Self::MAX_DETAIL),
+        ];
+        for (what, length, max) in checks {
+            if length > max {
+                return Err(Problem::new(
+                    at,
+                    format!("the {what} is {length} bytes long; at most {max} are accepted"),
+                ));
+            }
+        }
+        Ok(self)
+    }
+}
+
 /// A problem in the input and where it is: a JSON pointer, or a line.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Problem {

@@ -180,7 +180,7 @@ pub fn finding(value: &Value, at: &str) -> Result<Finding, Problem> {
         )
     })?;
     let _ = object;
-    Ok(Finding {
+    Finding {
         control_title: text(&["control", "title"]).unwrap_or_default().to_string(),
         resource_name: text(&["resource", "name"]).unwrap_or_default().to_string(),
         resource_type: text(&["resource", "type"]).unwrap_or_default().to_string(),
@@ -190,7 +190,8 @@ pub fn finding(value: &Value, at: &str) -> Result<Finding, Problem> {
         resource_id,
         status,
         severity,
-    })
+    }
+    .within_limits(at)
 }
 
 /// Reads NDJSON, one native finding a line; blank lines are skipped.

@@ -155,7 +155,7 @@ pub fn finding(value: &Value, at: &str) -> Result<Finding, Problem> {
     } else {
         text("/finding_info/title")
     };
-    Ok(Finding {
+    Finding {
         control_id: control_id.to_string(),
         control_title: title.unwrap_or_default().to_string(),
         resource_id: resource_id.to_string(),
@@ -168,5 +168,6 @@ pub fn finding(value: &Value, at: &str) -> Result<Finding, Problem> {
             .and_then(parse_time)
             .or_else(|| value.get("time_dt").and_then(parse_time)),
         detail: text("/status_detail").unwrap_or_default().to_string(),
-    })
+    }
+    .within_limits(at)
 }

@@ -119,6 +119,24 @@ pub async fn finish_scan(
     Ok((total, failing, passing, other))
 }
 
+/// The (source, control, resource) pairs failing now: those that fail in the latest scan of
+/// their source. A pair missing from that scan, or passing in it, is not failing any more.
+pub async fn current_failing(pool: &SqlitePool) -> anyhow::Result<Vec<(String, String, String)>> {
+    sqlx::query_as(
+        "WITH latest AS ( \
+             SELECT id, source FROM ( \
+                 SELECT id, source, row_number() OVER \
+                     (PARTITION BY source ORDER BY scanned_at DESC, id DESC) AS n \
+                 FROM scans) WHERE n = 1) \
+         SELECT latest.source, f.control_id, f.resource_id \
+         FROM findings f JOIN latest ON f.scan_id = latest.id \
+         WHERE f.status = 2 ORDER BY 1, 2, 3",
+    )
+    .fetch_all(pool)
+    .await
+    .context("Failed to read the failing findings")
+}
+
 /// Deletes the scans of `source` beyond the `keep` latest.
 pub async fn prune(pool: &SqlitePool, source: &str, keep: u32) -> anyhow::Result<u64> {
     let deleted = sqlx::query(

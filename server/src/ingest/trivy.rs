@@ -174,7 +174,7 @@ fn misconfiguration(
         Some("PASS") => Status::Pass,
         _ => Status::Other,
     };
-    Ok(Finding {
+    Finding {
         control_id: id.to_string(),
         control_title: text(m, "Title").unwrap_or_default().to_string(),
         resource_id,
@@ -184,7 +184,8 @@ fn misconfiguration(
         severity: severity(m, at)?,
         time: None,
         detail: text(m, "Message").unwrap_or_default().to_string(),
-    })
+    }
+    .within_limits(at)
 }
 
 fn vulnerability(v: &Value, artifact: &str, kind: &str, at: &str) -> Result<Finding, Problem> {
@@ -203,7 +204,7 @@ fn vulnerability(v: &Value, artifact: &str, kind: &str, at: &str) -> Result<Find
     });
     let package =
         package.ok_or_else(|| Problem::new(format!("{at}/PkgName"), "the package is missing"))?;
-    Ok(Finding {
+    Finding {
         control_id: id.to_string(),
         control_title: text(v, "Title").unwrap_or_default().to_string(),
         resource_id: format!("{artifact}:{package}"),
@@ -213,5 +214,6 @@ fn vulnerability(v: &Value, artifact: &str, kind: &str, at: &str) -> Result<Find
         severity: severity(v, at)?,
         time: None,
         detail: text(v, "Description").unwrap_or_default().to_string(),
-    })
+    }
+    .within_limits(at)
 }

@@ -45,10 +45,28 @@ pub async fn spawn_app_in(folder: TempDir) -> TestApp {
 
 /// Starts the application with the clock its sessions and throttling read.
 pub async fn spawn_app_with_clock(folder: TempDir, clock: Arc<dyn Clock>) -> TestApp {
+    spawn_app_configured(folder, clock, |_| {}).await
+}
+
+/// A fresh application with its admin, signed in, with `adjust` applied to its configuration.
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+    let folder = tempfile::tempdir().expect("a temporary folder");
+    let app = spawn_app_configured(folder, Arc::new(SystemClock), adjust).await;
+    app.create_admin().await;
+    app.sign_in(ADMIN, ADMIN_PASSWORD).await;
+    app
+}
+
+pub async fn spawn_app_configured(
+    folder: TempDir,
+    clock: Arc<dyn Clock>,
+    adjust: impl FnOnce(&mut Config),
+) -> TestApp {
     let mut config =
         Config::with_database(folder.path().join("itsm-bridge.db").display().to_string());
     config.listen = "127.0.0.1:0".parse().expect("an address");
     config.site_root = folder.path().join("site");
+    adjust(&mut config);
     let app = Application::build_with_clock(&config, clock)
         .await
         .expect("the application starts");
@@ -129,6 +147,37 @@ impl TestApp {
         let app = spawn_app_in(self.stop().await).await;
         app.sign_in(ADMIN, ADMIN_PASSWORD).await;
         app
+    }
+
+    /// A second connection to the app's database, for looking and for setting up.
+    pub async fn database(&self) -> sqlx::SqlitePool {
+        server::database::open(&self.folder.path().join("itsm-bridge.db"))
+            .await
+            .expect("the database opens")
+    }
+
+    pub async fn api_token(&self) -> String {
+        let pool = self.database().await;
+        server::ingest::tokens::create(&pool, "test scanner", 0)
+            .await
+            .expect("a token")
+            .1
+    }
+
+    /// Posts a scan to the scanner API.
+    pub async fn post_scan(
+        &self,
+        query: &str,
+        token: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> reqwest::Response {
+        self.client
+            .post(format!("{}/api/v1/scans{query}", self.address))
+            .bearer_auth(token)
+            .body(body)
+            .send()
+            .await
+            .expect("the server answers")
     }
 
     pub fn database_files(&self) -> Vec<PathBuf> {

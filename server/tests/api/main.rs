@@ -12,5 +12,6 @@ mod health;
 mod helpers;
 mod itsm_settings;
 mod no_javascript;
+mod scans_api;
 mod secrets_at_rest;
 mod security_headers;
