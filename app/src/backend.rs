@@ -1,6 +1,7 @@
 //! What the server functions need from the backend. `app` declares it, `server` implements
 //! it over SQLite and provides it in Leptos context, so a server function stays a few lines.
 
+use crate::api::{ScanFindingsPage, ScanView, TokenView};
 use crate::forms::{ConnectionUpdate, ConnectionView, ItsmSettings};
 use async_trait::async_trait;
 use std::sync::Arc;
@@ -18,3 +19,24 @@ pub trait SettingsStore: Send + Sync + 'static {
 
 /// The form in which the store is put into Leptos context.
 pub type SharedSettingsStore = Arc<dyn SettingsStore>;
+
+/// Scans and the scanner API's tokens, for their pages.
+#[async_trait]
+pub trait ScanStore: Send + Sync + 'static {
+    async fn tokens(&self) -> anyhow::Result<Vec<TokenView>>;
+    /// Creates a token; returns it (it is not kept).
+    async fn create_token(&self, name: &str) -> anyhow::Result<String>;
+    /// Revokes a token; returns its name if it was live.
+    async fn revoke_token(&self, id: i64) -> anyhow::Result<Option<String>>;
+    /// Every kept scan, newest first.
+    async fn scans(&self) -> anyhow::Result<Vec<ScanView>>;
+    /// One page of a scan's failing findings; `None` for no such scan.
+    async fn failing_findings(
+        &self,
+        scan_id: i64,
+        page: u32,
+        per_page: u32,
+    ) -> anyhow::Result<Option<ScanFindingsPage>>;
+}
+
+pub type SharedScanStore = Arc<dyn ScanStore>;

@@ -20,7 +20,10 @@ use leptos_router::{
     components::{A, Route, Router, Routes},
     path,
 };
-use pages::{AuditPage, ConnectionPage, ItsmPage, LoginPage, NotFound, SetupPage};
+use pages::{
+    AuditPage, ConnectionPage, ItsmPage, LoginPage, NotFound, ScanPage, ScansPage, SetupPage,
+    TokensPage,
+};
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -54,6 +57,8 @@ fn TopBar() -> impl IntoView {
                         <nav aria-label="Main">
                             <A href="/settings/connection">"ITSM integrations"</A>
                             <A href="/settings/itsm">"ITSM settings"</A>
+                            <A href="/scans">"Scans"</A>
+                            <A href="/settings/tokens">"API tokens"</A>
                             <A href="/audit">"Audit log"</A>
                         </nav>
                         <form class="signout" method="post" action=api::Logout::url()>
@@ -80,6 +85,9 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=NotFound>
                     <Route path=path!("/settings/connection") view=ConnectionPage ssr=SsrMode::Async/>
                     <Route path=path!("/settings/itsm") view=ItsmPage ssr=SsrMode::Async/>
+                    <Route path=path!("/settings/tokens") view=TokensPage ssr=SsrMode::Async/>
+                    <Route path=path!("/scans") view=ScansPage ssr=SsrMode::Async/>
+                    <Route path=path!("/scans/:id") view=ScanPage ssr=SsrMode::Async/>
                     <Route path=path!("/audit") view=AuditPage ssr=SsrMode::Async/>
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
                     <Route path=path!("/setup") view=SetupPage ssr=SsrMode::Async/>

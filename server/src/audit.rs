@@ -1,5 +1,6 @@
 //! The audit log: who did what, when, from where. Never a secret's value.
 
+use crate::timestamps::format_unix;
 use anyhow::Context;
 use app::api::AuditEntry;
 use sqlx::{Row, SqlitePool};
@@ -38,19 +39,11 @@ pub async fn latest(pool: &SqlitePool, limit: u32) -> anyhow::Result<Vec<AuditEn
     Ok(rows
         .into_iter()
         .map(|row| AuditEntry {
-            at: format_time(row.get("at")),
+            at: format_unix(row.get("at")),
             actor: row.get("actor"),
             action: row.get("action"),
             detail: row.get("detail"),
             address: row.get("address"),
         })
         .collect())
-}
-
-fn format_time(unix: i64) -> String {
-    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
-    time::OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|t| t.format(&format).ok())
-        .unwrap_or_else(|| unix.to_string())
 }

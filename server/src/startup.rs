@@ -10,11 +10,12 @@ use crate::http::cross_site::{SiteOrigins, refuse_cross_site};
 use crate::http::health;
 use crate::http::scans_api::{self, ScansApi};
 use crate::http::security_headers::{CspNonce, add_security_headers};
+use crate::scan_store::SqliteScanStore;
 use crate::secrets::SecretCipher;
 use crate::settings_store::SqliteSettingsStore;
 use anyhow::Context;
 use app::auth::SharedAccountBackend;
-use app::backend::SharedSettingsStore;
+use app::backend::{SharedScanStore, SharedSettingsStore};
 use app::flash::FlashStore;
 use app::{App, shell};
 use axum::Router;
@@ -133,10 +134,12 @@ fn router(
 ) -> Router {
     let store: SharedSettingsStore = store;
     let accounts: SharedAccountBackend = auth.clone();
+    let scan_store: SharedScanStore = Arc::new(SqliteScanStore::new(pool.clone()));
     let flash = Arc::new(FlashStore::new());
     let context = move || {
         provide_context(store.clone());
         provide_context(accounts.clone());
+        provide_context(scan_store.clone());
         provide_context(flash.clone());
         if let Some(nonce) =
             use_context::<Parts>().and_then(|p| p.extensions.get::<CspNonce>().cloned())

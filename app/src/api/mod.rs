@@ -7,11 +7,13 @@ mod connection;
 mod itsm;
 #[cfg(feature = "ssr")]
 mod plumbing;
+mod scans;
 
 pub use account::*;
 pub use audit::*;
 pub use connection::*;
 pub use itsm::*;
+pub use scans::*;
 
 use crate::forms::Notice;
 use serde::{Deserialize, Serialize};

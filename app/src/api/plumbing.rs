@@ -3,7 +3,7 @@
 
 use super::FormFlash;
 use crate::auth::{CurrentAdmin, RequestInfo, SharedAccountBackend};
-use crate::backend::SharedSettingsStore;
+use crate::backend::{SharedScanStore, SharedSettingsStore};
 use crate::flash::FlashStore;
 use crate::forms::{Notice, SaveOutcome};
 use leptos::prelude::*;
@@ -13,6 +13,11 @@ use std::sync::Arc;
 pub fn settings_store() -> Result<SharedSettingsStore, ServerFnError> {
     use_context::<SharedSettingsStore>()
         .ok_or_else(|| internal("reach the settings store")(anyhow::anyhow!("not in context")))
+}
+
+pub fn scan_store() -> Result<SharedScanStore, ServerFnError> {
+    use_context::<SharedScanStore>()
+        .ok_or_else(|| internal("reach the scan store")(anyhow::anyhow!("not in context")))
 }
 
 pub fn accounts() -> Result<SharedAccountBackend, ServerFnError> {
@@ -81,7 +86,7 @@ pub fn internal(action: &'static str) -> impl Fn(anyhow::Error) -> ServerFnError
 }
 
 /// A plain form post (no JavaScript) accepts HTML; the client of a hydrated page does not.
-fn is_plain_form_post() -> bool {
+pub fn plain_form_post() -> bool {
     use_context::<http::request::Parts>()
         .and_then(|parts| {
             parts
@@ -100,7 +105,7 @@ pub fn redirect_plain_form_post<F: Serialize>(
     form: F,
     result: &Result<SaveOutcome, ServerFnError>,
 ) {
-    if is_plain_form_post() {
+    if plain_form_post() {
         let notice = Notice::from_result(&result.clone().map_err(|e| super::error_text(&e)));
         redirect_with_flash(page, form, notice);
     }
@@ -121,14 +126,14 @@ pub fn answer_refusal<F: Serialize>(
         ),
         Notice::Saved => String::new(),
     };
-    if is_plain_form_post() {
+    if plain_form_post() {
         redirect_with_flash(page, form, notice);
         return Ok(());
     }
     Err(ServerFnError::new(message))
 }
 
-fn redirect_with_flash<F: Serialize>(page: &str, form: F, notice: Notice) {
+pub fn redirect_with_flash<F: Serialize>(page: &str, form: F, notice: Notice) {
     let location = use_context::<Arc<FlashStore>>()
         .and_then(|store| store.put(&FormFlash { form, notice }))
         .map(|id| format!("{page}?flash={id}"))

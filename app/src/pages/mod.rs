@@ -5,6 +5,8 @@ mod audit;
 mod connection;
 mod itsm;
 mod not_found;
+mod scans;
+mod tokens;
 mod widgets;
 
 pub use account::{LoginPage, SetupPage};
@@ -12,3 +14,5 @@ pub use audit::AuditPage;
 pub use connection::ConnectionPage;
 pub use itsm::ItsmPage;
 pub use not_found::NotFound;
+pub use scans::{ScanPage, ScansPage};
+pub use tokens::TokensPage;

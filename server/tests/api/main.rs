@@ -15,3 +15,4 @@ mod no_javascript;
 mod scans_api;
 mod secrets_at_rest;
 mod security_headers;
+mod tokens_and_scans;

@@ -1,0 +1,177 @@
+//! Server functions of the API tokens page and the scans pages.
+
+use super::FormFlash;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// One API token as the list shows it; never the token itself.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TokenView {
+    pub id: i64,
+    pub name: String,
+    /// The first characters, to tell tokens apart.
+    pub prefix: String,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+    pub revoked_at: Option<String>,
+}
+
+/// What the create form posts.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TokenForm {
+    pub name: String,
+}
+
+/// A token just created: shown this once.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CreatedToken {
+    pub name: String,
+    pub token: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TokensPageData {
+    pub tokens: Vec<TokenView>,
+    /// After a plain (JavaScript-less) post: what happened, and a created token.
+    pub flash: Option<FormFlash<Option<CreatedToken>>>,
+}
+
+/// One stored scan.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ScanView {
+    pub id: i64,
+    pub source: String,
+    pub format: String,
+    pub tool: Option<String>,
+    pub scanned_at: String,
+    pub received_at: String,
+    pub findings: i64,
+    pub failing: i64,
+    pub passing: i64,
+    pub other: i64,
+    /// Whether this is the latest scan of its source: the one that decides what fails.
+    pub latest: bool,
+}
+
+/// One failing finding of a scan.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FindingView {
+    pub control_id: String,
+    pub control_title: String,
+    pub resource_id: String,
+    pub resource_name: String,
+    pub resource_type: String,
+    pub severity: String,
+    pub observed_at: String,
+    pub detail: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ScanFindingsPage {
+    pub scan: ScanView,
+    pub findings: Vec<FindingView>,
+    /// 1-based.
+    pub page: u32,
+    pub pages: u32,
+}
+
+/// Failing findings per page of the scan page.
+pub const FINDINGS_PER_PAGE: u32 = 50;
+pub const MAX_TOKEN_NAME: usize = 100;
+
+#[server(endpoint = "load_api_tokens")]
+pub async fn load_api_tokens(flash: Option<String>) -> Result<TokensPageData, ServerFnError> {
+    use super::plumbing::*;
+    require_admin()?;
+    let tokens = scan_store()?
+        .tokens()
+        .await
+        .map_err(internal("list the API tokens"))?;
+    Ok(TokensPageData {
+        tokens,
+        flash: take_flash(flash),
+    })
+}
+
+#[server(endpoint = "create_api_token")]
+pub async fn create_api_token(form: TokenForm) -> Result<CreatedToken, ServerFnError> {
+    use super::plumbing::*;
+    use crate::forms::Notice;
+    let admin = require_admin()?;
+    let name = form.name.trim().to_string();
+    let length = name.chars().count();
+    if name.is_empty() || length > MAX_TOKEN_NAME || name.chars().any(char::is_control) {
+        let message = format!(
+            "Give the token a name of 1 to {MAX_TOKEN_NAME} characters, e.g. the scanner that will use it."
+        );
+        if plain_form_post() {
+            redirect_with_flash(
+                "/settings/tokens",
+                None::<CreatedToken>,
+                Notice::Failed(message.clone()),
+            );
+        }
+        return Err(ServerFnError::new(message));
+    }
+    let token = scan_store()?
+        .create_token(&name)
+        .await
+        .map_err(internal("create the API token"))?;
+    audit(
+        &admin,
+        "token.created",
+        &format!("created API token {name:?}"),
+    )
+    .await;
+    let created = CreatedToken { name, token };
+    if plain_form_post() {
+        redirect_with_flash("/settings/tokens", Some(created.clone()), Notice::Saved);
+    }
+    Ok(created)
+}
+
+#[server(endpoint = "revoke_api_token")]
+pub async fn revoke_api_token(id: i64) -> Result<(), ServerFnError> {
+    use super::plumbing::*;
+    let admin = require_admin()?;
+    let revoked = scan_store()?
+        .revoke_token(id)
+        .await
+        .map_err(internal("revoke the API token"))?;
+    if let Some(name) = &revoked {
+        audit(
+            &admin,
+            "token.revoked",
+            &format!("revoked API token {name:?}"),
+        )
+        .await;
+    }
+    if plain_form_post() {
+        leptos_axum::redirect("/settings/tokens");
+    }
+    Ok(())
+}
+
+#[server(endpoint = "load_scans")]
+pub async fn load_scans() -> Result<Vec<ScanView>, ServerFnError> {
+    use super::plumbing::*;
+    require_admin()?;
+    scan_store()?
+        .scans()
+        .await
+        .map_err(internal("list the scans"))
+}
+
+#[server(endpoint = "load_scan_findings")]
+pub async fn load_scan_findings(
+    scan_id: i64,
+    page: u32,
+) -> Result<Option<ScanFindingsPage>, ServerFnError> {
+    use super::plumbing::*;
+    require_admin()?;
+    scan_store()?
+        .failing_findings(scan_id, page.max(1), FINDINGS_PER_PAGE)
+        .await
+        .map_err(internal("read the scan's findings"))
+}

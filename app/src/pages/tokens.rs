@@ -1,0 +1,118 @@
+//! The API tokens page: create a named token (shown once, in full), list, revoke.
+
+use super::widgets::load_failed;
+use crate::api::{
+    CreateApiToken, CreatedToken, MAX_TOKEN_NAME, RevokeApiToken, TokensPageData, error_text,
+    load_api_tokens,
+};
+use crate::forms::Notice;
+use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+#[component]
+pub fn TokensPage() -> impl IntoView {
+    let create = ServerAction::<CreateApiToken>::new();
+    let revoke = ServerAction::<RevokeApiToken>::new();
+    let query = use_query_map();
+    let data = Resource::new(
+        move || {
+            (
+                create.version().get(),
+                revoke.version().get(),
+                query.with(|q| q.get("flash")),
+            )
+        },
+        |(_, _, flash)| load_api_tokens(flash),
+    );
+    view! {
+        <Title text="API tokens · itsm-bridge"/>
+        <h1>"API tokens"</h1>
+        <p class="lead">
+            "Scanners send their results to " <code>"POST /api/v1/scans"</code> " with "
+            <code>"Authorization: Bearer <token>"</code> ". A token is shown once, when it is \
+             created; only a hash of it is kept."
+        </p>
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            <ErrorBoundary fallback=load_failed>
+                {move || Suspend::new(async move {
+                    data.await.map(|data| view! { <TokensView data create revoke/> })
+                })}
+            </ErrorBoundary>
+        </Transition>
+    }
+}
+
+#[component]
+fn TokensView(
+    data: TokensPageData,
+    create: ServerAction<CreateApiToken>,
+    revoke: ServerAction<RevokeApiToken>,
+) -> impl IntoView {
+    let flashed = data.flash;
+    // The token just created: from the answer with JavaScript, from the redirect without.
+    let created = move || -> Option<Result<CreatedToken, String>> {
+        match create.value().get() {
+            Some(result) => Some(result.map_err(|e| error_text(&e))),
+            None => flashed.clone().and_then(|f| match (f.form, f.notice) {
+                (Some(token), _) => Some(Ok(token)),
+                (None, Notice::Failed(message)) => Some(Err(message)),
+                _ => None,
+            }),
+        }
+    };
+    view! {
+        {move || created().map(|result| match result {
+            Ok(token) => view! {
+                <div class="notice notice-saved token-created" role="status">
+                    <p>{format!("Token \u{201c}{}\u{201d} created. Copy it now: it is not shown again.", token.name)}</p>
+                    <code class="token" id="new-token">{token.token}</code>
+                </div>
+            }.into_any(),
+            Err(message) => view! { <div class="notice notice-failed" role="alert">{message}</div> }.into_any(),
+        })}
+        <ActionForm action=create attr:class="settings-form inline-form">
+            <fieldset>
+                <div class="field">
+                    <label for="token-name">"Name"</label>
+                    <input id="token-name" name="form[name]" type="text" maxlength=MAX_TOKEN_NAME.to_string() placeholder="prowler-aws-prod" autocomplete="off"/>
+                    <p class="help">"What will use it, so you know which to revoke."</p>
+                </div>
+            </fieldset>
+            <div class="actions"><button type="submit">"Create token"</button></div>
+        </ActionForm>
+        <div class="table-wrap">
+            <table class="audit tokens">
+                <thead>
+                    <tr><th>"Name"</th><th>"Token"</th><th>"Created (UTC)"</th><th>"Last used"</th><th>"State"</th><th></th></tr>
+                </thead>
+                <tbody>
+                    {data.tokens.into_iter().map(|t| {
+                        let live = t.revoked_at.is_none();
+                        view! {
+                            <tr>
+                                <td>{t.name}</td>
+                                <td><code>{format!("{}…", t.prefix)}</code></td>
+                                <td class="nowrap">{t.created_at}</td>
+                                <td class="nowrap">{t.last_used_at.unwrap_or_else(|| "never".into())}</td>
+                                <td>{t.revoked_at.map(|at| format!("revoked {at}")).unwrap_or_else(|| "active".into())}</td>
+                                <td>
+                                    {live.then(|| view! {
+                                        <form method="post" action=RevokeApiToken::url() on:submit=move |ev| {
+                                            ev.prevent_default();
+                                            revoke.dispatch(RevokeApiToken { id: t.id });
+                                        }>
+                                            <input type="hidden" name="id" value=t.id.to_string()/>
+                                            <button type="submit" class="link-button">"Revoke"</button>
+                                        </form>
+                                    })}
+                                </td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}

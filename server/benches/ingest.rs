@@ -1,0 +1,128 @@
+//! Ingestion benchmark (not a test): 1,000,000 native findings (100,000 resources x 10
+//! controls, 30% failing) ingested through the `itsm-bridge ingest` command into a fresh
+//! database, several times. Reports findings per second and the peak resident memory of
+//! the command (its VmHWM), as medians.
+//!
+//! Run: `cargo bench -p server --bench ingest` (RUNS=5 by default).
+
+use std::io::{BufWriter, Write};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const RESOURCES: usize = 100_000;
+const CONTROLS: usize = 10;
+
+fn main() {
+    let runs: usize = std::env::var("RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5);
+    let folder = tempfile::tempdir().expect("a temporary folder");
+    let scan = folder.path().join("scan.json");
+    let bytes = write_scan(&scan);
+    println!(
+        "input: {} findings, {:.1} MiB of native JSON",
+        RESOURCES * CONTROLS,
+        bytes as f64 / 1048576.0
+    );
+    let mut rates = Vec::new();
+    let mut peaks = Vec::new();
+    for run in 1..=runs {
+        let database = folder.path().join(format!("run{run}.db"));
+        let (elapsed, peak_kib) = ingest(&scan, &database);
+        let rate = (RESOURCES * CONTROLS) as f64 / elapsed.as_secs_f64();
+        println!(
+            "run {run}: {:.2} s, {:.0} findings/s, peak RSS {:.1} MiB",
+            elapsed.as_secs_f64(),
+            rate,
+            peak_kib as f64 / 1024.0
+        );
+        rates.push(rate);
+        peaks.push(peak_kib);
+        let _ = std::fs::remove_file(&database);
+    }
+    println!(
+        "median of {runs}: {:.0} findings/s, peak RSS {:.1} MiB",
+        median_f64(&mut rates),
+        median_u64(&mut peaks) as f64 / 1024.0
+    );
+}
+
+/// Writes the scan file; returns its size.
+fn write_scan(path: &Path) -> u64 {
+    let file = std::fs::File::create(path).expect("the scan file");
+    let mut out = BufWriter::with_capacity(1 << 20, file);
+    write!(out, r#"{{"schema_version":"1","source":"bench","scan":{{"id":"bench","time":"2026-11-29T06:00:00Z"}},"findings":["#).unwrap();
+    let mut n = 0usize;
+    for r in 0..RESOURCES {
+        for c in 0..CONTROLS {
+            if n > 0 {
+                out.write_all(b",").unwrap();
+            }
+            // 30% failing, spread over resources and controls.
+            let status = if n % 10 < 3 { "fail" } else { "pass" };
+            write!(
+                out,
+                r#"{{"control":{{"id":"control_{c:02}","title":"Control number {c}"}},"resource":{{"id":"arn:aws:s3:::bucket-{r:06}","name":"bucket-{r:06}","type":"AwsS3Bucket"}},"status":"{status}","severity":"medium"}}"#
+            )
+            .unwrap();
+            n += 1;
+        }
+    }
+    out.write_all(b"]}").unwrap();
+    out.flush().unwrap();
+    std::fs::metadata(path).unwrap().len()
+}
+
+/// Runs the ingest command; returns its wall time and peak resident memory in KiB.
+fn ingest(scan: &Path, database: &Path) -> (Duration, u64) {
+    let start = Instant::now();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_itsm-bridge"))
+        .arg("--database-url")
+        .arg(database)
+        .args([
+            "--max-scan-bytes",
+            "1073741824",
+            "ingest",
+            "--source",
+            "bench",
+        ])
+        .arg(scan)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("itsm-bridge starts");
+    let status_file = format!("/proc/{}/status", child.id());
+    let mut peak = 0;
+    loop {
+        if let Some(status) = child.try_wait().expect("the child") {
+            assert!(status.success(), "ingest failed");
+            break;
+        }
+        // VmHWM is the high-water mark so far: the last reading before exit is the peak,
+        // to within one polling interval.
+        if let Ok(text) = std::fs::read_to_string(&status_file) {
+            if let Some(kib) = text
+                .lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse::<u64>().ok())
+            {
+                peak = peak.max(kib);
+            }
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    (start.elapsed(), peak)
+}
+
+fn median_f64(values: &mut [f64]) -> f64 {
+    values.sort_by(|a, b| a.total_cmp(b));
+    values[values.len() / 2]
+}
+
+fn median_u64(values: &mut [u64]) -> u64 {
+    values.sort_unstable();
+    values[values.len() / 2]
+}

@@ -1,0 +1,152 @@
+//! The scans and API tokens pages' store over SQLite.
+
+use crate::ingest::tokens;
+use crate::timestamps::{format_unix, now_unix};
+use anyhow::Context;
+use app::api::{FindingView, ScanFindingsPage, ScanView, TokenView};
+use app::backend::ScanStore;
+use async_trait::async_trait;
+use sqlx::{Row, SqlitePool};
+
+pub struct SqliteScanStore {
+    pool: SqlitePool,
+}
+
+impl SqliteScanStore {
+    pub fn new(pool: SqlitePool) -> Self {
+        Self { pool }
+    }
+
+    async fn scan(&self, scan_id: i64) -> anyhow::Result<Option<ScanView>> {
+        let rows = self.scan_rows(Some(scan_id)).await?;
+        Ok(rows.into_iter().next())
+    }
+
+    async fn scan_rows(&self, only: Option<i64>) -> anyhow::Result<Vec<ScanView>> {
+        let rows = sqlx::query(
+            "SELECT s.id, s.source, s.format, s.tool, s.scanned_at, s.received_at, s.findings, \
+                    s.failing, s.passing, s.other, \
+                    s.id = (SELECT l.id FROM scans l WHERE l.source = s.source \
+                            ORDER BY l.scanned_at DESC, l.id DESC LIMIT 1) AS latest \
+             FROM scans s WHERE s.source <> '' AND (?1 IS NULL OR s.id = ?1) \
+             ORDER BY s.source, s.scanned_at DESC, s.id DESC",
+        )
+        .bind(only)
+        .fetch_all(&self.pool)
+        .await
+        .context("Failed to list the scans")?;
+        Ok(rows
+            .into_iter()
+            .map(|r| ScanView {
+                id: r.get("id"),
+                source: r.get("source"),
+                format: r.get("format"),
+                tool: r.get("tool"),
+                scanned_at: format_unix(r.get("scanned_at")),
+                received_at: format_unix(r.get("received_at")),
+                findings: r.get("findings"),
+                failing: r.get("failing"),
+                passing: r.get("passing"),
+                other: r.get("other"),
+                latest: r.get("latest"),
+            })
+            .collect())
+    }
+}
+
+fn severity_name(level: i64) -> &'static str {
+    match level {
+        0 => "informational",
+        1 => "low",
+        2 => "medium",
+        3 => "high",
+        4 => "critical",
+        _ => "unknown",
+    }
+}
+
+#[async_trait]
+impl ScanStore for SqliteScanStore {
+    async fn tokens(&self) -> anyhow::Result<Vec<TokenView>> {
+        Ok(tokens::list(&self.pool)
+            .await?
+            .into_iter()
+            .map(|t| TokenView {
+                id: t.id,
+                name: t.name,
+                prefix: t.prefix,
+                created_at: format_unix(t.created_at),
+                last_used_at: t.last_used_at.map(format_unix),
+                revoked_at: t.revoked_at.map(format_unix),
+            })
+            .collect())
+    }
+
+    async fn create_token(&self, name: &str) -> anyhow::Result<String> {
+        Ok(tokens::create(&self.pool, name, now_unix()).await?.1)
+    }
+
+    async fn revoke_token(&self, id: i64) -> anyhow::Result<Option<String>> {
+        let name: Option<String> = sqlx::query_scalar("SELECT name FROM api_tokens WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .context("Failed to read an API token")?;
+        let revoked = tokens::revoke(&self.pool, id, now_unix()).await?;
+        Ok(name.filter(|_| revoked))
+    }
+
+    async fn scans(&self) -> anyhow::Result<Vec<ScanView>> {
+        self.scan_rows(None).await
+    }
+
+    async fn failing_findings(
+        &self,
+        scan_id: i64,
+        page: u32,
+        per_page: u32,
+    ) -> anyhow::Result<Option<ScanFindingsPage>> {
+        let Some(scan) = self.scan(scan_id).await? else {
+            return Ok(None);
+        };
+        let pages = u32::try_from(scan.failing.max(0))
+            .unwrap_or(u32::MAX)
+            .div_ceil(per_page)
+            .max(1);
+        let page = page.clamp(1, pages);
+        let rows = sqlx::query(
+            "SELECT control_id, control_title, resource_id, resource_name, resource_type, severity, \
+                    observed_at, detail \
+             FROM findings WHERE scan_id = ? AND status = 2 \
+             ORDER BY severity DESC, control_id, resource_id LIMIT ? OFFSET ?",
+        )
+        .bind(scan_id)
+        .bind(i64::from(per_page))
+        .bind(i64::from((page - 1) * per_page))
+        .fetch_all(&self.pool)
+        .await
+        .context("Failed to read the failing findings")?;
+        let findings = rows
+            .into_iter()
+            .map(|r| FindingView {
+                control_id: r.get("control_id"),
+                control_title: r.get("control_title"),
+                resource_id: r.get("resource_id"),
+                resource_name: r.get("resource_name"),
+                resource_type: r.get("resource_type"),
+                severity: severity_name(r.get("severity")).to_string(),
+                observed_at: r
+                    .get::<Option<i64>, _>("observed_at")
+                    .map(format_unix)
+                    .unwrap_or_default(),
+                detail: r.get("detail"),
+            })
+            .collect();
+        Ok(Some(ScanFindingsPage {
+            scan,
+            findings,
+            page,
+            pages,
+        }))
+    }
+}
