@@ -1,4 +1,5 @@
-//! Structured logs: human-readable by default, JSON on request; `RUST_LOG` filters.
+//! Structured logs on standard error (standard output carries a command's answer):
+//! human-readable by default, JSON on request; `RUST_LOG` filters.
 
 use crate::configuration::LogFormat;
 use tracing_subscriber::{EnvFilter, fmt};
@@ -6,7 +7,10 @@ use tracing_subscriber::{EnvFilter, fmt};
 pub fn init(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
-    let builder = fmt().with_env_filter(filter).with_target(true);
+    let builder = fmt()
+        .with_env_filter(filter)
+        .with_target(true)
+        .with_writer(std::io::stderr);
     let result = match format {
         LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder.json().try_init(),

@@ -171,3 +171,56 @@ pub fn finding(value: &Value, at: &str) -> Result<Finding, Problem> {
     }
     .within_limits(at)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_compliance_finding_takes_its_check_and_compliance_status() {
+        let value = json!({
+            "class_uid": 2003,
+            "compliance": {"control": "1.20", "checks": [{"uid": "accessanalyzer_enabled", "name": "Access Analyzer"}], "status_id": 3},
+            "resources": [{"uid": "arn:aws:iam::1:root", "type": "AwsAccount"}],
+            "severity_id": 6,
+            "time": 1_739_539_623_000_i64,
+            "status_id": 1
+        });
+        let f = finding(&value, "/0").unwrap();
+        assert_eq!(f.control_id, "accessanalyzer_enabled");
+        assert_eq!(f.control_title, "Access Analyzer");
+        assert_eq!(f.status, Status::Fail);
+        assert_eq!(f.severity, Severity(4), "Fatal counts as critical");
+        assert_eq!(f.time, Some(1_739_539_623), "milliseconds are read as such");
+    }
+
+    #[test]
+    fn a_compliance_finding_without_checks_uses_its_control() {
+        let value = json!({"class_uid": 2003, "compliance": {"control": "CIS 1.20", "status_id": 1}, "resources": [{"uid": "r"}]});
+        let f = finding(&value, "/0").unwrap();
+        assert_eq!(
+            (f.control_id.as_str(), f.status),
+            ("CIS 1.20", Status::Pass)
+        );
+    }
+
+    #[test]
+    fn a_suppressed_detection_finding_is_not_failing() {
+        let value = json!({"class_uid": 2004, "metadata": {"event_code": "x"}, "status_code": "FAIL", "status_id": 3, "resources": [{"uid": "r"}], "time": 1_739_539_623});
+        let f = finding(&value, "/0").unwrap();
+        assert_eq!(f.status, Status::Other);
+        assert_eq!(f.time, Some(1_739_539_623), "Prowler writes seconds");
+    }
+
+    #[test]
+    fn missing_ids_are_named_by_pointer() {
+        let value = json!({"class_uid": 2004, "status_code": "FAIL", "resources": [{"uid": "r"}]});
+        assert_eq!(
+            finding(&value, "/3").unwrap_err().at,
+            "/3/metadata/event_code"
+        );
+        let value = json!({"class_uid": 2004, "metadata": {"event_code": "x"}, "status_code": "FAIL", "resources": []});
+        assert_eq!(finding(&value, "/3").unwrap_err().at, "/3/resources/0/uid");
+    }
+}

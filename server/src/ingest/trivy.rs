@@ -217,3 +217,58 @@ fn vulnerability(v: &Value, artifact: &str, kind: &str, at: &str) -> Result<Find
     }
     .within_limits(at)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn an_older_report_prefers_avdid_and_names_the_cause() {
+        let m = json!({"ID": "DS002", "AVDID": "AVD-DS-0002", "Status": "FAIL", "Severity": "HIGH", "CauseMetadata": {"Resource": "aws_s3_bucket.logs"}});
+        let f = misconfiguration(
+            &m,
+            "repo",
+            "main.tf",
+            "terraform",
+            "/Results/0/Misconfigurations/0",
+        )
+        .unwrap();
+        assert_eq!(f.control_id, "AVD-DS-0002");
+        assert_eq!(f.resource_id, "repo:main.tf:aws_s3_bucket.logs");
+        assert_eq!(f.severity, Severity(3));
+    }
+
+    #[test]
+    fn a_passing_or_excepted_check_is_not_failing() {
+        let pass = json!({"ID": "DS-0001", "Status": "PASS", "Severity": "LOW"});
+        assert_eq!(
+            misconfiguration(&pass, "a", "t", "k", "/").unwrap().status,
+            Status::Pass
+        );
+        let exception = json!({"ID": "DS-0001", "Status": "EXCEPTION", "Severity": "LOW"});
+        assert_eq!(
+            misconfiguration(&exception, "a", "t", "k", "/")
+                .unwrap()
+                .status,
+            Status::Other
+        );
+    }
+
+    #[test]
+    fn a_listed_vulnerability_fails_on_its_package() {
+        let v = json!({"VulnerabilityID": "CVE-2024-1", "PkgName": "openssl", "InstalledVersion": "3.0.1", "Severity": "CRITICAL"});
+        let f = vulnerability(&v, "alpine:3.18", "alpine", "/").unwrap();
+        assert_eq!(
+            (f.control_id.as_str(), f.resource_id.as_str(), f.status),
+            ("CVE-2024-1", "alpine:3.18:openssl@3.0.1", Status::Fail)
+        );
+        let with_id = json!({"VulnerabilityID": "CVE-2024-1", "PkgID": "openssl@3.0.1-r0", "Severity": "LOW"});
+        assert_eq!(
+            vulnerability(&with_id, "img", "alpine", "/")
+                .unwrap()
+                .resource_id,
+            "img:openssl@3.0.1-r0"
+        );
+    }
+}

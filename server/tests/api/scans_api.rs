@@ -305,3 +305,65 @@ async fn a_missing_wrong_or_revoked_token_gets_401() {
     assert_eq!(app.post_scan("", &token, body).await.status(), 401);
     assert_eq!(counts(&app).await, (0, 0));
 }
+
+fn ingest_command(database: &std::path::Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_itsm-bridge"))
+        .arg("--database-url")
+        .arg(database)
+        .arg("ingest")
+        .args(args)
+        .env("RUST_BACKTRACE", "0")
+        .output()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_ingest_command_takes_the_same_path_and_fails_loudly() {
+    let folder = tempfile::tempdir().unwrap();
+    let database = folder.path().join("cli.db");
+    let file = folder.path().join("aws.json");
+    std::fs::write(&file, fixture("prowler_example_output_aws.ocsf.json")).unwrap();
+    let output = ingest_command(&database, &["--source", "cli-aws", file.to_str().unwrap()]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let summary: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        (summary["source"].as_str(), summary["failing"].as_i64()),
+        (Some("cli-aws"), Some(2))
+    );
+
+    let bad = folder.path().join("bad.json");
+    std::fs::write(&bad, native("s", json!([finding("c", "r", "broken")]))).unwrap();
+    let output = ingest_command(&database, &["--source", "cli-bad", bad.to_str().unwrap()]);
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("/findings/0/status"));
+
+    let output = ingest_command(
+        &database,
+        &["--source", "x", "--format", "trivy", file.to_str().unwrap()],
+    );
+    assert!(
+        !output.status.success(),
+        "an OCSF array was taken for Trivy"
+    );
+    let output = ingest_command(
+        &database,
+        &[
+            "--source",
+            "x",
+            folder.path().join("missing.json").to_str().unwrap(),
+        ],
+    );
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("Failed to open"));
+
+    let pool = server::database::open(&database).await.unwrap();
+    let scans: i64 = sqlx::query_scalar("SELECT count(*) FROM scans")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(scans, 1, "a refused file left a scan behind");
+}
