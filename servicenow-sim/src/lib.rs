@@ -1,0 +1,102 @@
+//! A ServiceNow instance for tests and demos (SERVICENOW.md, "The simulator"): the OAuth
+//! token endpoint, the Table API on `incident`, `sys_user`, `sys_user_group` and
+//! `sys_choice`, the encoded-query subset, Bearer and Basic auth, scripted faults, a request
+//! log, and service-desk actions. Plain http; https is still to come.
+
+pub mod instance;
+pub mod query;
+mod routes;
+
+pub use instance::{
+    CLIENT_ID, CLIENT_SECRET, Fault, GROUP_SYS_ID, LogEntry, USER_NAME, USER_PASSWORD, USER_SYS_ID,
+};
+
+use instance::Instance;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use tokio::net::TcpListener;
+
+/// The shared state behind the routes and the handle.
+pub type Shared = Arc<Mutex<Instance>>;
+
+/// A running simulator, for the tests that drive it.
+#[derive(Clone)]
+pub struct SimHandle {
+    pub address: SocketAddr,
+    state: Shared,
+}
+
+/// Starts a simulator on `listen` (port 0 for any) in the background.
+pub async fn start(listen: SocketAddr, token_lifetime_seconds: i64) -> anyhow::Result<SimHandle> {
+    let listener = TcpListener::bind(listen).await?;
+    let address = listener.local_addr()?;
+    let state: Shared = Arc::new(Mutex::new(Instance::seeded(token_lifetime_seconds)));
+    let app = routes::router(state.clone());
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Ok(SimHandle { address, state })
+}
+
+impl SimHandle {
+    pub fn url(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut Instance) -> T) -> T {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        f(&mut state)
+    }
+
+    /// Queues a fault for the next Table API or token request.
+    pub fn inject(&self, fault: Fault, times: usize) {
+        self.with(|s| (0..times).for_each(|_| s.faults.push_back(fault.clone())));
+    }
+
+    /// A real per-hour limit on Table API requests.
+    pub fn limit_per_hour(&self, limit: u32) {
+        self.with(|s| routes::set_hourly_limit(s, limit));
+    }
+
+    pub fn revoke_tokens(&self) {
+        self.with(|s| {
+            s.tokens.clear();
+            s.refresh_tokens.clear();
+        });
+    }
+
+    pub fn log(&self) -> Vec<LogEntry> {
+        self.with(|s| s.log.clone())
+    }
+
+    /// Requests seen for `method` and a path starting with `prefix`.
+    pub fn count(&self, method: &str, prefix: &str) -> usize {
+        self.with(|s| {
+            s.log
+                .iter()
+                .filter(|e| e.method == method && e.path.starts_with(prefix))
+                .count()
+        })
+    }
+
+    /// Every incident, as stored.
+    pub fn incidents(&self) -> Vec<query::Record> {
+        self.with(|s| s.tables.get("incident").cloned().unwrap_or_default())
+    }
+
+    /// The service desk moves an incident to `state` (with a close code when needed).
+    pub fn set_state(&self, sys_id: &str, state: &str) -> bool {
+        self.with(|s| routes::desk_set_state(s, sys_id, state))
+    }
+
+    /// The service desk back-dates an incident's `opened_at` (`YYYY-MM-DD HH:MM:SS`).
+    pub fn set_opened_at(&self, sys_id: &str, opened_at: &str) -> bool {
+        self.with(|s| match s.incident_mut(sys_id) {
+            Some(record) => {
+                record.insert("opened_at".into(), opened_at.into());
+                true
+            }
+            None => false,
+        })
+    }
+}
