@@ -9,6 +9,7 @@ pub mod http;
 pub mod ingest;
 pub mod scan_store;
 pub mod secrets;
+pub mod servicenow;
 pub mod settings_store;
 pub mod startup;
 pub mod telemetry;

@@ -62,6 +62,8 @@ pub enum Fault {
     Hibernate,
     /// Create the record, then drop the connection without an answer.
     DropAfterCreate,
+    /// Answer a list as if every part of its query were invalid (all records).
+    IgnoreQuery,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]

@@ -129,7 +129,7 @@ async fn take_fault(state: &Shared, table_api: bool) -> Option<Result<Fault, Res
             Some(Err(response))
         }
         Fault::Hibernate => Some(Err((StatusCode::OK, Html(HIBERNATING)).into_response())),
-        Fault::DropAfterCreate => Some(Ok(Fault::DropAfterCreate)),
+        fault @ (Fault::DropAfterCreate | Fault::IgnoreQuery) => Some(Ok(fault)),
     }
 }
 

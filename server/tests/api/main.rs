@@ -15,4 +15,5 @@ mod no_javascript;
 mod scans_api;
 mod secrets_at_rest;
 mod security_headers;
+mod servicenow_client;
 mod tokens_and_scans;

@@ -1,0 +1,495 @@
+//! The ServiceNow client: the OAuth password grant with a token cache and refresh, one
+//! re-authentication on a 401, typed Table API calls, bounded retries with exponential
+//! backoff and jitter for reads, `Retry-After` on 429, a cap on requests per second, and a
+//! timeout on every request.
+
+use super::error::ServiceNowError;
+use rand::Rng;
+use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::{Map, Value};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+use tokio::sync::Mutex;
+
+pub type Record = Map<String, Value>;
+
+/// Where and as whom to connect.
+#[derive(Clone)]
+pub struct Credentials {
+    /// `https://acme.service-now.com`, without a trailing slash.
+    pub instance: String,
+    pub client_id: String,
+    pub client_secret: SecretString,
+    pub username: String,
+    pub password: SecretString,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("instance", &self.instance)
+            .field("client_id", &self.client_id)
+            .field("username", &self.username)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct ClientSettings {
+    pub timeout: Duration,
+    /// Retries of a read after a server error, a timeout or a network failure.
+    pub max_retries: u32,
+    pub base_backoff: Duration,
+    /// The longest `Retry-After` waited for; a longer one is returned as `RateLimited`.
+    pub max_retry_after: Duration,
+    pub max_requests_per_second: u32,
+    /// A PEM file of extra CA certificates to trust (a private CA, the simulator's).
+    pub ca_file: Option<PathBuf>,
+}
+
+impl Default for ClientSettings {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(30),
+            max_retries: 3,
+            base_backoff: Duration::from_millis(500),
+            max_retry_after: Duration::from_secs(60),
+            max_requests_per_second: 5,
+            ca_file: None,
+        }
+    }
+}
+
+struct CachedToken {
+    access: SecretString,
+    refresh: Option<SecretString>,
+    expires_at: Instant,
+}
+
+pub struct ServiceNowClient {
+    http: reqwest::Client,
+    credentials: Credentials,
+    settings: ClientSettings,
+    token: Mutex<Option<CachedToken>>,
+    next_slot: Mutex<Instant>,
+}
+
+/// One page of a list.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub records: Vec<Record>,
+    /// `X-Total-Count`: every match, not only this page.
+    pub total: Option<u64>,
+}
+
+impl ServiceNowClient {
+    pub fn new(
+        credentials: Credentials,
+        settings: ClientSettings,
+    ) -> Result<Self, ServiceNowError> {
+        let mut builder = reqwest::Client::builder()
+            .timeout(settings.timeout)
+            .connect_timeout(settings.timeout.min(Duration::from_secs(10)))
+            .user_agent(concat!("itsm-bridge/", env!("CARGO_PKG_VERSION")));
+        if let Some(path) = &settings.ca_file {
+            let pem = std::fs::read(path).map_err(|e| {
+                ServiceNowError::Tls(format!("cannot read the CA file {}: {e}", path.display()))
+            })?;
+            for certificate in reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+                ServiceNowError::Tls(format!(
+                    "the CA file {} holds no PEM certificate: {e}",
+                    path.display()
+                ))
+            })? {
+                builder = builder.add_root_certificate(certificate);
+            }
+        }
+        let http = builder
+            .build()
+            .map_err(|e| ServiceNowError::Tls(e.to_string()))?;
+        Ok(Self {
+            http,
+            credentials,
+            settings,
+            token: Mutex::new(None),
+            next_slot: Mutex::new(Instant::now()),
+        })
+    }
+
+    /// Asks for an access token (the password grant), whatever is cached.
+    pub async fn authenticate(&self) -> Result<(), ServiceNowError> {
+        *self.token.lock().await = None;
+        self.access_token().await.map(|_| ())
+    }
+
+    /// `GET /api/now/table/{table}` with an encoded query.
+    pub async fn list(
+        &self,
+        table: &str,
+        query: &str,
+        fields: &[&str],
+        limit: u32,
+        offset: u32,
+    ) -> Result<Page, ServiceNowError> {
+        let mut params = vec![
+            ("sysparm_query".to_string(), query.to_string()),
+            ("sysparm_limit".to_string(), limit.to_string()),
+            ("sysparm_offset".to_string(), offset.to_string()),
+            (
+                "sysparm_exclude_reference_link".to_string(),
+                "true".to_string(),
+            ),
+        ];
+        if !fields.is_empty() {
+            params.push(("sysparm_fields".to_string(), fields.join(",")));
+        }
+        let path = format!("/api/now/table/{table}");
+        let (response, total) = self.call(Method::GET, &path, &params, None).await?;
+        let records = match response {
+            Value::Array(items) => items
+                .into_iter()
+                .filter_map(|v| match v {
+                    Value::Object(map) => Some(map),
+                    _ => None,
+                })
+                .collect(),
+            _ => return Err(ServiceNowError::NotJson("`result` is not a list".into())),
+        };
+        Ok(Page { records, total })
+    }
+
+    /// Every record of a query, page by page.
+    pub async fn list_all(
+        &self,
+        table: &str,
+        query: &str,
+        fields: &[&str],
+    ) -> Result<Vec<Record>, ServiceNowError> {
+        const PAGE: u32 = 1000;
+        let mut all = Vec::new();
+        loop {
+            let page = self
+                .list(table, query, fields, PAGE, all.len() as u32)
+                .await?;
+            let got = page.records.len();
+            all.extend(page.records);
+            let done = page.total.is_some_and(|t| all.len() as u64 >= t);
+            if got < PAGE as usize || done {
+                return Ok(all);
+            }
+        }
+    }
+
+    pub async fn get(&self, table: &str, sys_id: &str) -> Result<Record, ServiceNowError> {
+        let path = format!("/api/now/table/{table}/{sys_id}");
+        let params = [(
+            "sysparm_exclude_reference_link".to_string(),
+            "true".to_string(),
+        )];
+        record(self.call(Method::GET, &path, &params, None).await?.0)
+    }
+
+    pub async fn create(&self, table: &str, fields: &Record) -> Result<Record, ServiceNowError> {
+        let path = format!("/api/now/table/{table}");
+        let params = [(
+            "sysparm_exclude_reference_link".to_string(),
+            "true".to_string(),
+        )];
+        record(
+            self.call(Method::POST, &path, &params, Some(fields))
+                .await?
+                .0,
+        )
+    }
+
+    pub async fn patch(
+        &self,
+        table: &str,
+        sys_id: &str,
+        fields: &Record,
+    ) -> Result<Record, ServiceNowError> {
+        let path = format!("/api/now/table/{table}/{sys_id}");
+        let params = [(
+            "sysparm_exclude_reference_link".to_string(),
+            "true".to_string(),
+        )];
+        record(
+            self.call(Method::PATCH, &path, &params, Some(fields))
+                .await?
+                .0,
+        )
+    }
+
+    /// Incidents whose `correlation_id` is exactly `id`. The instance ignores a query part it
+    /// does not understand, so the answer is checked here too.
+    pub async fn incidents_by_correlation_id(
+        &self,
+        id: &str,
+    ) -> Result<Vec<Record>, ServiceNowError> {
+        let records = self
+            .list_all("incident", &format!("correlation_id={id}"), &[])
+            .await?;
+        Ok(records
+            .into_iter()
+            .filter(|r| r.get("correlation_id").and_then(Value::as_str) == Some(id))
+            .collect())
+    }
+
+    /// One Table API call: pacing, auth (one re-authentication on a 401), retries for reads.
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        params: &[(String, String)],
+        body: Option<&Record>,
+    ) -> Result<(Value, Option<u64>), ServiceNowError> {
+        let mut attempt = 0;
+        let mut reauthenticated = false;
+        loop {
+            let token = self.access_token().await?;
+            let mut request = self
+                .http
+                .request(
+                    method.clone(),
+                    format!("{}{path}", self.credentials.instance),
+                )
+                .query(params)
+                .bearer_auth(token.expose_secret())
+                .header("Accept", "application/json");
+            if let Some(body) = body {
+                request = request.json(body);
+            }
+            let outcome = self.send(request).await;
+            let outcome = match outcome {
+                Ok(response) => read_answer(response).await,
+                Err(error) => Err(error),
+            };
+            match outcome {
+                Err(ServiceNowError::BadCredentials(_)) if !reauthenticated => {
+                    // The token may have been revoked or expired early: one fresh one.
+                    reauthenticated = true;
+                    *self.token.lock().await = None;
+                }
+                Err(ServiceNowError::RateLimited { retry_after })
+                    if retry_after <= self.settings.max_retry_after
+                        && attempt < self.settings.max_retries =>
+                {
+                    attempt += 1;
+                    tracing::warn!(
+                        path,
+                        wait_s = retry_after.as_secs(),
+                        "ServiceNow rate limit: waiting as it asks"
+                    );
+                    tokio::time::sleep(retry_after).await;
+                }
+                Err(error)
+                    if error.is_transient()
+                        && method == Method::GET
+                        && attempt < self.settings.max_retries =>
+                {
+                    attempt += 1;
+                    let wait = self.backoff(attempt);
+                    tracing::warn!(path, attempt, wait_ms = wait.as_millis() as u64, error = %error, "retrying a ServiceNow read");
+                    tokio::time::sleep(wait).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Exponential backoff with full jitter.
+    fn backoff(&self, attempt: u32) -> Duration {
+        let ceiling = self
+            .settings
+            .base_backoff
+            .saturating_mul(1 << attempt.min(10));
+        let millis = ceiling.as_millis().max(1) as u64;
+        Duration::from_millis(rand::thread_rng().gen_range(millis / 2..=millis))
+    }
+
+    /// Waits for this request's slot under the requests-per-second cap, then sends.
+    async fn send(&self, request: RequestBuilder) -> Result<Response, ServiceNowError> {
+        let rate = self.settings.max_requests_per_second.max(1);
+        let slot = {
+            let mut next = self.next_slot.lock().await;
+            let slot = (*next).max(Instant::now());
+            *next = slot + Duration::from_secs(1) / rate;
+            slot
+        };
+        tokio::time::sleep_until(slot.into()).await;
+        request.send().await.map_err(|e| self.transport_error(&e))
+    }
+
+    fn transport_error(&self, error: &reqwest::Error) -> ServiceNowError {
+        if error.is_timeout() {
+            return ServiceNowError::Timeout(self.settings.timeout);
+        }
+        let text = error_chain(error);
+        if text.contains("certificate") || text.contains("tls") || text.contains("TLS") {
+            ServiceNowError::Tls(text)
+        } else {
+            ServiceNowError::Network(text)
+        }
+    }
+
+    /// The cached access token, refreshed about 60 s before it expires.
+    async fn access_token(&self) -> Result<SecretString, ServiceNowError> {
+        let mut cached = self.token.lock().await;
+        if let Some(token) = cached.as_ref()
+            && token.expires_at > Instant::now() + Duration::from_secs(60)
+        {
+            return Ok(token.access.clone());
+        }
+        let refresh = cached.as_ref().and_then(|t| t.refresh.clone());
+        let fresh = match refresh {
+            Some(refresh) => match self.token_request(Some(&refresh)).await {
+                Ok(token) => token,
+                Err(_) => self.token_request(None).await?,
+            },
+            None => self.token_request(None).await?,
+        };
+        let access = fresh.access.clone();
+        *cached = Some(fresh);
+        Ok(access)
+    }
+
+    /// `POST /oauth_token.do`, form-encoded: the password grant, or the refresh grant.
+    async fn token_request(
+        &self,
+        refresh: Option<&SecretString>,
+    ) -> Result<CachedToken, ServiceNowError> {
+        let c = &self.credentials;
+        let mut form = vec![
+            ("client_id", c.client_id.clone()),
+            ("client_secret", c.client_secret.expose_secret().to_string()),
+        ];
+        match refresh {
+            Some(token) => {
+                form.push(("grant_type", "refresh_token".into()));
+                form.push(("refresh_token", token.expose_secret().to_string()));
+            }
+            None => {
+                form.push(("grant_type", "password".into()));
+                form.push(("username", c.username.clone()));
+                form.push(("password", c.password.expose_secret().to_string()));
+            }
+        }
+        let request = self
+            .http
+            .post(format!("{}/oauth_token.do", c.instance))
+            .header("Accept", "application/json")
+            .form(&form);
+        let response = self.send(request).await?;
+        let status = response.status();
+        let text = response
+            .text()
+            .await
+            .map_err(|e| self.transport_error(&e))?;
+        let json: Value =
+            serde_json::from_str(&text).map_err(|_| ServiceNowError::NotJson(snippet(&text)))?;
+        if !status.is_success() {
+            let reason = json
+                .get("error_description")
+                .and_then(Value::as_str)
+                .unwrap_or("no reason given");
+            return Err(ServiceNowError::BadCredentials(format!(
+                "token request answered {status}: {reason}"
+            )));
+        }
+        let access = json
+            .get("access_token")
+            .and_then(Value::as_str)
+            .ok_or_else(|| {
+                ServiceNowError::NotJson("the token answer has no access_token".into())
+            })?;
+        let lifetime = json
+            .get("expires_in")
+            .and_then(Value::as_u64)
+            .unwrap_or(1799);
+        Ok(CachedToken {
+            access: SecretString::from(access.to_string()),
+            refresh: json
+                .get("refresh_token")
+                .and_then(Value::as_str)
+                .map(|s| SecretString::from(s.to_string())),
+            expires_at: Instant::now() + Duration::from_secs(lifetime),
+        })
+    }
+}
+
+/// Reads a Table API answer: `result` on success, a typed error otherwise.
+async fn read_answer(response: Response) -> Result<(Value, Option<u64>), ServiceNowError> {
+    let status = response.status();
+    let headers = response.headers().clone();
+    let total = headers
+        .get("x-total-count")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok());
+    let text = response
+        .text()
+        .await
+        .map_err(|e| ServiceNowError::Network(e.to_string()))?;
+    let json: Option<Value> = serde_json::from_str(&text).ok();
+    let message = || {
+        json.as_ref()
+            .and_then(|j| j.get("error"))
+            .map(|e| {
+                let message = e.get("message").and_then(Value::as_str).unwrap_or("");
+                let detail = e.get("detail").and_then(Value::as_str).unwrap_or("");
+                format!("{message}: {detail}")
+                    .trim_end_matches(": ")
+                    .to_string()
+            })
+            .unwrap_or_else(|| snippet(&text))
+    };
+    match status {
+        s if s.is_success() => match json.and_then(|mut j| j.get_mut("result").map(Value::take)) {
+            Some(result) => Ok((result, total)),
+            None => Err(ServiceNowError::NotJson(snippet(&text))),
+        },
+        StatusCode::UNAUTHORIZED => Err(ServiceNowError::BadCredentials(message())),
+        StatusCode::NOT_FOUND => Err(ServiceNowError::NotFound(message())),
+        StatusCode::TOO_MANY_REQUESTS => {
+            let seconds = headers
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .unwrap_or(60);
+            Err(ServiceNowError::RateLimited {
+                retry_after: Duration::from_secs(seconds),
+            })
+        }
+        s if s.is_server_error() => Err(ServiceNowError::Server {
+            status: s.as_u16(),
+            message: message(),
+        }),
+        s => Err(ServiceNowError::Refused {
+            status: s.as_u16(),
+            message: message(),
+        }),
+    }
+}
+
+fn record(value: Value) -> Result<Record, ServiceNowError> {
+    match value {
+        Value::Object(map) => Ok(map),
+        _ => Err(ServiceNowError::NotJson("`result` is not a record".into())),
+    }
+}
+
+fn snippet(text: &str) -> String {
+    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    flat.chars().take(120).collect()
+}
+
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

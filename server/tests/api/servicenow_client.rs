@@ -1,0 +1,259 @@
+//! The ServiceNow client against the simulator and its faults.
+
+use secrecy::SecretString;
+use serde_json::{Value, json};
+use server::servicenow::{ClientSettings, Credentials, Record, ServiceNowClient, ServiceNowError};
+use servicenow_sim::{CLIENT_ID, CLIENT_SECRET, Fault, SimHandle, USER_NAME, USER_PASSWORD};
+use std::time::{Duration, Instant};
+
+async fn sim() -> SimHandle {
+    servicenow_sim::start("127.0.0.1:0".parse().unwrap(), 1800)
+        .await
+        .unwrap()
+}
+
+fn credentials(sim: &SimHandle, password: &str) -> Credentials {
+    Credentials {
+        instance: sim.url(),
+        client_id: CLIENT_ID.into(),
+        client_secret: SecretString::from(CLIENT_SECRET.to_string()),
+        username: USER_NAME.into(),
+        password: SecretString::from(password.to_string()),
+    }
+}
+
+fn fast() -> ClientSettings {
+    ClientSettings {
+        timeout: Duration::from_millis(500),
+        base_backoff: Duration::from_millis(20),
+        max_requests_per_second: 1000,
+        ..ClientSettings::default()
+    }
+}
+
+fn client(sim: &SimHandle) -> ServiceNowClient {
+    ServiceNowClient::new(credentials(sim, USER_PASSWORD), fast()).unwrap()
+}
+
+fn fields(value: Value) -> Record {
+    value.as_object().unwrap().clone()
+}
+
+#[tokio::test]
+async fn creates_reads_patches_and_lists_incidents_with_a_form_encoded_password_grant() {
+    let sim = sim().await;
+    let client = client(&sim);
+    let created = client
+        .create("incident", &fields(json!({"short_description": "x", "correlation_id": "k1", "assignment_group": servicenow_sim::GROUP_SYS_ID})))
+        .await
+        .unwrap();
+    let sys_id = created["sys_id"].as_str().unwrap();
+    assert_eq!(
+        created["assignment_group"],
+        servicenow_sim::GROUP_SYS_ID,
+        "references come as plain values"
+    );
+    let patched = client
+        .patch(
+            "incident",
+            sys_id,
+            &fields(json!({"work_notes": "n", "state": "2"})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(patched["state"], "2");
+    assert_eq!(client.get("incident", sys_id).await.unwrap()["state"], "2");
+    let page = client
+        .list("incident", "state=2", &["sys_id", "number"], 10, 0)
+        .await
+        .unwrap();
+    assert_eq!((page.records.len(), page.total), (1, Some(1)));
+    // The token endpoint refuses anything but a form post, and one token served them all.
+    assert_eq!(sim.count("POST", "/oauth_token.do"), 1);
+}
+
+#[tokio::test]
+async fn reads_are_retried_after_server_errors_and_timeouts_then_succeed() {
+    let sim = sim().await;
+    let client = client(&sim);
+    client.authenticate().await.unwrap();
+    sim.inject(Fault::Status { status: 503 }, 1);
+    sim.inject(Fault::Status { status: 502 }, 1);
+    sim.inject(Fault::Delay { millis: 1500 }, 1);
+    assert!(client.list("incident", "", &[], 10, 0).await.is_ok());
+    assert_eq!(
+        sim.count("GET", "/api/now/table/incident"),
+        3,
+        "the timed-out one never answered"
+    );
+}
+
+#[tokio::test]
+async fn reads_give_up_after_the_retries_with_the_last_error() {
+    let sim = sim().await;
+    let client = client(&sim);
+    client.authenticate().await.unwrap();
+    sim.inject(Fault::Status { status: 500 }, 4);
+    let error = client.list("incident", "", &[], 10, 0).await.unwrap_err();
+    assert!(
+        matches!(error, ServiceNowError::Server { status: 500, .. }),
+        "{error}"
+    );
+    assert_eq!(
+        sim.count("GET", "/api/now/table/incident"),
+        4,
+        "1 try and 3 retries"
+    );
+}
+
+#[tokio::test]
+async fn a_create_is_never_sent_twice() {
+    let sim = sim().await;
+    let client = client(&sim);
+    client.authenticate().await.unwrap();
+    sim.inject(Fault::Status { status: 503 }, 1);
+    assert!(client.create("incident", &fields(json!({}))).await.is_err());
+    sim.inject(Fault::DropAfterCreate, 1);
+    let error = client
+        .create("incident", &fields(json!({"correlation_id": "dropped"})))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, ServiceNowError::Network(_)), "{error}");
+    assert_eq!(sim.count("POST", "/api/now/table/incident"), 2);
+    // After such a failure the caller looks the record up before creating anything.
+    assert_eq!(
+        client
+            .incidents_by_correlation_id("dropped")
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_429_is_waited_out_as_it_asks_or_reported_when_too_long() {
+    let sim = sim().await;
+    let client = client(&sim);
+    client.authenticate().await.unwrap();
+    sim.inject(Fault::RateLimited { retry_after: 1 }, 1);
+    let started = Instant::now();
+    assert!(client.list("incident", "", &[], 10, 0).await.is_ok());
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "Retry-After was not obeyed"
+    );
+    sim.inject(Fault::RateLimited { retry_after: 3600 }, 1);
+    let error = client.list("incident", "", &[], 10, 0).await.unwrap_err();
+    assert_eq!(
+        error,
+        ServiceNowError::RateLimited {
+            retry_after: Duration::from_secs(3600)
+        }
+    );
+}
+
+#[tokio::test]
+async fn a_revoked_token_is_replaced_once() {
+    let sim = sim().await;
+    let client = client(&sim);
+    client.authenticate().await.unwrap();
+    sim.revoke_tokens();
+    assert!(client.list("incident", "", &[], 10, 0).await.is_ok());
+    assert_eq!(sim.count("POST", "/oauth_token.do"), 2);
+}
+
+#[tokio::test]
+async fn wrong_credentials_are_named_without_showing_them() {
+    let sim = sim().await;
+    let client = ServiceNowClient::new(credentials(&sim, "wrong-password-xyz"), fast()).unwrap();
+    let error = client.list("incident", "", &[], 10, 0).await.unwrap_err();
+    assert!(
+        matches!(error, ServiceNowError::BadCredentials(_)),
+        "{error}"
+    );
+    let shown = format!(
+        "{error} {error:?} {:?}",
+        credentials(&sim, "wrong-password-xyz")
+    );
+    for secret in ["wrong-password-xyz", CLIENT_SECRET] {
+        assert!(!shown.contains(secret), "{shown}");
+    }
+    assert!(shown.contains("access_denied"));
+}
+
+#[tokio::test]
+async fn a_sleeping_instance_is_an_error_not_an_empty_list() {
+    let sim = sim().await;
+    let client = client(&sim);
+    client.authenticate().await.unwrap();
+    sim.inject(Fault::Hibernate, 1);
+    let error = client.list("incident", "", &[], 10, 0).await.unwrap_err();
+    assert!(matches!(error, ServiceNowError::NotJson(_)), "{error}");
+    assert!(error.to_string().contains("sleeping"));
+}
+
+#[tokio::test]
+async fn no_such_record_and_an_unreachable_instance_are_told_apart() {
+    let sim = sim().await;
+    let client = client(&sim);
+    let error = client
+        .get("sys_user_group", "ffffffffffffffffffffffffffffffff")
+        .await
+        .unwrap_err();
+    assert!(matches!(error, ServiceNowError::NotFound(_)), "{error}");
+    let nowhere = Credentials {
+        instance: "http://127.0.0.1:9".into(),
+        ..credentials(&sim, USER_PASSWORD)
+    };
+    let settings = ClientSettings {
+        max_retries: 0,
+        ..fast()
+    };
+    let error = ServiceNowClient::new(nowhere, settings)
+        .unwrap()
+        .authenticate()
+        .await
+        .unwrap_err();
+    assert!(matches!(error, ServiceNowError::Network(_)), "{error}");
+}
+
+#[tokio::test]
+async fn query_results_are_checked_again_on_our_side() {
+    let sim = sim().await;
+    let client = client(&sim);
+    for id in ["a", "b", "c"] {
+        client
+            .create("incident", &fields(json!({"correlation_id": id})))
+            .await
+            .unwrap();
+    }
+    sim.inject(Fault::IgnoreQuery, 1);
+    let found = client.incidents_by_correlation_id("b").await.unwrap();
+    assert_eq!(
+        found.len(),
+        1,
+        "the instance ignored the query and the client believed it"
+    );
+    assert_eq!(found[0]["correlation_id"], "b");
+}
+
+#[tokio::test]
+async fn the_request_rate_is_capped() {
+    let sim = sim().await;
+    let settings = ClientSettings {
+        max_requests_per_second: 5,
+        ..fast()
+    };
+    let client = ServiceNowClient::new(credentials(&sim, USER_PASSWORD), settings).unwrap();
+    let started = Instant::now();
+    for _ in 0..5 {
+        client.list("incident", "", &[], 1, 0).await.unwrap();
+    }
+    // Six requests (one token, five reads) at five a second cannot take less than a second.
+    assert!(
+        started.elapsed() >= Duration::from_millis(1000),
+        "{:?}",
+        started.elapsed()
+    );
+}
