@@ -1,7 +1,7 @@
 //! What the server functions need from the backend. `app` declares it, `server` implements
 //! it over SQLite and provides it in Leptos context, so a server function stays a few lines.
 
-use crate::api::{ScanFindingsPage, ScanView, TokenView};
+use crate::api::{ConnectionStep, ScanFindingsPage, ScanView, TokenView};
 use crate::forms::{ConnectionUpdate, ConnectionView, ItsmSettings};
 use async_trait::async_trait;
 use std::sync::Arc;
@@ -40,3 +40,11 @@ pub trait ScanStore: Send + Sync + 'static {
 }
 
 pub type SharedScanStore = Arc<dyn ScanStore>;
+
+/// Test connection: runs the steps against the saved connection.
+#[async_trait]
+pub trait ConnectionTester: Send + Sync + 'static {
+    async fn test_connection(&self) -> anyhow::Result<Vec<ConnectionStep>>;
+}
+
+pub type SharedConnectionTester = Arc<dyn ConnectionTester>;

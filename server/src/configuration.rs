@@ -55,6 +55,11 @@ pub struct Config {
     #[arg(long, env = "ITSM_BRIDGE_SESSION_MAX_HOURS", default_value_t = 12)]
     pub session_max_hours: u32,
 
+    /// A PEM file of CA certificates to trust for the ServiceNow instance, besides the
+    /// system's (a private CA, or the simulator's self-signed certificate).
+    #[arg(long, env = "ITSM_BRIDGE_SERVICENOW_CA_FILE")]
+    pub servicenow_ca_file: Option<PathBuf>,
+
     /// The largest scan body accepted, in bytes (default 256 MiB).
     #[arg(long, env = "ITSM_BRIDGE_MAX_SCAN_BYTES", default_value_t = 256 * 1024 * 1024)]
     pub max_scan_bytes: u64,

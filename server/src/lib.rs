@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod auth;
 pub mod configuration;
+pub mod connection_test;
 pub mod database;
 pub mod http;
 pub mod ingest;

@@ -5,7 +5,7 @@
 use crate::secrets::SecretCipher;
 use anyhow::Context;
 use app::backend::SettingsStore;
-use app::domain::Grouping;
+use app::domain::{Grouping, IncidentState, StateChoice};
 use app::forms::{ConnectionForm, ConnectionUpdate, ConnectionView, ItsmSettings, SecretsStored};
 use async_trait::async_trait;
 use secrecy::SecretString;
@@ -20,6 +20,64 @@ pub struct SqliteSettingsStore {
 impl SqliteSettingsStore {
     pub fn new(pool: SqlitePool, cipher: Arc<SecretCipher>) -> Self {
         Self { pool, cipher }
+    }
+
+    /// The states the last connection test read, else the standard ones.
+    pub async fn instance_states(&self) -> anyhow::Result<Vec<StateChoice>> {
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT value, label FROM instance_states ORDER BY position")
+                .fetch_all(&self.pool)
+                .await
+                .context("Failed to read the instance's states")?;
+        if rows.is_empty() {
+            return Ok(IncidentState::standard_choices());
+        }
+        Ok(rows
+            .into_iter()
+            .map(|(value, label)| StateChoice { value, label })
+            .collect())
+    }
+
+    /// Keeps the states an instance listed, replacing the earlier list.
+    pub async fn save_instance_states(&self, states: &[StateChoice]) -> anyhow::Result<()> {
+        let mut tx = self
+            .pool
+            .begin()
+            .await
+            .context("Failed to begin a transaction")?;
+        sqlx::query("DELETE FROM instance_states")
+            .execute(&mut *tx)
+            .await
+            .context("Failed to replace the instance's states")?;
+        for (position, state) in states.iter().enumerate() {
+            sqlx::query(
+                "INSERT OR IGNORE INTO instance_states (position, value, label) VALUES (?, ?, ?)",
+            )
+            .bind(position as i64)
+            .bind(&state.value)
+            .bind(&state.label)
+            .execute(&mut *tx)
+            .await
+            .context("Failed to store the instance's states")?;
+        }
+        tx.commit()
+            .await
+            .context("Failed to store the instance's states")?;
+        Ok(())
+    }
+
+    /// What the ServiceNow client needs: the stored connection with its secrets, if saved.
+    pub async fn connection_for_client(
+        &self,
+    ) -> anyhow::Result<Option<(ConnectionView, SecretString, SecretString)>> {
+        let view = self.connection().await?;
+        if view.updated_at.is_none() {
+            return Ok(None);
+        }
+        let Some((client_secret, password)) = self.connection_secrets().await? else {
+            return Ok(None);
+        };
+        Ok(Some((view, client_secret, password)))
     }
 
     /// The stored secrets, decrypted: for the ServiceNow client, never for a page.
@@ -51,9 +109,11 @@ impl SettingsStore for SqliteSettingsStore {
         .fetch_optional(&self.pool)
         .await
         .context("Failed to read the connection settings")?;
+        let states = self.instance_states().await?;
         let Some(row) = row else {
             return Ok(ConnectionView {
                 values: ConnectionForm::defaults(),
+                states,
                 ..ConnectionView::default()
             });
         };
@@ -74,6 +134,7 @@ impl SettingsStore for SqliteSettingsStore {
                 client_secret: row.get("has_client_secret"),
                 password: row.get("has_password"),
             },
+            states,
             updated_at: Some(row.get("updated_at")),
         })
     }
@@ -109,7 +170,7 @@ impl SettingsStore for SqliteSettingsStore {
         .bind(update.user_sys_id.as_str())
         .bind(&update.user_id)
         .bind(&password)
-        .bind(update.duplicate_status.value())
+        .bind(&update.duplicate_status)
         .bind(i64::from(update.duplicate_days))
         .bind(now_utc())
         .execute(&mut *transaction)
@@ -132,7 +193,7 @@ impl SettingsStore for SqliteSettingsStore {
             .bind(update.user_sys_id.as_str())
             .bind(&update.user_id)
             .bind(password)
-            .bind(update.duplicate_status.value())
+            .bind(&update.duplicate_status)
             .bind(i64::from(update.duplicate_days))
             .bind(now_utc())
             .execute(&mut *transaction)

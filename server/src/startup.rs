@@ -4,6 +4,7 @@
 
 use crate::auth::{Auth, Clock, SessionPolicy, SystemClock};
 use crate::configuration::Config;
+use crate::connection_test::ServiceNowConnectionTester;
 use crate::database;
 use crate::http::access;
 use crate::http::cross_site::{SiteOrigins, refuse_cross_site};
@@ -15,7 +16,7 @@ use crate::secrets::SecretCipher;
 use crate::settings_store::SqliteSettingsStore;
 use anyhow::Context;
 use app::auth::SharedAccountBackend;
-use app::backend::{SharedScanStore, SharedSettingsStore};
+use app::backend::{SharedConnectionTester, SharedScanStore, SharedSettingsStore};
 use app::flash::FlashStore;
 use app::{App, shell};
 use axum::Router;
@@ -88,7 +89,11 @@ impl Application {
             max_bytes: config.max_scan_bytes,
             keep_per_source: config.scans_kept_per_source,
         });
-        let router = router(options, store, auth, scans, pool.clone(), origins);
+        let tester: SharedConnectionTester = Arc::new(ServiceNowConnectionTester::new(
+            store.clone(),
+            config.servicenow_ca_file.clone(),
+        ));
+        let router = router(options, store, auth, scans, tester, pool.clone(), origins);
         Ok(Self {
             listener,
             router,
@@ -129,6 +134,7 @@ fn router(
     store: Arc<SqliteSettingsStore>,
     auth: Arc<Auth>,
     scans: Arc<ScansApi>,
+    tester: SharedConnectionTester,
     pool: SqlitePool,
     origins: SiteOrigins,
 ) -> Router {
@@ -140,6 +146,7 @@ fn router(
         provide_context(store.clone());
         provide_context(accounts.clone());
         provide_context(scan_store.clone());
+        provide_context(tester.clone());
         provide_context(flash.clone());
         if let Some(nonce) =
             use_context::<Parts>().and_then(|p| p.extensions.get::<CspNonce>().cloned())

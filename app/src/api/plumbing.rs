@@ -133,6 +133,15 @@ pub fn answer_refusal<F: Serialize>(
     Err(ServerFnError::new(message))
 }
 
+/// Keeps `value` as a flash and redirects to `page?{param}=ID`.
+pub fn redirect_with_flash_param<T: Serialize>(page: &str, param: &str, value: &T) {
+    let location = use_context::<Arc<FlashStore>>()
+        .and_then(|store| store.put(value))
+        .map(|id| format!("{page}?{param}={id}"))
+        .unwrap_or_else(|| page.to_string());
+    leptos_axum::redirect(&location);
+}
+
 pub fn redirect_with_flash<F: Serialize>(page: &str, form: F, notice: Notice) {
     let location = use_context::<Arc<FlashStore>>()
         .and_then(|store| store.put(&FormFlash { form, notice }))

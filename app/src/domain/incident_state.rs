@@ -55,6 +55,27 @@ impl IncidentState {
     }
 }
 
+/// A state as an instance lists it (`sys_choice`): its value and its label.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StateChoice {
+    pub value: String,
+    pub label: String,
+}
+
+impl IncidentState {
+    /// The states of a standard instance, offered until a connection test reads the
+    /// instance's own.
+    pub fn standard_choices() -> Vec<StateChoice> {
+        Self::ALL
+            .into_iter()
+            .map(|s| StateChoice {
+                value: s.value().to_string(),
+                label: s.label().to_string(),
+            })
+            .collect()
+    }
+}
+
 impl Default for IncidentState {
     /// PRODUCT.md §1.1: a duplicate ticket waits for the old one to be Resolved.
     fn default() -> Self {

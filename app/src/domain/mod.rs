@@ -7,6 +7,6 @@ mod instance_url;
 mod sys_id;
 
 pub use grouping::Grouping;
-pub use incident_state::IncidentState;
+pub use incident_state::{IncidentState, StateChoice};
 pub use instance_url::InstanceUrl;
 pub use sys_id::SysId;

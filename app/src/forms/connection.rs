@@ -1,7 +1,7 @@
 //! The connection form (PRODUCT.md §1.1, "Settings > ITSM integrations").
 
 use super::{FieldErrors, parse_required_text, parse_whole_number};
-use crate::domain::{IncidentState, InstanceUrl, SysId};
+use crate::domain::{IncidentState, InstanceUrl, StateChoice, SysId};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -38,7 +38,8 @@ pub struct ConnectionUpdate {
     pub user_sys_id: SysId,
     pub user_id: String,
     pub password: Option<SecretString>,
-    pub duplicate_status: IncidentState,
+    /// The value of one of the offered states.
+    pub duplicate_status: String,
     pub duplicate_days: u32,
 }
 
@@ -49,6 +50,9 @@ pub struct ConnectionView {
     /// The stored values; the two secret fields are always empty.
     pub values: ConnectionForm,
     pub stored: SecretsStored,
+    /// The states offered for the duplicate rule: the instance's own once a connection
+    /// test has read them, else the standard ones.
+    pub states: Vec<StateChoice>,
     /// When the settings were last saved (UTC, RFC 3339), if ever.
     pub updated_at: Option<String>,
 }
@@ -75,7 +79,7 @@ impl ConnectionUpdate {
             ("Password", self.password.is_some()),
             (
                 "Status before a duplicate ticket",
-                self.duplicate_status.value() != old.duplicate_status,
+                self.duplicate_status != old.duplicate_status,
             ),
             ("Days before a new ticket", days != old.duplicate_days),
         ]
@@ -102,7 +106,11 @@ impl ConnectionForm {
 
     /// Checks every field and reports every invalid one; `stored` says which secrets may
     /// be left blank.
-    pub fn validate(&self, stored: SecretsStored) -> Result<ConnectionUpdate, FieldErrors> {
+    pub fn validate(
+        &self,
+        stored: SecretsStored,
+        states: &[StateChoice],
+    ) -> Result<ConnectionUpdate, FieldErrors> {
         let mut errors = FieldErrors::default();
         let instance_url = errors.check("instance_url", InstanceUrl::parse(&self.instance_url));
         let client_id = errors.check(
@@ -125,7 +133,11 @@ impl ConnectionForm {
         );
         let duplicate_status = errors.check(
             "duplicate_status",
-            IncidentState::parse(&self.duplicate_status),
+            states
+                .iter()
+                .find(|s| s.value == self.duplicate_status.trim())
+                .map(|s| s.value.clone())
+                .ok_or_else(|| "Choose one of the listed states.".to_string()),
         );
         let duplicate_days = errors.check(
             "duplicate_days",
@@ -247,11 +259,11 @@ mod tests {
     #[test]
     fn a_valid_form_is_normalised() {
         let update = valid()
-            .validate(NOTHING_STORED)
+            .validate(NOTHING_STORED, &IncidentState::standard_choices())
             .unwrap_or_else(|e| panic!("{e:?}"));
         assert_eq!(update.instance_url.as_str(), "https://acme.service-now.com");
         assert_eq!(update.group_sys_id.as_str(), GROUP);
-        assert_eq!(update.duplicate_status, IncidentState::Resolved);
+        assert_eq!(update.duplicate_status, "6");
         assert_eq!(update.duplicate_days, 30);
         assert_eq!(
             update
@@ -270,7 +282,7 @@ mod tests {
             ..ConnectionForm::default()
         };
         let errors = form
-            .validate(NOTHING_STORED)
+            .validate(NOTHING_STORED, &IncidentState::standard_choices())
             .err()
             .expect("accepted an empty form");
         let fields: Vec<_> = errors.fields().collect();
@@ -296,7 +308,10 @@ mod tests {
             user_sys_id: "not-a-sys-id".into(),
             ..valid()
         };
-        let errors = form.validate(NOTHING_STORED).err().expect("accepted");
+        let errors = form
+            .validate(NOTHING_STORED, &IncidentState::standard_choices())
+            .err()
+            .expect("accepted");
         assert_eq!(errors.len(), 1);
         assert!(errors.get("user_sys_id").is_some());
     }
@@ -308,7 +323,10 @@ mod tests {
             password: "  ".into(),
             ..valid()
         };
-        let errors = form.validate(NOTHING_STORED).err().expect("accepted");
+        let errors = form
+            .validate(NOTHING_STORED, &IncidentState::standard_choices())
+            .err()
+            .expect("accepted");
         assert!(
             errors
                 .get("client_secret")
@@ -323,7 +341,7 @@ mod tests {
         );
 
         let update = form
-            .validate(BOTH_STORED)
+            .validate(BOTH_STORED, &IncidentState::standard_choices())
             .unwrap_or_else(|e| panic!("{e:?}"));
         assert!(update.client_secret.is_none());
         assert!(update.password.is_none());
@@ -336,7 +354,7 @@ mod tests {
             ..valid()
         };
         let update = form
-            .validate(NOTHING_STORED)
+            .validate(NOTHING_STORED, &IncidentState::standard_choices())
             .unwrap_or_else(|e| panic!("{e:?}"));
         assert_eq!(update.password.unwrap().expose_secret(), " padded ");
 
@@ -344,12 +362,19 @@ mod tests {
             client_secret: "x".repeat(ConnectionForm::MAX_SECRET),
             ..valid()
         };
-        assert!(at_limit.validate(NOTHING_STORED).is_ok());
+        assert!(
+            at_limit
+                .validate(NOTHING_STORED, &IncidentState::standard_choices())
+                .is_ok()
+        );
         let over = ConnectionForm {
             client_secret: "x".repeat(ConnectionForm::MAX_SECRET + 1),
             ..valid()
         };
-        assert!(over.validate(BOTH_STORED).is_err());
+        assert!(
+            over.validate(BOTH_STORED, &IncidentState::standard_choices())
+                .is_err()
+        );
     }
 
     #[test]
@@ -365,7 +390,12 @@ mod tests {
                 duplicate_days: days.into(),
                 ..valid()
             };
-            assert_eq!(form.validate(NOTHING_STORED).is_ok(), ok, "days {days:?}");
+            assert_eq!(
+                form.validate(NOTHING_STORED, &IncidentState::standard_choices())
+                    .is_ok(),
+                ok,
+                "days {days:?}"
+            );
         }
     }
 
@@ -376,13 +406,20 @@ mod tests {
             user_id: "u".repeat(255),
             ..valid()
         };
-        assert!(at_limit.validate(NOTHING_STORED).is_ok());
+        assert!(
+            at_limit
+                .validate(NOTHING_STORED, &IncidentState::standard_choices())
+                .is_ok()
+        );
         let over = ConnectionForm {
             client_id: "c".repeat(256),
             user_id: "u".repeat(256),
             ..valid()
         };
-        let errors = over.validate(NOTHING_STORED).err().expect("accepted");
+        let errors = over
+            .validate(NOTHING_STORED, &IncidentState::standard_choices())
+            .err()
+            .expect("accepted");
         assert!(errors.get("client_id").is_some() && errors.get("user_id").is_some());
     }
 
@@ -406,6 +443,7 @@ mod tests {
         let stored = ConnectionView {
             values: valid().without_secrets(),
             stored: BOTH_STORED,
+            states: IncidentState::standard_choices(),
             updated_at: None,
         };
         let stored = ConnectionView {
@@ -421,7 +459,7 @@ mod tests {
             ..valid()
         };
         assert!(
-            same.validate(BOTH_STORED)
+            same.validate(BOTH_STORED, &IncidentState::standard_choices())
                 .ok()
                 .unwrap()
                 .changed_fields(&stored)
@@ -434,11 +472,28 @@ mod tests {
         };
         assert_eq!(
             changed
-                .validate(BOTH_STORED)
+                .validate(BOTH_STORED, &IncidentState::standard_choices())
                 .ok()
                 .unwrap()
                 .changed_fields(&stored),
             ["Client ID", "Client secret"]
+        );
+    }
+
+    #[test]
+    fn the_instance_own_states_are_accepted_once_read() {
+        let states = vec![StateChoice {
+            value: "9".into(),
+            label: "Awaiting Vendor".into(),
+        }];
+        let form = ConnectionForm {
+            duplicate_status: "9".into(),
+            ..valid()
+        };
+        assert!(form.validate(NOTHING_STORED, &states).is_ok());
+        assert!(
+            form.validate(NOTHING_STORED, &IncidentState::standard_choices())
+                .is_err()
         );
     }
 

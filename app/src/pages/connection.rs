@@ -1,8 +1,10 @@
 //! The connection page, "Settings > ITSM integrations" (PRODUCT.md §1.1).
 
 use super::widgets::{Field, NoticeBanner, current_notice, load_failed};
-use crate::api::{ConnectionPageData, SaveConnectionSettings, load_connection_settings};
-use crate::domain::IncidentState;
+use crate::api::{
+    ConnectionPageData, ConnectionStep, SaveConnectionSettings, TestConnection, error_text,
+    load_connection_settings,
+};
 use crate::forms::{FieldErrors, Notice, SaveOutcome};
 use leptos::form::FromFormData;
 use leptos::prelude::*;
@@ -23,9 +25,17 @@ pub fn ConnectionPage() -> impl IntoView {
             saved_version.set(save.version().get_untracked());
         }
     });
+    let test = ServerAction::<TestConnection>::new();
     let data = Resource::new(
-        move || (saved_version.get(), query.with(|q| q.get("flash"))),
-        |(_, flash)| load_connection_settings(flash),
+        move || {
+            (
+                saved_version.get(),
+                test.version().get(),
+                query.with(|q| q.get("flash")),
+                query.with(|q| q.get("tested")),
+            )
+        },
+        |(_, _, flash, tested)| load_connection_settings(flash, tested),
     );
     let client_errors = RwSignal::new(None::<FieldErrors>);
 
@@ -40,7 +50,13 @@ pub fn ConnectionPage() -> impl IntoView {
             <ErrorBoundary fallback=load_failed>
                 {move || Suspend::new(async move {
                     data.await
-                        .map(|data| view! { <ConnectionForm data save client_errors/> })
+                        .map(|data| {
+                            let tested = data.tested.clone();
+                            view! {
+                                <ConnectionForm data save client_errors/>
+                                <ConnectionTest test tested/>
+                            }
+                        })
                 })}
             </ErrorBoundary>
         </Transition>
@@ -56,8 +72,11 @@ fn ConnectionForm(
     let ConnectionPageData {
         view: stored,
         flash,
+        ..
     } = data;
     let secrets = stored.stored;
+    let states = stored.states.clone();
+    let offered = stored.states.clone();
     // A refused no-JavaScript submit comes back with what was typed (secrets excepted).
     let values = match &flash {
         Some(flash) if !matches!(flash.notice, Notice::Saved) => flash.form.clone(),
@@ -73,7 +92,7 @@ fn ConnectionForm(
     let on_submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         match SaveConnectionSettings::from_event(&ev) {
-            Ok(input) => match input.form.validate(secrets) {
+            Ok(input) => match input.form.validate(secrets, &states) {
                 Ok(_) => {
                     client_errors.set(None);
                     save.dispatch(input);
@@ -215,12 +234,13 @@ fn ConnectionForm(
                     errors
                 >
                     <select id="duplicate_status" name="form[duplicate_status]">
-                        {IncidentState::ALL
+                        {offered
                             .into_iter()
                             .map(|state| {
+                                let selected = status == state.value;
                                 view! {
-                                    <option value=state.value() selected=status == state.value()>
-                                        {state.label()}
+                                    <option value=state.value selected=selected>
+                                        {state.label}
                                     </option>
                                 }
                             })
@@ -254,5 +274,67 @@ fn ConnectionForm(
                     .map(|at| view! { <span class="saved-at">"Last saved " {at} " (UTC)"</span> })}
             </div>
         </form>
+    }
+}
+
+/// The Test connection button and the steps of the last run.
+#[component]
+fn ConnectionTest(
+    test: ServerAction<TestConnection>,
+    tested: Option<Vec<ConnectionStep>>,
+) -> impl IntoView {
+    let steps = move || match test.value().get() {
+        Some(result) => Some(result.map_err(|e| error_text(&e))),
+        None => tested.clone().map(Ok),
+    };
+    view! {
+        <section class="connection-test" aria-labelledby="test-heading">
+            <h2 id="test-heading">"Test connection"</h2>
+            <p class="help">
+                "Checks the saved settings step by step: the token request, the group, the \
+                 user, and reading the incident states (which the status choice then offers)."
+            </p>
+            <form
+                method="post"
+                action=TestConnection::url()
+                on:submit=move |ev: SubmitEvent| {
+                    ev.prevent_default();
+                    test.dispatch(TestConnection {});
+                }
+            >
+                <button type="submit" class="secondary" disabled=move || test.pending().get()>
+                    {move || if test.pending().get() { "Testing…" } else { "Test connection" }}
+                </button>
+            </form>
+            {move || {
+                steps()
+                    .map(|result| match result {
+                        Ok(steps) => {
+                            view! {
+                                <ol class="steps">
+                                    {steps
+                                        .into_iter()
+                                        .map(|s| {
+                                            let verdict = if s.passed { "passed" } else { "failed" };
+                                            view! {
+                                                <li class=format!("step step-{verdict}")>
+                                                    <strong>{s.name}</strong>
+                                                    {format!(" \u{2014} {verdict}: ")}
+                                                    {s.detail}
+                                                </li>
+                                            }
+                                        })
+                                        .collect_view()}
+                                </ol>
+                            }
+                                .into_any()
+                        }
+                        Err(message) => {
+                            view! { <div class="notice notice-failed" role="alert">{message}</div> }
+                                .into_any()
+                        }
+                    })
+            }}
+        </section>
     }
 }

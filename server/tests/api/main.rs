@@ -16,4 +16,5 @@ mod scans_api;
 mod secrets_at_rest;
 mod security_headers;
 mod servicenow_client;
+mod test_connection;
 mod tokens_and_scans;

@@ -1,0 +1,161 @@
+//! Test connection: the steps a person runs from the connection page, each with pass or fail
+//! and the reason in words. The incident states it reads are kept for the page to offer.
+
+use crate::servicenow::{ClientSettings, Credentials, ServiceNowClient, ServiceNowError};
+use crate::settings_store::SqliteSettingsStore;
+use app::api::ConnectionStep;
+use app::backend::ConnectionTester;
+use app::domain::StateChoice;
+use async_trait::async_trait;
+use serde_json::Value;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub struct ServiceNowConnectionTester {
+    store: Arc<SqliteSettingsStore>,
+    ca_file: Option<PathBuf>,
+}
+
+impl ServiceNowConnectionTester {
+    pub fn new(store: Arc<SqliteSettingsStore>, ca_file: Option<PathBuf>) -> Self {
+        Self { store, ca_file }
+    }
+}
+
+fn step(name: &str, result: Result<String, String>) -> ConnectionStep {
+    match result {
+        Ok(detail) => ConnectionStep {
+            name: name.into(),
+            passed: true,
+            detail,
+        },
+        Err(detail) => ConnectionStep {
+            name: name.into(),
+            passed: false,
+            detail,
+        },
+    }
+}
+
+fn not_found(what: &str, sys_id: &str, error: ServiceNowError) -> String {
+    match error {
+        ServiceNowError::NotFound(_) => format!(
+            "There is no {what} with sys_id {sys_id}, or the user may not read it: check the {what} SYS ID and the user's roles."
+        ),
+        other => other.to_string(),
+    }
+}
+
+#[async_trait]
+impl ConnectionTester for ServiceNowConnectionTester {
+    async fn test_connection(&self) -> anyhow::Result<Vec<ConnectionStep>> {
+        let Some((view, client_secret, password)) = self.store.connection_for_client().await?
+        else {
+            return Ok(vec![step(
+                "Settings",
+                Err("Save the connection settings first; the test uses what is saved.".into()),
+            )]);
+        };
+        let values = view.values;
+        let credentials = Credentials {
+            instance: values.instance_url.clone(),
+            client_id: values.client_id.clone(),
+            client_secret,
+            username: values.user_id.clone(),
+            password,
+        };
+        let settings = ClientSettings {
+            timeout: Duration::from_secs(15),
+            max_retries: 0,
+            ca_file: self.ca_file.clone(),
+            ..ClientSettings::default()
+        };
+        let client = match ServiceNowClient::new(credentials, settings) {
+            Ok(client) => client,
+            Err(error) => return Ok(vec![step("Token request", Err(error.to_string()))]),
+        };
+        let mut steps = Vec::new();
+        let token = client.authenticate().await.map(|()| {
+            format!(
+                "Signed in to {} as {} with the OAuth application {}.",
+                values.instance_url, values.user_id, values.client_id
+            )
+        });
+        let signed_in = token.is_ok();
+        steps.push(step("Token request", token.map_err(|e| e.to_string())));
+        if !signed_in {
+            for name in ["Assignment group", "Caller", "Incident states"] {
+                steps.push(step(name, Err("Not run: the token request failed.".into())));
+            }
+            return Ok(steps);
+        }
+        let group = client.get("sys_user_group", &values.group_sys_id).await;
+        steps.push(step(
+            "Assignment group",
+            group
+                .map(|g| {
+                    format!(
+                        "Found the group \u{201c}{}\u{201d}.",
+                        g.get("name").and_then(Value::as_str).unwrap_or("?")
+                    )
+                })
+                .map_err(|e| not_found("group", &values.group_sys_id, e)),
+        ));
+        let user = client.get("sys_user", &values.user_sys_id).await;
+        steps.push(step(
+            "Caller",
+            user.map(|u| {
+                let name = u
+                    .get("name")
+                    .or_else(|| u.get("user_name"))
+                    .and_then(Value::as_str)
+                    .unwrap_or("?");
+                format!("Found the user \u{201c}{name}\u{201d}.")
+            })
+            .map_err(|e| not_found("user", &values.user_sys_id, e)),
+        ));
+        let states = client
+            .list(
+                "sys_choice",
+                "name=incident^element=state^inactive=false",
+                &["value", "label", "name", "element"],
+                100,
+                0,
+            )
+            .await;
+        let states = match states {
+            Ok(page) => {
+                // Checked again here: an instance ignores a query part it does not understand.
+                let choices: Vec<StateChoice> = page
+                    .records
+                    .iter()
+                    .filter(|r| {
+                        r.get("name").and_then(Value::as_str) == Some("incident")
+                            && r.get("element").and_then(Value::as_str) == Some("state")
+                    })
+                    .filter_map(|r| {
+                        Some(StateChoice {
+                            value: r.get("value")?.as_str()?.to_string(),
+                            label: r.get("label")?.as_str()?.to_string(),
+                        })
+                    })
+                    .collect();
+                if choices.is_empty() {
+                    Err("The instance lists no incident states the user may read.".to_string())
+                } else {
+                    self.store.save_instance_states(&choices).await?;
+                    let labels: Vec<&str> = choices.iter().map(|c| c.label.as_str()).collect();
+                    Ok(format!(
+                        "Read {} states: {}.",
+                        choices.len(),
+                        labels.join(", ")
+                    ))
+                }
+            }
+            Err(error) => Err(error.to_string()),
+        };
+        steps.push(step("Incident states", states));
+        Ok(steps)
+    }
+}

@@ -1,0 +1,141 @@
+//! Test connection, from the page's server function to the simulator.
+
+use crate::helpers::*;
+use serde_json::Value;
+use servicenow_sim::{
+    CLIENT_ID, CLIENT_SECRET, GROUP_SYS_ID, USER_NAME, USER_PASSWORD, USER_SYS_ID,
+};
+
+async fn save_sim_connection(
+    app: &TestApp,
+    sim: &servicenow_sim::SimHandle,
+    secret: &str,
+    group: &str,
+) {
+    let url = sim.url();
+    let fields = [
+        ("form[instance_url]", url.as_str()),
+        ("form[client_id]", CLIENT_ID),
+        ("form[client_secret]", secret),
+        ("form[group_sys_id]", group),
+        ("form[user_sys_id]", USER_SYS_ID),
+        ("form[user_id]", USER_NAME),
+        ("form[password]", USER_PASSWORD),
+        ("form[duplicate_status]", "6"),
+        ("form[duplicate_days]", "0"),
+    ];
+    assert_eq!(
+        app.save_connection(&fields).await,
+        serde_json::json!("Saved")
+    );
+}
+
+fn verdicts(steps: &Value) -> Vec<(String, bool)> {
+    steps
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["name"].as_str().unwrap().to_string(),
+                s["passed"].as_bool().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn every_step_passes_against_a_working_instance_and_its_states_are_offered() {
+    let sim = servicenow_sim::start("127.0.0.1:0".parse().unwrap(), 1800)
+        .await
+        .unwrap();
+    let app = spawn_app().await;
+    save_sim_connection(&app, &sim, CLIENT_SECRET, GROUP_SYS_ID).await;
+    let steps = app.call_json("test_connection", &[]).await;
+    assert_eq!(
+        verdicts(&steps),
+        [
+            ("Token request".into(), true),
+            ("Assignment group".into(), true),
+            ("Caller".into(), true),
+            ("Incident states".into(), true)
+        ],
+        "{steps}"
+    );
+    assert!(
+        steps[1]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("Security Operations")
+    );
+    let states = &app.load_connection().await["view"]["states"];
+    assert_eq!(states.as_array().unwrap().len(), 6);
+    assert_eq!(
+        states[3],
+        serde_json::json!({"value": "6", "label": "Resolved"})
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_secret_names_the_token_step_and_why() {
+    let sim = servicenow_sim::start("127.0.0.1:0".parse().unwrap(), 1800)
+        .await
+        .unwrap();
+    let app = spawn_app().await;
+    save_sim_connection(&app, &sim, "not-the-secret", GROUP_SYS_ID).await;
+    let steps = app.call_json("test_connection", &[]).await;
+    assert_eq!(steps[0]["passed"], false);
+    let detail = steps[0]["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("access_denied") && detail.contains("client ID and secret"),
+        "{detail}"
+    );
+    assert!(
+        !steps.to_string().contains("not-the-secret"),
+        "the secret was echoed"
+    );
+    assert_eq!(steps[1]["detail"], "Not run: the token request failed.");
+}
+
+#[tokio::test]
+async fn an_unknown_group_fails_its_step_only() {
+    let sim = servicenow_sim::start("127.0.0.1:0".parse().unwrap(), 1800)
+        .await
+        .unwrap();
+    let app = spawn_app().await;
+    save_sim_connection(
+        &app,
+        &sim,
+        CLIENT_SECRET,
+        "ffffffffffffffffffffffffffffffff",
+    )
+    .await;
+    let steps = app.call_json("test_connection", &[]).await;
+    assert_eq!(
+        verdicts(&steps),
+        [
+            ("Token request".into(), true),
+            ("Assignment group".into(), false),
+            ("Caller".into(), true),
+            ("Incident states".into(), true)
+        ]
+    );
+    assert!(
+        steps[1]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("no group with sys_id ffffffffffffffffffffffffffffffff")
+    );
+}
+
+#[tokio::test]
+async fn testing_before_saving_says_to_save_first() {
+    let app = spawn_app().await;
+    let steps = app.call_json("test_connection", &[]).await;
+    assert!(
+        steps[0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("Save the connection settings first")
+    );
+}
