@@ -5,11 +5,8 @@ use serde_json::{Value, json};
 use std::path::PathBuf;
 
 fn fixture(name: &str) -> Vec<u8> {
-    let folder = std::env::var("ITSM_BRIDGE_FIXTURES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures")
-        });
+    // Real scanner output, copied unchanged from ../shared/fixtures (see its README).
+    let folder = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     std::fs::read(folder.join(name)).unwrap_or_else(|e| panic!("fixture {name}: {e}"))
 }
 
