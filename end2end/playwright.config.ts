@@ -3,6 +3,8 @@ import path from 'node:path';
 
 // One server per project, each on a fresh database, so the two projects cannot see each
 // other's saves. `bash scripts/test` builds the server and the site first.
+export const SIMULATOR_PORT = 3190;
+
 const projects = [
   { name: 'hydrated', port: 3101, javaScriptEnabled: true },
   { name: 'no-javascript', port: 3102, javaScriptEnabled: false },
@@ -52,12 +54,23 @@ export default defineConfig({
       },
     ];
   }),
-  webServer: projects.map((p) => ({
-    command: `bash ./start-server.sh ${p.port} ${p.name}`,
-    url: `http://127.0.0.1:${p.port}/healthz`,
-    reuseExistingServer: false,
-    timeout: 60_000,
-    stdout: 'ignore',
-    stderr: 'pipe',
-  })),
+  webServer: [
+    ...projects.map((p) => ({
+      command: `bash ./start-server.sh ${p.port} ${p.name}`,
+      url: `http://127.0.0.1:${p.port}/healthz`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: 'ignore' as const,
+      stderr: 'pipe' as const,
+    })),
+    // The ServiceNow simulator that Test connection talks to.
+    {
+      command: `${path.resolve(__dirname, '..', 'target', 'debug', 'servicenow-sim')} --listen 127.0.0.1:${SIMULATOR_PORT}`,
+      url: `http://127.0.0.1:${SIMULATOR_PORT}/`,
+      reuseExistingServer: false,
+      timeout: 30_000,
+      stdout: 'ignore' as const,
+      stderr: 'pipe' as const,
+    },
+  ],
 });

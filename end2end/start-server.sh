@@ -9,6 +9,7 @@ data="$root/target/e2e/$name"
 rm -rf "$data"
 mkdir -p "$data"
 export LEPTOS_SITE_ROOT="$root/target/site"
+export RUST_LOG="${RUST_LOG:-warn}"
 exec "${ITSM_BRIDGE_BIN:-$root/target/debug/itsm-bridge}" \
   --listen "127.0.0.1:$port" \
   --database-url "$data/itsm-bridge.db"
