@@ -85,6 +85,8 @@ pub struct HourlyLimit {
 }
 
 pub struct Instance {
+    /// `http` or `https`, for links and `Location`.
+    pub scheme: &'static str,
     pub tables: HashMap<String, Vec<Record>>,
     pub journal: Vec<(String, String, String)>,
     pub next_number: u32,
@@ -182,6 +184,7 @@ impl Instance {
         tables.insert("sys_choice".to_string(), choices);
         tables.insert("incident".to_string(), Vec::new());
         Self {
+            scheme: "http",
             tables,
             journal: Vec::new(),
             next_number: 10001,

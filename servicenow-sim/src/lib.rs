@@ -1,7 +1,8 @@
 //! A ServiceNow instance for tests and demos (SERVICENOW.md, "The simulator"): the OAuth
 //! token endpoint, the Table API on `incident`, `sys_user`, `sys_user_group` and
 //! `sys_choice`, the encoded-query subset, Bearer and Basic auth, scripted faults, a request
-//! log, and service-desk actions. Plain http; https is still to come.
+//! log, and service-desk actions. Plain http, or https with a self-signed certificate that
+//! clients trust through a CA file (never by turning verification off).
 
 pub mod instance;
 pub mod query;
@@ -26,7 +27,7 @@ pub struct SimHandle {
     state: Shared,
 }
 
-/// Starts a simulator on `listen` (port 0 for any) in the background.
+/// Starts a simulator on `listen` (port 0 for any) in the background, over plain http.
 pub async fn start(listen: SocketAddr, token_lifetime_seconds: i64) -> anyhow::Result<SimHandle> {
     let listener = TcpListener::bind(listen).await?;
     let address = listener.local_addr()?;
@@ -38,9 +39,40 @@ pub async fn start(listen: SocketAddr, token_lifetime_seconds: i64) -> anyhow::R
     Ok(SimHandle { address, state })
 }
 
+/// Starts a simulator over https with a new self-signed certificate for `localhost` and
+/// `127.0.0.1`; returns it with the certificate (PEM) that clients must trust.
+pub async fn start_https(
+    listen: SocketAddr,
+    token_lifetime_seconds: i64,
+) -> anyhow::Result<(SimHandle, String)> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let certified =
+        rcgen::generate_simple_self_signed(vec!["localhost".to_string(), "127.0.0.1".to_string()])?;
+    let cert_pem = certified.cert.pem();
+    let key_pem = certified.key_pair.serialize_pem();
+    let tls = axum_server::tls_rustls::RustlsConfig::from_pem(
+        cert_pem.clone().into_bytes(),
+        key_pem.into_bytes(),
+    )
+    .await?;
+    let listener = std::net::TcpListener::bind(listen)?;
+    listener.set_nonblocking(true)?;
+    let address = listener.local_addr()?;
+    let mut instance = Instance::seeded(token_lifetime_seconds);
+    instance.scheme = "https";
+    let state: Shared = Arc::new(Mutex::new(instance));
+    let app = routes::router(state.clone());
+    let server = axum_server::from_tcp_rustls(listener, tls);
+    tokio::spawn(async move {
+        let _ = server.serve(app.into_make_service()).await;
+    });
+    Ok((SimHandle { address, state }, cert_pem))
+}
+
 impl SimHandle {
     pub fn url(&self) -> String {
-        format!("http://{}", self.address)
+        let scheme = self.with(|s| s.scheme);
+        format!("{scheme}://{}", self.address)
     }
 
     fn with<T>(&self, f: impl FnOnce(&mut Instance) -> T) -> T {

@@ -15,6 +15,12 @@ struct Args {
     /// Access token lifetime in seconds (ServiceNow's default is 1800).
     #[arg(long, default_value_t = 1800)]
     token_lifetime: i64,
+    /// Serve https with a new self-signed certificate (real instances are https only).
+    #[arg(long)]
+    https: bool,
+    /// With --https: where to write the certificate (PEM) that clients must trust.
+    #[arg(long, requires = "https")]
+    cert_out: Option<std::path::PathBuf>,
 }
 
 #[tokio::main]
@@ -23,7 +29,15 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
-    let sim = servicenow_sim::start(args.listen, args.token_lifetime).await?;
+    let sim = if args.https {
+        let (sim, cert) = servicenow_sim::start_https(args.listen, args.token_lifetime).await?;
+        if let Some(path) = &args.cert_out {
+            std::fs::write(path, cert)?;
+        }
+        sim
+    } else {
+        servicenow_sim::start(args.listen, args.token_lifetime).await?
+    };
     println!(
         "servicenow-sim on {} (user {} / {}, client {} / {}, group {}, user sys_id {})",
         sim.url(),

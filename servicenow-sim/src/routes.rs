@@ -133,6 +133,14 @@ async fn take_fault(state: &Shared, table_api: bool) -> Option<Result<Fault, Res
     }
 }
 
+fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let decoded = BASE64.decode(value.strip_prefix("Basic ")?.trim()).ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (id, secret) = text.split_once(':')?;
+    Some((id.to_string(), secret.to_string()))
+}
+
 /// The user a request authenticates as: a live Bearer token, or Basic credentials.
 fn authenticate(s: &Instance, headers: &HeaderMap) -> Result<String, Response> {
     let Some(value) = headers
@@ -204,7 +212,13 @@ async fn token_answer(state: &Shared, headers: &HeaderMap, body: &Bytes) -> Resp
     if !form_encoded {
         return oauth_failure();
     }
-    let form: HashMap<String, String> = url::form_urlencoded::parse(body).into_owned().collect();
+    let mut form: HashMap<String, String> =
+        url::form_urlencoded::parse(body).into_owned().collect();
+    // Client credentials come in the body or, as RFC 6749 allows, as HTTP Basic auth.
+    if let Some((id, secret)) = basic_credentials(headers) {
+        form.entry("client_id".into()).or_insert(id);
+        form.entry("client_secret".into()).or_insert(secret);
+    }
     let field = |k: &str| form.get(k).map(String::as_str).unwrap_or("");
     if field("client_id") != crate::CLIENT_ID || field("client_secret") != crate::CLIENT_SECRET {
         return oauth_failure();
@@ -272,10 +286,22 @@ async fn table_checks(state: &Shared, headers: &HeaderMap) -> Result<Option<Faul
     Ok(fault)
 }
 
-fn present(record: &Record, table: &str, params: &HashMap<String, String>, base: &str) -> Value {
+/// A record as the Table API shows it: `sysparm_fields`, reference links unless excluded,
+/// and `sysparm_display_value` (`true`: display values; `all`: both).
+fn present(
+    s: &Instance,
+    record: &Record,
+    table: &str,
+    params: &HashMap<String, String>,
+    base: &str,
+) -> Value {
     let exclude_links = params
         .get("sysparm_exclude_reference_link")
         .is_some_and(|v| v == "true");
+    let display = params
+        .get("sysparm_display_value")
+        .map(String::as_str)
+        .unwrap_or("false");
     let fields: Option<Vec<&str>> = params
         .get("sysparm_fields")
         .filter(|f| !f.is_empty())
@@ -293,23 +319,65 @@ fn present(record: &Record, table: &str, params: &HashMap<String, String>, base:
         let reference = (table == "incident")
             .then(|| INCIDENT_REFERENCES.iter().find(|(f, _)| f == key))
             .flatten();
-        let json = match reference {
+        let shown = display_value(s, table, key, value, reference.map(|(_, t)| *t));
+        let link = match reference {
             Some((_, target)) if !exclude_links && !value.is_empty() => {
-                json!({"link": format!("{base}/api/now/table/{target}/{value}"), "value": value})
+                Some(format!("{base}/api/now/table/{target}/{value}"))
             }
-            _ => Value::String(value.to_string()),
+            _ => None,
+        };
+        let json = match (display, link) {
+            ("all", Some(link)) => json!({"display_value": shown, "link": link, "value": value}),
+            ("all", None) => json!({"display_value": shown, "value": value}),
+            ("true", Some(link)) => json!({"display_value": shown, "link": link}),
+            ("true", None) => Value::String(shown),
+            (_, Some(link)) => json!({"link": link, "value": value}),
+            (_, None) => Value::String(value.to_string()),
         };
         out.insert(key.clone(), json);
     }
     Value::Object(out)
 }
 
-fn base_url(headers: &HeaderMap) -> String {
+/// The label of a choice, the name of a referenced record, or the value itself.
+fn display_value(
+    s: &Instance,
+    table: &str,
+    field: &str,
+    value: &str,
+    reference: Option<&str>,
+) -> String {
+    if let Some(target) = reference {
+        return s
+            .tables
+            .get(target)
+            .and_then(|rows| {
+                rows.iter()
+                    .find(|r| r.get("sys_id").map(String::as_str) == Some(value))
+            })
+            .and_then(|r| r.get("name").cloned())
+            .unwrap_or_else(|| value.to_string());
+    }
+    s.tables
+        .get("sys_choice")
+        .and_then(|rows| {
+            rows.iter().find(|r| {
+                r.get("name").map(String::as_str) == Some(table)
+                    && r.get("element").map(String::as_str) == Some(field)
+                    && r.get("value").map(String::as_str) == Some(value)
+            })
+        })
+        .and_then(|r| r.get("label").cloned())
+        .unwrap_or_else(|| value.to_string())
+}
+
+/// This instance's own address, as the client reached it.
+fn base_url(scheme: &str, headers: &HeaderMap) -> String {
     let host = headers
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("localhost");
-    format!("http://{host}")
+    format!("{scheme}://{host}")
 }
 
 async fn list(
@@ -357,12 +425,12 @@ async fn list_answer(
         .get("sysparm_offset")
         .and_then(|v| v.parse().ok())
         .unwrap_or(0);
-    let base = base_url(headers);
+    let base = base_url(s.scheme, headers);
     let page: Vec<Value> = matching
         .iter()
         .skip(offset)
         .take(limit)
-        .map(|r| present(r, table, params, &base))
+        .map(|r| present(&s, r, table, params, &base))
         .collect();
     let mut response = Json(json!({ "result": page })).into_response();
     let headers_out = response.headers_mut();
@@ -412,13 +480,14 @@ async fn read(
         Err(response) => response,
         Ok(_) => {
             let s = lock(&state);
+            let base = base_url(s.scheme, &headers);
             let found = s
                 .tables
                 .get(&table)
                 .and_then(|rows| rows.iter().find(|r| r.get("sys_id") == Some(&sys_id)));
             match found {
                 Some(record) => {
-                    Json(json!({"result": present(record, &table, &params, &base_url(&headers))}))
+                    Json(json!({"result": present(&s, record, &table, &params, &base)}))
                         .into_response()
                 }
                 None => error(
@@ -500,10 +569,10 @@ async fn create(
                     }
                     (response, false)
                 } else {
-                    let base = base_url(&headers);
+                    let base = base_url(s.scheme, &headers);
                     let mut response = (
                         StatusCode::CREATED,
-                        Json(json!({"result": present(&record, &table, &params, &base)})),
+                        Json(json!({"result": present(&s, &record, &table, &params, &base)})),
                     )
                         .into_response();
                     if let Ok(location) =
@@ -538,37 +607,39 @@ async fn update(
 ) -> Response {
     let response = match table_checks(&state, &headers).await {
         Err(response) => response,
-        Ok(_) => match body_object(&headers, &body) {
-            Err(response) => response,
-            Ok(fields) => {
-                let mut s = lock(&state);
-                let base = base_url(&headers);
-                match s
-                    .incident_mut(&sys_id)
-                    .filter(|_| table == "incident")
-                    .cloned()
-                {
-                    None => error(
-                        StatusCode::NOT_FOUND,
-                        "No Record found",
-                        "Record doesn't exist or ACL restricts the record retrieval",
-                    ),
-                    Some(mut record) => {
-                        s.apply(&mut record, &fields);
-                        match data_policy(&record) {
-                            Err(response) => response,
-                            Ok(()) => {
-                                if let Some(stored) = s.incident_mut(&sys_id) {
-                                    *stored = record.clone();
-                                }
-                                Json(json!({"result": present(&record, &table, &params, &base)}))
+        Ok(_) => {
+            match body_object(&headers, &body) {
+                Err(response) => response,
+                Ok(fields) => {
+                    let mut s = lock(&state);
+                    let base = base_url(s.scheme, &headers);
+                    match s
+                        .incident_mut(&sys_id)
+                        .filter(|_| table == "incident")
+                        .cloned()
+                    {
+                        None => error(
+                            StatusCode::NOT_FOUND,
+                            "No Record found",
+                            "Record doesn't exist or ACL restricts the record retrieval",
+                        ),
+                        Some(mut record) => {
+                            s.apply(&mut record, &fields);
+                            match data_policy(&record) {
+                                Err(response) => response,
+                                Ok(()) => {
+                                    if let Some(stored) = s.incident_mut(&sys_id) {
+                                        *stored = record.clone();
+                                    }
+                                    Json(json!({"result": present(&s, &record, &table, &params, &base)}))
                                     .into_response()
+                                }
                             }
                         }
                     }
                 }
             }
-        },
+        }
     };
     record_log(&state, &method, &uri, response.status());
     response
