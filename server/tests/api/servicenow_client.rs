@@ -257,3 +257,30 @@ async fn the_request_rate_is_capped() {
         started.elapsed()
     );
 }
+
+#[tokio::test]
+async fn an_https_instance_is_trusted_through_the_ca_file_and_only_so() {
+    let (sim, cert) = servicenow_sim::start_https("127.0.0.1:0".parse().unwrap(), 1800)
+        .await
+        .unwrap();
+    let folder = tempfile::tempdir().unwrap();
+    let ca_file = folder.path().join("sim.pem");
+    std::fs::write(&ca_file, cert).unwrap();
+    let trusting = ClientSettings {
+        ca_file: Some(ca_file),
+        ..fast()
+    };
+    let client = ServiceNowClient::new(credentials(&sim, USER_PASSWORD), trusting).unwrap();
+    assert!(client.list("incident", "", &[], 1, 0).await.is_ok());
+
+    let strict = ClientSettings {
+        max_retries: 0,
+        ..fast()
+    };
+    let error = ServiceNowClient::new(credentials(&sim, USER_PASSWORD), strict)
+        .unwrap()
+        .authenticate()
+        .await
+        .unwrap_err();
+    assert!(matches!(error, ServiceNowError::Tls(_)), "{error}");
+}
