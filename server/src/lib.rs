@@ -8,6 +8,7 @@ pub mod connection_test;
 pub mod database;
 pub mod http;
 pub mod ingest;
+pub mod private_file;
 pub mod scan_store;
 pub mod secrets;
 pub mod servicenow;

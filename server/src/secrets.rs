@@ -10,7 +10,6 @@ use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use secrecy::{ExposeSecret, SecretString};
 use std::fmt;
-use std::io::Write;
 use std::path::Path;
 
 const KEY_LENGTH: usize = 32;
@@ -60,21 +59,9 @@ impl SecretCipher {
     }
 
     fn create_key_file(path: &Path) -> anyhow::Result<Self> {
-        if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(folder)
-                .with_context(|| format!("Failed to create the folder {}", folder.display()))?;
-        }
         let key = XChaCha20Poly1305::generate_key(&mut OsRng);
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options
-            .open(path)
-            .with_context(|| format!("Failed to create the key file {}", path.display()))?;
-        writeln!(file, "{}", BASE64.encode(key))
-            .and_then(|_| file.sync_all())
-            .with_context(|| format!("Failed to write the key file {}", path.display()))?;
+        crate::private_file::create(path, &BASE64.encode(key))
+            .context("Failed to create the key file for secrets at rest")?;
         tracing::info!(path = %path.display(), "created the key file for secrets at rest; back it up with the database");
         Ok(Self {
             cipher: XChaCha20Poly1305::new(&key),

@@ -1,8 +1,7 @@
 //! The one-time setup token: while no admin exists the server makes one at start, prints it
 //! in its log and writes it to a 0600 file beside the database; `/setup` needs it once.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Mutex;
 
 use base64::Engine;
@@ -30,7 +29,8 @@ impl SetupToken {
         let mut bytes = [0u8; 24];
         OsRng.fill_bytes(&mut bytes);
         let token = URL_SAFE_NO_PAD.encode(bytes);
-        write_private(&file, &token)?;
+        let _ = std::fs::remove_file(&file);
+        crate::private_file::create(&file, &token)?;
         Ok((
             Self {
                 token: Mutex::new(Some(token.clone())),
@@ -52,18 +52,4 @@ impl SetupToken {
         *self.token.lock().unwrap_or_else(|e| e.into_inner()) = None;
         let _ = std::fs::remove_file(&self.file);
     }
-}
-
-fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
-    use anyhow::Context;
-    let _ = std::fs::remove_file(path);
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options
-        .open(path)
-        .with_context(|| format!("Failed to create {}", path.display()))?;
-    writeln!(file, "{text}").with_context(|| format!("Failed to write {}", path.display()))?;
-    Ok(())
 }

@@ -196,18 +196,5 @@ pub fn finding(value: &Value, at: &str) -> Result<Finding, Problem> {
 
 /// Reads NDJSON, one native finding a line; blank lines are skipped.
 pub fn read_lines<R: std::io::BufRead>(reader: R, sink: &mut Sink) -> Result<(), Problem> {
-    for (index, line) in reader.lines().enumerate() {
-        let at = format!("line {}", index + 1);
-        let line = line.map_err(|e| Problem::new(&at, format!("unreadable: {e}")))?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let value: Value =
-            serde_json::from_str(&line).map_err(|e| Problem::new(&at, json_problem(&e).message))?;
-        match finding(&value, &at) {
-            Ok(f) => sink.finding(f),
-            Err(p) => sink.problem(p),
-        }
-    }
-    Ok(())
+    super::sink::read_ndjson(reader, sink, finding)
 }

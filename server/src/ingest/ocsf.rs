@@ -35,22 +35,12 @@ pub fn read_array<R: std::io::Read>(reader: R, sink: &mut Sink) -> Result<Option
 /// Reads NDJSON, one OCSF finding a line; blank lines are skipped.
 pub fn read_lines<R: BufRead>(reader: R, sink: &mut Sink) -> Result<Option<String>, Problem> {
     let mut source = None;
-    for (index, line) in reader.lines().enumerate() {
-        let at = format!("line {}", index + 1);
-        let line = line.map_err(|e| Problem::new(&at, format!("unreadable: {e}")))?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let value: Value =
-            serde_json::from_str(&line).map_err(|e| Problem::new(&at, json_problem(&e).message))?;
+    super::sink::read_ndjson(reader, sink, |value, at| {
         if source.is_none() {
-            source = default_source(&value);
+            source = default_source(value);
         }
-        match finding(&value, &at) {
-            Ok(f) => sink.finding(f),
-            Err(p) => sink.problem(p),
-        }
-    }
+        finding(value, at)
+    })?;
     Ok(source)
 }
 

@@ -68,3 +68,26 @@ impl Sink {
         (self.problems, self.problem_count)
     }
 }
+
+/// Reads NDJSON, one JSON object a line (blank lines skipped), handing each value and its
+/// place (`line N`) to `each`, which says what finding it is.
+pub fn read_ndjson<R: std::io::BufRead>(
+    reader: R,
+    sink: &mut Sink,
+    mut each: impl FnMut(&serde_json::Value, &str) -> Result<Finding, Problem>,
+) -> Result<(), Problem> {
+    for (index, line) in reader.lines().enumerate() {
+        let at = format!("line {}", index + 1);
+        let line = line.map_err(|e| Problem::new(&at, format!("unreadable: {e}")))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let value: serde_json::Value = serde_json::from_str(&line)
+            .map_err(|e| Problem::new(&at, super::native::json_problem(&e).message))?;
+        match each(&value, &at) {
+            Ok(finding) => sink.finding(finding),
+            Err(problem) => sink.problem(problem),
+        }
+    }
+    Ok(())
+}

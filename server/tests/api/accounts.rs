@@ -205,9 +205,9 @@ async fn signing_out_ends_the_session() {
     assert_eq!(app.call("load_itsm_settings", &[]).await.status(), 401);
 }
 
-#[tokio::test]
-async fn the_command_line_resets_a_password_and_ends_its_sessions() {
-    let app = spawn_app().await;
+/// Runs `itsm-bridge admin reset-password USER` with the password on standard input.
+fn reset_password(app: &TestApp, user: &str, password: &str) -> std::process::Output {
+    use std::io::Write;
     let database = app.folder.path().join("itsm-bridge.db");
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_itsm-bridge"))
         .args([
@@ -215,16 +215,21 @@ async fn the_command_line_resets_a_password_and_ends_its_sessions() {
             database.to_str().unwrap(),
             "admin",
             "reset-password",
-            ADMIN,
+            user,
         ])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    use std::io::Write;
-    writeln!(child.stdin.take().unwrap(), "a new password of length").unwrap();
-    let output = child.wait_with_output().unwrap();
+    writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[tokio::test]
+async fn the_command_line_resets_a_password_and_ends_its_sessions() {
+    let app = spawn_app().await;
+    let output = reset_password(&app, ADMIN, "a new password of length");
     assert!(
         output.status.success(),
         "{}",
@@ -248,24 +253,8 @@ async fn the_command_line_resets_a_password_and_ends_its_sessions() {
 #[tokio::test]
 async fn the_command_line_refuses_a_short_password_or_an_unknown_user() {
     let app = spawn_app().await;
-    let database = app.folder.path().join("itsm-bridge.db");
     for (user, password) in [(ADMIN, "short"), ("nobody", "long enough password")] {
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_itsm-bridge"))
-            .args([
-                "--database-url",
-                database.to_str().unwrap(),
-                "admin",
-                "reset-password",
-                user,
-            ])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        use std::io::Write;
-        writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
-        let output = child.wait_with_output().unwrap();
+        let output = reset_password(&app, user, password);
         assert!(!output.status.success(), "{user}/{password} was accepted");
     }
 }
