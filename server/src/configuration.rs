@@ -60,6 +60,22 @@ pub struct Config {
     #[arg(long, env = "ITSM_BRIDGE_SERVICENOW_CA_FILE")]
     pub servicenow_ca_file: Option<PathBuf>,
 
+    /// The most requests per second sent to ServiceNow.
+    #[arg(
+        long,
+        env = "ITSM_BRIDGE_SERVICENOW_REQUESTS_PER_SECOND",
+        default_value_t = 5
+    )]
+    pub servicenow_requests_per_second: u32,
+
+    /// How long a ServiceNow request may take, in seconds.
+    #[arg(
+        long,
+        env = "ITSM_BRIDGE_SERVICENOW_TIMEOUT_SECONDS",
+        default_value_t = 30
+    )]
+    pub servicenow_timeout_seconds: u64,
+
     /// The largest scan body accepted, in bytes (default 256 MiB).
     #[arg(long, env = "ITSM_BRIDGE_MAX_SCAN_BYTES", default_value_t = 256 * 1024 * 1024)]
     pub max_scan_bytes: u64,

@@ -8,18 +8,23 @@ use app::backend::ConnectionTester;
 use app::domain::StateChoice;
 use async_trait::async_trait;
 use serde_json::Value;
-use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
 pub struct ServiceNowConnectionTester {
     store: Arc<SqliteSettingsStore>,
-    ca_file: Option<PathBuf>,
+    settings: ClientSettings,
 }
 
 impl ServiceNowConnectionTester {
-    pub fn new(store: Arc<SqliteSettingsStore>, ca_file: Option<PathBuf>) -> Self {
-        Self { store, ca_file }
+    /// `settings` are the configured ones; a test does not retry, so a failure shows at once.
+    pub fn new(store: Arc<SqliteSettingsStore>, settings: ClientSettings) -> Self {
+        Self {
+            store,
+            settings: ClientSettings {
+                max_retries: 0,
+                ..settings
+            },
+        }
     }
 }
 
@@ -65,13 +70,7 @@ impl ConnectionTester for ServiceNowConnectionTester {
             username: values.user_id.clone(),
             password,
         };
-        let settings = ClientSettings {
-            timeout: Duration::from_secs(15),
-            max_retries: 0,
-            ca_file: self.ca_file.clone(),
-            ..ClientSettings::default()
-        };
-        let client = match ServiceNowClient::new(credentials, settings) {
+        let client = match ServiceNowClient::new(credentials, self.settings.clone()) {
             Ok(client) => client,
             Err(error) => return Ok(vec![step("Token request", Err(error.to_string()))]),
         };

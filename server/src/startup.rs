@@ -13,6 +13,7 @@ use crate::http::scans_api::{self, ScansApi};
 use crate::http::security_headers::{CspNonce, add_security_headers};
 use crate::scan_store::SqliteScanStore;
 use crate::secrets::SecretCipher;
+use crate::servicenow::ClientSettings;
 use crate::settings_store::SqliteSettingsStore;
 use anyhow::Context;
 use app::auth::SharedAccountBackend;
@@ -89,9 +90,15 @@ impl Application {
             max_bytes: config.max_scan_bytes,
             keep_per_source: config.scans_kept_per_source,
         });
+        let client_settings = ClientSettings {
+            timeout: std::time::Duration::from_secs(config.servicenow_timeout_seconds.max(1)),
+            max_requests_per_second: config.servicenow_requests_per_second.max(1),
+            ca_file: config.servicenow_ca_file.clone(),
+            ..ClientSettings::default()
+        };
         let tester: SharedConnectionTester = Arc::new(ServiceNowConnectionTester::new(
             store.clone(),
-            config.servicenow_ca_file.clone(),
+            client_settings,
         ));
         let router = router(options, store, auth, scans, tester, pool.clone(), origins);
         Ok(Self {

@@ -29,6 +29,7 @@ pub fn router(state: Shared) -> Router {
         .route("/_sim/faults", post(admin_fault))
         .route("/_sim/revoke_tokens", post(admin_revoke))
         .route("/_sim/log", get(admin_log))
+        .route("/_sim/counters", get(admin_counters))
         .route("/_sim/incidents/{sys_id}", post(admin_desk))
         .with_state(state)
 }
@@ -671,6 +672,19 @@ async fn admin_revoke(State(state): State<Shared>) -> StatusCode {
 
 async fn admin_log(State(state): State<Shared>) -> Json<Vec<LogEntry>> {
     Json(lock(&state).log.clone())
+}
+
+/// Requests counted by method, path and status: `{"GET /api/now/table/incident 200": 3}`.
+async fn admin_counters(
+    State(state): State<Shared>,
+) -> Json<std::collections::BTreeMap<String, usize>> {
+    let mut counters = std::collections::BTreeMap::new();
+    for entry in &lock(&state).log {
+        *counters
+            .entry(format!("{} {} {}", entry.method, entry.path, entry.status))
+            .or_insert(0) += 1;
+    }
+    Json(counters)
 }
 
 /// The service desk: `{"state": "6"}` and/or `{"opened_at": "2026-01-01 00:00:00"}`.

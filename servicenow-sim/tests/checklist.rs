@@ -474,6 +474,16 @@ async fn every_request_is_logged_with_its_status() {
         .json()
         .await
         .unwrap();
+    let counters: Value = Client::new()
+        .get(format!("{}/_sim/counters", sim.url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(counters["POST /api/now/table/incident 201"], 1);
+    assert_eq!(counters["GET /api/now/table/incident 200"], 1);
     assert_eq!(
         log.last().unwrap(),
         &LogEntry {
