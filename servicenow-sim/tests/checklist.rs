@@ -10,19 +10,34 @@ async fn sim() -> SimHandle {
     start("127.0.0.1:0".parse().unwrap(), 1800).await.unwrap()
 }
 
-async fn token(sim: &SimHandle) -> String {
-    let answer: Value = Client::new()
+/// Posts a form to the token endpoint.
+async fn token_request(sim: &SimHandle, form: &[(&str, &str)]) -> reqwest::Response {
+    Client::new()
         .post(format!("{}/oauth_token.do", sim.url()))
-        .form(&[
-            ("grant_type", "password"),
-            ("client_id", CLIENT_ID),
-            ("client_secret", CLIENT_SECRET),
-            ("username", USER_NAME),
-            ("password", USER_PASSWORD),
-        ])
+        .form(form)
         .send()
         .await
         .unwrap()
+}
+
+/// The password grant's answer for the seeded user, with `client_secret`.
+async fn password_grant(sim: &SimHandle, client_secret: &str) -> reqwest::Response {
+    token_request(
+        sim,
+        &[
+            ("grant_type", "password"),
+            ("client_id", CLIENT_ID),
+            ("client_secret", client_secret),
+            ("username", USER_NAME),
+            ("password", USER_PASSWORD),
+        ],
+    )
+    .await
+}
+
+async fn token(sim: &SimHandle) -> String {
+    let answer: Value = password_grant(sim, CLIENT_SECRET)
+        .await
         .json()
         .await
         .unwrap();
@@ -75,36 +90,15 @@ async fn the_token_endpoint_takes_form_posts_only_and_answers_like_servicenow() 
         json_body.json::<Value>().await.unwrap(),
         json!({"error_description": "access_denied", "error": "server_error"})
     );
-    let wrong = Client::new()
-        .post(format!("{}/oauth_token.do", sim.url()))
-        .form(&[
-            ("grant_type", "password"),
-            ("client_id", CLIENT_ID),
-            ("client_secret", "wrong"),
-            ("username", USER_NAME),
-            ("password", USER_PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let wrong = password_grant(&sim, "wrong").await;
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]
 async fn the_refresh_grant_works_and_expired_tokens_are_refused() {
     let sim = start("127.0.0.1:0".parse().unwrap(), 1).await.unwrap();
-    let answer: Value = Client::new()
-        .post(format!("{}/oauth_token.do", sim.url()))
-        .form(&[
-            ("grant_type", "password"),
-            ("client_id", CLIENT_ID),
-            ("client_secret", CLIENT_SECRET),
-            ("username", USER_NAME),
-            ("password", USER_PASSWORD),
-        ])
-        .send()
+    let answer: Value = password_grant(&sim, CLIENT_SECRET)
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -114,20 +108,20 @@ async fn the_refresh_grant_works_and_expired_tokens_are_refused() {
         get(&sim, &access, "incident").await.status(),
         StatusCode::UNAUTHORIZED
     );
-    let refreshed: Value = Client::new()
-        .post(format!("{}/oauth_token.do", sim.url()))
-        .form(&[
+    let refresh = answer["refresh_token"].as_str().unwrap();
+    let refreshed: Value = token_request(
+        &sim,
+        &[
             ("grant_type", "refresh_token"),
             ("client_id", CLIENT_ID),
             ("client_secret", CLIENT_SECRET),
-            ("refresh_token", answer["refresh_token"].as_str().unwrap()),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+            ("refresh_token", refresh),
+        ],
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
     let fresh = refreshed["access_token"].as_str().unwrap();
     assert_ne!(fresh, access);
     assert_eq!(get(&sim, fresh, "incident").await.status(), StatusCode::OK);
