@@ -49,7 +49,7 @@ async fn ingest_file(
         format,
         source: Some(source.to_string()),
         max_bytes: config.max_scan_bytes,
-        now: time::OffsetDateTime::now_utc().unix_timestamp(),
+        now: server::timestamps::now_unix(),
         keep_per_source: config.scans_kept_per_source,
     };
     let result = ingest::ingest(&pool, reader, request).await;

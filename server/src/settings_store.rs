@@ -3,6 +3,7 @@
 //! back for a page: the page only learns whether one is stored.
 
 use crate::secrets::SecretCipher;
+use crate::timestamps::{format_unix, now_unix};
 use anyhow::Context;
 use app::backend::SettingsStore;
 use app::domain::{Grouping, IncidentState, StateChoice};
@@ -140,6 +141,7 @@ impl SettingsStore for SqliteSettingsStore {
     }
 
     async fn save_connection(&self, update: ConnectionUpdate) -> anyhow::Result<()> {
+        let saved_at = format_unix(now_unix());
         let seal = |field: &str, secret: &Option<SecretString>| {
             secret
                 .as_ref()
@@ -172,7 +174,7 @@ impl SettingsStore for SqliteSettingsStore {
         .bind(&password)
         .bind(&update.duplicate_status)
         .bind(i64::from(update.duplicate_days))
-        .bind(now_utc())
+        .bind(&saved_at)
         .execute(&mut *transaction)
         .await
         .context("Failed to save the connection settings")?;
@@ -195,7 +197,7 @@ impl SettingsStore for SqliteSettingsStore {
             .bind(password)
             .bind(&update.duplicate_status)
             .bind(i64::from(update.duplicate_days))
-            .bind(now_utc())
+            .bind(&saved_at)
             .execute(&mut *transaction)
             .await
             .context("Failed to save the connection settings")?;
@@ -229,6 +231,7 @@ impl SettingsStore for SqliteSettingsStore {
     }
 
     async fn save_itsm_settings(&self, settings: ItsmSettings) -> anyhow::Result<()> {
+        let saved_at = format_unix(now_unix());
         sqlx::query(
             "INSERT INTO itsm_settings (id, grouping, scheduler_interval_minutes, auto_resolve, updated_at) \
              VALUES (1, ?, ?, ?, ?) \
@@ -241,17 +244,10 @@ impl SettingsStore for SqliteSettingsStore {
         .bind(settings.grouping.value())
         .bind(i64::from(settings.scheduler_interval_minutes))
         .bind(settings.auto_resolve)
-        .bind(now_utc())
+        .bind(&saved_at)
         .execute(&self.pool)
         .await
         .context("Failed to save the ITSM settings")?;
         Ok(())
     }
-}
-
-fn now_utc() -> String {
-    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
-    time::OffsetDateTime::now_utc()
-        .format(&format)
-        .unwrap_or_default()
 }

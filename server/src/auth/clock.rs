@@ -12,7 +12,7 @@ pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> i64 {
-        time::OffsetDateTime::now_utc().unix_timestamp()
+        crate::timestamps::now_unix()
     }
 }
 

@@ -248,7 +248,7 @@ pub async fn reset_password(
         anyhow::bail!("There is no admin named {username:?}");
     };
     sessions::delete_all_of(pool, row.get("id")).await?;
-    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let now = crate::timestamps::now_unix();
     audit::record(
         pool,
         now,

@@ -33,7 +33,7 @@ pub async fn post_scan(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let now = crate::timestamps::now_unix();
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
