@@ -1,7 +1,7 @@
 //! What the server functions need from the backend. `app` declares it, `server` implements
 //! it over SQLite and provides it in Leptos context, so a server function stays a few lines.
 
-use crate::api::{ConnectionStep, ScanFindingsPage, ScanView, TokenView};
+use crate::api::{ConnectionStep, RunView, ScanFindingsPage, ScanView, TokenView};
 use crate::forms::{ConnectionUpdate, ConnectionView, ItsmSettings};
 use async_trait::async_trait;
 use std::sync::Arc;
@@ -48,3 +48,37 @@ pub trait ConnectionTester: Send + Sync + 'static {
 }
 
 pub type SharedConnectionTester = Arc<dyn ConnectionTester>;
+
+/// Runs of the ticket engine, for the Runs page.
+#[async_trait]
+pub trait EngineControl: Send + Sync + 'static {
+    /// The latest `limit` runs, newest first, and when the next is due.
+    async fn runs(&self, limit: u32) -> anyhow::Result<RunsOverview>;
+    /// Starts a run at once, in the background; never two at once.
+    async fn run_now(&self) -> anyhow::Result<RunNowOutcome>;
+}
+
+/// What the Runs page shows of the engine.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunsOverview {
+    /// Newest first.
+    pub runs: Vec<RunView>,
+    /// When the scheduler starts the next run, "YYYY-MM-DD HH:MM:SS" UTC; `None` while no
+    /// connection is saved.
+    pub next_due: Option<String>,
+    /// Whether a ServiceNow connection is saved: the engine does nothing until it is.
+    pub connected: bool,
+}
+
+/// What Run now did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RunNowOutcome {
+    /// A run was started (its row exists, as "running").
+    Started { run_id: i64 },
+    /// Nothing was started: this run is under way.
+    InProgress { run_id: i64 },
+    /// Nothing was started: no ServiceNow connection is saved.
+    NotConnected,
+}
+
+pub type SharedEngineControl = Arc<dyn EngineControl>;

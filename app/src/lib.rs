@@ -21,8 +21,8 @@ use leptos_router::{
     path,
 };
 use pages::{
-    AuditPage, ConnectionPage, ItsmPage, LoginPage, NotFound, ScanPage, ScansPage, SetupPage,
-    TokensPage,
+    AuditPage, ConnectionPage, ItsmPage, LoginPage, NotFound, RunsPage, ScanPage, ScansPage,
+    SetupPage, TokensPage,
 };
 
 /// The HTML document around the app, rendered on the server.
@@ -58,6 +58,7 @@ fn TopBar() -> impl IntoView {
                             <A href="/settings/connection">"ITSM integrations"</A>
                             <A href="/settings/itsm">"ITSM settings"</A>
                             <A href="/scans">"Scans"</A>
+                            <A href="/runs">"Runs"</A>
                             <A href="/settings/tokens">"API tokens"</A>
                             <A href="/audit">"Audit log"</A>
                         </nav>
@@ -88,6 +89,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/settings/tokens") view=TokensPage ssr=SsrMode::Async/>
                     <Route path=path!("/scans") view=ScansPage ssr=SsrMode::Async/>
                     <Route path=path!("/scans/:id") view=ScanPage ssr=SsrMode::Async/>
+                    <Route path=path!("/runs") view=RunsPage ssr=SsrMode::Async/>
                     <Route path=path!("/audit") view=AuditPage ssr=SsrMode::Async/>
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
                     <Route path=path!("/setup") view=SetupPage ssr=SsrMode::Async/>

@@ -68,6 +68,16 @@ pub struct Config {
     )]
     pub servicenow_requests_per_second: u32,
 
+    /// The most requests sent to ServiceNow in any sliding hour, for instances with an
+    /// hourly rate-limit rule. Off by default. Work that would exceed it is put off until
+    /// the budget allows, instead of being refused by the instance.
+    #[arg(
+        long,
+        env = "ITSM_BRIDGE_SERVICENOW_REQUESTS_PER_HOUR",
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
+    pub servicenow_requests_per_hour: Option<u32>,
+
     /// How long a ServiceNow request may take, in seconds.
     #[arg(
         long,
@@ -83,6 +93,30 @@ pub struct Config {
     /// How many scans of each source are kept; older ones are deleted.
     #[arg(long, env = "ITSM_BRIDGE_SCANS_KEPT_PER_SOURCE", default_value_t = 10)]
     pub scans_kept_per_source: u32,
+
+    /// Do not start engine runs on the schedule; Run now and `run-once` still work (for a
+    /// second replica, or when runs are started by an outside scheduler).
+    #[arg(long, env = "ITSM_BRIDGE_NO_SCHEDULER")]
+    pub no_scheduler: bool,
+
+    /// How long the engine's lease lasts unless renewed, in seconds (renewed every third of
+    /// it). A process that dies holding it blocks runs of other processes this long at most.
+    #[arg(
+        long,
+        env = "ITSM_BRIDGE_ENGINE_LEASE_SECONDS",
+        default_value_t = 60,
+        value_parser = clap::value_parser!(u64).range(1..=3600)
+    )]
+    pub engine_lease_seconds: u64,
+
+    /// Engine runs older than this many days are deleted.
+    #[arg(
+        long,
+        env = "ITSM_BRIDGE_RUNS_KEPT_DAYS",
+        default_value_t = 90,
+        value_parser = clap::value_parser!(u32).range(1..=3650)
+    )]
+    pub runs_kept_days: u32,
 
     /// Log format.
     #[arg(long, env = "ITSM_BRIDGE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
@@ -109,6 +143,9 @@ pub enum Command {
         /// The file to read (`-` for standard input).
         file: PathBuf,
     },
+    /// Runs the ticket engine once against the configured instance and prints its counts;
+    /// exits 0 only when the run succeeded.
+    RunOnce,
     /// Administer the admin accounts.
     Admin {
         #[command(subcommand)]
@@ -221,6 +258,19 @@ mod tests {
             .database_path()
             .unwrap_err();
         assert!(err.to_string().contains("names no file"));
+    }
+
+    #[test]
+    fn the_hourly_request_budget_is_off_unless_set_and_never_zero() {
+        assert_eq!(
+            Config::parse_from(["itsm-bridge"]).servicenow_requests_per_hour,
+            None
+        );
+        let config = Config::parse_from(["itsm-bridge", "--servicenow-requests-per-hour", "500"]);
+        assert_eq!(config.servicenow_requests_per_hour, Some(500));
+        assert!(
+            Config::try_parse_from(["itsm-bridge", "--servicenow-requests-per-hour", "0"]).is_err()
+        );
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Test connection: the steps a person runs from the connection page, each with pass or fail
 //! and the reason in words. The incident states it reads are kept for the page to offer.
 
-use crate::servicenow::{ClientSettings, Credentials, ServiceNowClient, ServiceNowError};
+use crate::servicenow::{ClientSettings, Credentials, Pacer, ServiceNowClient, ServiceNowError};
 use crate::settings_store::SqliteSettingsStore;
 use app::api::ConnectionStep;
 use app::backend::ConnectionTester;
@@ -13,17 +13,25 @@ use std::sync::Arc;
 pub struct ServiceNowConnectionTester {
     store: Arc<SqliteSettingsStore>,
     settings: ClientSettings,
+    pacer: Arc<Pacer>,
 }
 
 impl ServiceNowConnectionTester {
     /// `settings` are the configured ones; a test does not retry, so a failure shows at once.
-    pub fn new(store: Arc<SqliteSettingsStore>, settings: ClientSettings) -> Self {
+    /// `pacer` is the process's one: a test's requests count against the same limits as the
+    /// engine's.
+    pub fn new(
+        store: Arc<SqliteSettingsStore>,
+        settings: ClientSettings,
+        pacer: Arc<Pacer>,
+    ) -> Self {
         Self {
             store,
             settings: ClientSettings {
                 max_retries: 0,
                 ..settings
             },
+            pacer,
         }
     }
 }
@@ -70,10 +78,11 @@ impl ConnectionTester for ServiceNowConnectionTester {
             username: values.user_id.clone(),
             password,
         };
-        let client = match ServiceNowClient::new(credentials, self.settings.clone()) {
-            Ok(client) => client,
-            Err(error) => return Ok(vec![step("Token request", Err(error.to_string()))]),
-        };
+        let client =
+            match ServiceNowClient::new(credentials, self.settings.clone(), self.pacer.clone()) {
+                Ok(client) => client,
+                Err(error) => return Ok(vec![step("Token request", Err(error.to_string()))]),
+            };
         let mut steps = Vec::new();
         let token = client.authenticate().await.map(|()| {
             format!(

@@ -1,5 +1,5 @@
 //! The SQLite database: one pool opened at start, in WAL mode, with the embedded migrations
-//! applied before anything else touches it.
+//! applied before anything else touches it, and a small pool of the engine's own.
 
 use anyhow::Context;
 use sqlx::SqlitePool;
@@ -12,6 +12,21 @@ pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 
 /// Opens (creating it and its folder if needed) the database at `path` and migrates it.
 pub async fn open(path: &Path) -> anyhow::Result<SqlitePool> {
+    let pool = connect(path, 8).await?;
+    MIGRATOR
+        .run(&pool)
+        .await
+        .with_context(|| format!("Failed to migrate the database {}", path.display()))?;
+    Ok(pool)
+}
+
+/// The ticket engine's own two connections to a database `open` has migrated: a queue of
+/// scan uploads waiting for the main pool can never hold the engine up.
+pub async fn open_for_engine(path: &Path) -> anyhow::Result<SqlitePool> {
+    connect(path, 2).await
+}
+
+async fn connect(path: &Path, max_connections: u32) -> anyhow::Result<SqlitePool> {
     if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         tokio::fs::create_dir_all(folder).await.with_context(|| {
             format!("Failed to create the database folder {}", folder.display())
@@ -26,13 +41,9 @@ pub async fn open(path: &Path) -> anyhow::Result<SqlitePool> {
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(5));
     let pool = SqlitePoolOptions::new()
-        .max_connections(8)
+        .max_connections(max_connections)
         .connect_with(options)
         .await
         .with_context(|| format!("Failed to open the database {}", path.display()))?;
-    MIGRATOR
-        .run(&pool)
-        .await
-        .with_context(|| format!("Failed to migrate the database {}", path.display()))?;
     Ok(pool)
 }

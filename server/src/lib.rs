@@ -6,6 +6,7 @@ pub mod auth;
 pub mod configuration;
 pub mod connection_test;
 pub mod database;
+pub mod engine;
 pub mod http;
 pub mod ingest;
 pub mod private_file;

@@ -6,6 +6,10 @@ use crate::auth::{Auth, Clock, SessionPolicy, SystemClock};
 use crate::configuration::Config;
 use crate::connection_test::ServiceNowConnectionTester;
 use crate::database;
+use crate::engine::control::EngineRuns;
+use crate::engine::run_store;
+use crate::engine::scheduler::run_scheduler;
+use crate::engine::{Engine, EngineSettings};
 use crate::http::access;
 use crate::http::cross_site::{SiteOrigins, refuse_cross_site};
 use crate::http::health;
@@ -13,11 +17,13 @@ use crate::http::scans_api::{self, ScansApi};
 use crate::http::security_headers::{CspNonce, add_security_headers};
 use crate::scan_store::SqliteScanStore;
 use crate::secrets::SecretCipher;
-use crate::servicenow::ClientSettings;
+use crate::servicenow::{ClientSettings, Pacer};
 use crate::settings_store::SqliteSettingsStore;
 use anyhow::Context;
 use app::auth::SharedAccountBackend;
-use app::backend::{SharedConnectionTester, SharedScanStore, SharedSettingsStore};
+use app::backend::{
+    SharedConnectionTester, SharedEngineControl, SharedScanStore, SharedSettingsStore,
+};
 use app::flash::FlashStore;
 use app::{App, shell};
 use axum::Router;
@@ -32,13 +38,19 @@ use sqlx::SqlitePool;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 use tower_http::trace::TraceLayer;
 
 pub struct Application {
     listener: TcpListener,
     router: Router,
     pool: SqlitePool,
+    engine: Arc<Engine>,
+    settings: Arc<SqliteSettingsStore>,
+    scheduler: bool,
+    shutdown: watch::Sender<bool>,
 }
 
 impl Application {
@@ -90,21 +102,46 @@ impl Application {
             max_bytes: config.max_scan_bytes,
             keep_per_source: config.scans_kept_per_source,
         });
-        let client_settings = ClientSettings {
-            timeout: std::time::Duration::from_secs(config.servicenow_timeout_seconds.max(1)),
-            max_requests_per_second: config.servicenow_requests_per_second.max(1),
-            ca_file: config.servicenow_ca_file.clone(),
-            ..ClientSettings::default()
-        };
+        let pacer = servicenow_pacer(config);
         let tester: SharedConnectionTester = Arc::new(ServiceNowConnectionTester::new(
             store.clone(),
-            client_settings,
+            client_settings(config),
+            pacer.clone(),
         ));
-        let router = router(options, store, auth, scans, tester, pool.clone(), origins);
+        let (shutdown, shutdown_seen) = watch::channel(false);
+        let engine = build_engine(
+            config,
+            &database_path,
+            store.clone(),
+            pacer,
+            Arc::new(SystemClock),
+            shutdown_seen,
+        )
+        .await?;
+        let engine_runs: SharedEngineControl = Arc::new(EngineRuns {
+            engine: engine.clone(),
+            settings: store.clone(),
+        });
+        let router = router(
+            options,
+            store.clone(),
+            auth,
+            scans,
+            Contexts {
+                tester,
+                engine_runs,
+            },
+            pool.clone(),
+            origins,
+        );
         Ok(Self {
             listener,
             router,
             pool,
+            engine,
+            settings: store,
+            scheduler: !config.no_scheduler,
+            shutdown,
         })
     }
 
@@ -123,11 +160,75 @@ impl Application {
         let service = self
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
+        let scheduler = self.scheduler.then(|| {
+            tokio::spawn(run_scheduler(
+                self.engine.clone(),
+                self.settings.clone(),
+                self.shutdown.subscribe(),
+            ))
+        });
+        let signal = self.shutdown.clone();
         let served = axum::serve(self.listener, service)
-            .with_graceful_shutdown(shutdown)
+            .with_graceful_shutdown(async move {
+                shutdown.await;
+                // The one signal reaches the engine: its running step ends, the run is
+                // recorded as interrupted.
+                signal.send_replace(true);
+            })
             .await;
+        self.shutdown.send_replace(true);
+        if let Some(scheduler) = scheduler {
+            let _ = scheduler.await;
+        }
+        self.engine.wait_idle().await;
+        self.engine.pool().close().await;
         self.pool.close().await;
         served
+    }
+}
+
+/// The ticket engine on its own connections to the database at `path` (already migrated).
+/// Runs left "running" by a process that died are marked interrupted here.
+pub async fn build_engine(
+    config: &Config,
+    path: &std::path::Path,
+    settings: Arc<SqliteSettingsStore>,
+    pacer: Arc<Pacer>,
+    clock: Arc<dyn Clock>,
+    shutdown: watch::Receiver<bool>,
+) -> anyhow::Result<Arc<Engine>> {
+    let pool = database::open_for_engine(path).await?;
+    run_store::mark_dead_runs(&pool, clock.now(), clock.now_ms()).await?;
+    let settings_for_engine = EngineSettings {
+        lease: Duration::from_secs(config.engine_lease_seconds),
+        keep_runs: Duration::from_secs(u64::from(config.runs_kept_days) * 86_400),
+        client: client_settings(config),
+    };
+    Ok(Engine::new(
+        pool,
+        settings,
+        pacer,
+        clock,
+        settings_for_engine,
+        shutdown,
+    ))
+}
+
+/// The one pacer of the process, from the configured caps. Build it once and hand it to
+/// everything that calls ServiceNow: the instance counts all our requests together.
+pub fn servicenow_pacer(config: &Config) -> Arc<Pacer> {
+    Arc::new(Pacer::new(
+        config.servicenow_requests_per_second,
+        config.servicenow_requests_per_hour,
+    ))
+}
+
+/// The ServiceNow client's settings from the configuration (timeout, CA file).
+pub fn client_settings(config: &Config) -> ClientSettings {
+    ClientSettings {
+        timeout: std::time::Duration::from_secs(config.servicenow_timeout_seconds.max(1)),
+        ca_file: config.servicenow_ca_file.clone(),
+        ..ClientSettings::default()
     }
 }
 
@@ -136,15 +237,25 @@ impl Application {
 /// another server of the same process meanwhile (tests start many) would wait forever.
 static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
 
+/// What the server functions reach besides the stores.
+struct Contexts {
+    tester: SharedConnectionTester,
+    engine_runs: SharedEngineControl,
+}
+
 fn router(
     options: LeptosOptions,
     store: Arc<SqliteSettingsStore>,
     auth: Arc<Auth>,
     scans: Arc<ScansApi>,
-    tester: SharedConnectionTester,
+    contexts: Contexts,
     pool: SqlitePool,
     origins: SiteOrigins,
 ) -> Router {
+    let Contexts {
+        tester,
+        engine_runs,
+    } = contexts;
     let store: SharedSettingsStore = store;
     let accounts: SharedAccountBackend = auth.clone();
     let scan_store: SharedScanStore = Arc::new(SqliteScanStore::new(pool.clone()));
@@ -154,6 +265,7 @@ fn router(
         provide_context(accounts.clone());
         provide_context(scan_store.clone());
         provide_context(tester.clone());
+        provide_context(engine_runs.clone());
         provide_context(flash.clone());
         if let Some(nonce) =
             use_context::<Parts>().and_then(|p| p.extensions.get::<CspNonce>().cloned())

@@ -1,10 +1,10 @@
-//! The instance's state: tables of string records, OAuth clients and tokens, the fault
-//! plan, and the request log.
+//! The instance's state: tables of string records (the incidents indexed by sys_id), the
+//! journal, OAuth clients and tokens, the fault plan, and the request log.
 
-use crate::query::Record;
+use crate::query::{Query, Record};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 
 pub const GROUP_SYS_ID: &str = "477a05d153013010b846ddeeff7b1225";
 pub const USER_SYS_ID: &str = "6816f79cc0a8016401c5a33be04be441";
@@ -66,6 +66,15 @@ pub enum Fault {
     IgnoreQuery,
 }
 
+/// One journal entry: a work note or a comment written to an incident.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct JournalEntry {
+    pub sys_id: String,
+    /// `work_notes` or `comments`.
+    pub field: String,
+    pub text: String,
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct LogEntry {
     pub method: String,
@@ -88,12 +97,19 @@ pub struct Instance {
     /// `http` or `https`, for links and `Location`.
     pub scheme: &'static str,
     pub tables: HashMap<String, Vec<Record>>,
-    pub journal: Vec<(String, String, String)>,
+    /// Where each incident is in `tables["incident"]`, by sys_id: tests hold ten thousand
+    /// incidents and update them one by one, which a scan per update makes quadratic.
+    incident_index: HashMap<String, usize>,
+    /// Oldest first.
+    pub journal: Vec<JournalEntry>,
     pub next_number: u32,
     pub tokens: HashMap<String, Token>,
     pub refresh_tokens: HashMap<String, String>,
     pub token_lifetime: i64,
+    /// For the next Table API or token request, whichever comes first.
     pub faults: VecDeque<Fault>,
+    /// For the next token requests only; taken before `faults`.
+    pub token_faults: VecDeque<Fault>,
     pub hourly: Option<HourlyLimit>,
     pub log: Vec<LogEntry>,
 }
@@ -186,12 +202,14 @@ impl Instance {
         Self {
             scheme: "http",
             tables,
+            incident_index: HashMap::new(),
             journal: Vec::new(),
             next_number: 10001,
             tokens: HashMap::new(),
             refresh_tokens: HashMap::new(),
             token_lifetime,
             faults: VecDeque::new(),
+            token_faults: VecDeque::new(),
             hourly: None,
             log: Vec::new(),
         }
@@ -212,11 +230,19 @@ impl Instance {
         fields
     }
 
-    /// Creates an incident from the posted fields (unknown ones ignored).
+    /// Creates and stores an incident from the posted fields (unknown ones ignored).
     pub fn create_incident(
         &mut self,
         fields: &serde_json::Map<String, serde_json::Value>,
     ) -> Record {
+        let record = self.new_incident(fields);
+        self.insert_incident(record.clone());
+        record
+    }
+
+    /// An incident built from the posted fields, numbered, its journal entries written, not
+    /// yet stored: the caller checks the data policy first.
+    pub fn new_incident(&mut self, fields: &serde_json::Map<String, serde_json::Value>) -> Record {
         let mut record: Record = INCIDENT_FIELDS
             .iter()
             .map(|f| (f.to_string(), String::new()))
@@ -238,11 +264,15 @@ impl Instance {
         record.insert("sys_created_on".into(), now.clone());
         record.insert("sys_updated_on".into(), now);
         self.apply(&mut record, fields);
-        self.tables
-            .entry("incident".into())
-            .or_default()
-            .push(record.clone());
         record
+    }
+
+    /// Stores a new incident at the end of the table.
+    pub fn insert_incident(&mut self, record: Record) {
+        let rows = self.tables.entry("incident".into()).or_default();
+        let sys_id = record.get("sys_id").cloned().unwrap_or_default();
+        self.incident_index.insert(sys_id, rows.len());
+        rows.push(record);
     }
 
     /// Writes posted fields into a record: strings only, journals to the journal.
@@ -262,7 +292,11 @@ impl Instance {
                 other => other.to_string(),
             };
             if JOURNAL_FIELDS.contains(&key.as_str()) {
-                self.journal.push((sys_id.clone(), key.clone(), text));
+                self.journal.push(JournalEntry {
+                    sys_id: sys_id.clone(),
+                    field: key.clone(),
+                    text,
+                });
                 continue;
             }
             record.insert(key.clone(), text);
@@ -296,9 +330,93 @@ impl Instance {
     }
 
     pub fn incident_mut(&mut self, sys_id: &str) -> Option<&mut Record> {
+        let at = self.incident_position(sys_id)?;
+        self.tables.get_mut("incident")?.get_mut(at)
+    }
+
+    pub fn incident(&mut self, sys_id: &str) -> Option<&Record> {
+        let at = self.incident_position(sys_id)?;
+        self.tables.get("incident")?.get(at)
+    }
+
+    /// A record of any table by sys_id; incidents through the index.
+    pub fn record(&mut self, table: &str, sys_id: &str) -> Option<&Record> {
+        if table == "incident" {
+            return self.incident(sys_id);
+        }
         self.tables
-            .get_mut("incident")?
-            .iter_mut()
+            .get(table)?
+            .iter()
             .find(|r| r.get("sys_id").map(String::as_str) == Some(sys_id))
+    }
+
+    /// The records of `table` that match `query`, in stored order, unsorted; `None` for a
+    /// table the instance does not have. A lookup by sys_ids on the incidents goes through
+    /// the index instead of trying every record.
+    pub fn matching(&mut self, table: &str, query: &Query) -> Option<Vec<Record>> {
+        let positions: Option<Vec<usize>> = match query.sys_ids() {
+            Some(ids) if table == "incident" => {
+                let mut positions: Vec<usize> = ids
+                    .into_iter()
+                    .filter_map(|id| self.incident_position(id))
+                    .collect();
+                positions.sort_unstable();
+                positions.dedup();
+                Some(positions)
+            }
+            _ => None,
+        };
+        let rows = self.tables.get(table)?;
+        let candidates: Box<dyn Iterator<Item = &Record>> = match positions {
+            Some(positions) => Box::new(positions.into_iter().filter_map(|at| rows.get(at))),
+            None => Box::new(rows.iter()),
+        };
+        Some(candidates.filter(|r| query.matches(r)).cloned().collect())
+    }
+
+    /// The incident's place in its table. `tables` is public, so the index is checked
+    /// against the table and rebuilt when someone changed the table behind its back.
+    fn incident_position(&mut self, sys_id: &str) -> Option<usize> {
+        let holds = |rows: &[Record], at: usize| {
+            rows.get(at)
+                .is_some_and(|r| r.get("sys_id").map(String::as_str) == Some(sys_id))
+        };
+        let rows = self.tables.get("incident")?;
+        if self.incident_index.len() == rows.len() {
+            match self.incident_index.get(sys_id) {
+                Some(&at) if holds(rows, at) => return Some(at),
+                None => return None,
+                Some(_) => {}
+            }
+        }
+        self.incident_index = rows
+            .iter()
+            .enumerate()
+            .filter_map(|(at, r)| Some((r.get("sys_id")?.clone(), at)))
+            .collect();
+        self.incident_index
+            .get(sys_id)
+            .copied()
+            .filter(|&at| holds(rows, at))
+    }
+
+    /// The work notes of an incident, oldest first.
+    pub fn work_notes(&self, sys_id: &str) -> Vec<String> {
+        self.journal
+            .iter()
+            .filter(|e| e.sys_id == sys_id && e.field == "work_notes")
+            .map(|e| e.text.clone())
+            .collect()
+    }
+
+    /// Requests counted by method, path and status: `{"GET /api/now/table/incident 200": 3}`.
+    pub fn counters(&self) -> BTreeMap<String, usize> {
+        let mut counters = BTreeMap::new();
+        for entry in &self.log {
+            *counters
+                .entry(format!("{} {} {}", entry.method, entry.path, entry.status))
+                .or_insert(0) += 1;
+        }
+        counters
     }
 }

@@ -1,7 +1,7 @@
 //! A ServiceNow instance for tests and demos (SERVICENOW.md, "The simulator"): the OAuth
 //! token endpoint, the Table API on `incident`, `sys_user`, `sys_user_group` and
 //! `sys_choice`, the encoded-query subset, Bearer and Basic auth, scripted faults, a request
-//! log, and service-desk actions. Plain http, or https with a self-signed certificate that
+//! log, the incidents' journal, an incident's page, and service-desk actions. Plain http, or https with a self-signed certificate that
 //! clients trust through a CA file (never by turning verification off).
 
 pub mod instance;
@@ -9,10 +9,12 @@ pub mod query;
 mod routes;
 
 pub use instance::{
-    CLIENT_ID, CLIENT_SECRET, Fault, GROUP_SYS_ID, LogEntry, USER_NAME, USER_PASSWORD, USER_SYS_ID,
+    CLIENT_ID, CLIENT_SECRET, Fault, GROUP_SYS_ID, JournalEntry, LogEntry, USER_NAME,
+    USER_PASSWORD, USER_SYS_ID,
 };
 
 use instance::Instance;
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use tokio::net::TcpListener;
@@ -85,6 +87,11 @@ impl SimHandle {
         self.with(|s| (0..times).for_each(|_| s.faults.push_back(fault.clone())));
     }
 
+    /// Queues a fault for the next token requests only; Table API requests pass untouched.
+    pub fn inject_token_fault(&self, fault: Fault, times: usize) {
+        self.with(|s| (0..times).for_each(|_| s.token_faults.push_back(fault.clone())));
+    }
+
     /// A real per-hour limit on Table API requests.
     pub fn limit_per_hour(&self, limit: u32) {
         self.with(|s| routes::set_hourly_limit(s, limit));
@@ -101,6 +108,17 @@ impl SimHandle {
         self.with(|s| s.log.clone())
     }
 
+    /// Forgets the requests seen so far, so that what follows is counted on its own.
+    pub fn clear_log(&self) {
+        self.with(|s| s.log.clear());
+    }
+
+    /// Requests counted by method, path and status, as `GET /_sim/counters` answers:
+    /// `{"GET /api/now/table/incident 200": 3}`.
+    pub fn counters(&self) -> BTreeMap<String, usize> {
+        self.with(|s| s.counters())
+    }
+
     /// Requests seen for `method` and a path starting with `prefix`.
     pub fn count(&self, method: &str, prefix: &str) -> usize {
         self.with(|s| {
@@ -114,6 +132,32 @@ impl SimHandle {
     /// Every incident, as stored.
     pub fn incidents(&self) -> Vec<query::Record> {
         self.with(|s| s.tables.get("incident").cloned().unwrap_or_default())
+    }
+
+    /// The incidents whose `correlation_id` is exactly `id`, in the order they were created.
+    pub fn incidents_with_correlation_id(&self, id: &str) -> Vec<query::Record> {
+        self.with(|s| {
+            s.tables
+                .get("incident")
+                .map(|rows| {
+                    rows.iter()
+                        .filter(|r| r.get("correlation_id").map(String::as_str) == Some(id))
+                        .cloned()
+                        .collect()
+                })
+                .unwrap_or_default()
+        })
+    }
+
+    /// The work notes written to an incident, oldest first (the Table API reads them back
+    /// empty, as ServiceNow does).
+    pub fn work_notes(&self, sys_id: &str) -> Vec<String> {
+        self.with(|s| s.work_notes(sys_id))
+    }
+
+    /// Every journal entry (work notes and comments of every incident), oldest first.
+    pub fn journal(&self) -> Vec<JournalEntry> {
+        self.with(|s| s.journal.clone())
     }
 
     /// The service desk moves an incident to `state` (with a close code when needed).

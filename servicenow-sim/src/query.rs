@@ -4,7 +4,7 @@
 //! not have is ignored, not refused: a misspelt lookup matches everything.
 
 use std::cmp::Ordering;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 pub type Record = BTreeMap<String, String>;
 
@@ -28,6 +28,9 @@ struct Condition {
     field: String,
     op: Op,
     value: String,
+    /// The values of `IN` and `NOT IN`, split once: a lookup of a hundred sys_ids is tried
+    /// against every record of the table.
+    values: HashSet<String>,
 }
 
 /// A parsed query: OR groups (`^NQ`) of OR-ed (`^OR`) AND-chains, and the order.
@@ -82,6 +85,28 @@ impl Query {
         })
     }
 
+    /// The sys_ids the query is limited to, when every alternative names them (`sys_id=…`
+    /// or `sys_idIN…`): then only those records can match, and a table of ten thousand
+    /// need not be walked for a lookup of a hundred. `None` when any alternative is open.
+    pub fn sys_ids(&self) -> Option<HashSet<&str>> {
+        let mut ids = HashSet::new();
+        for alternative in self.groups.iter().flatten() {
+            let limiting = alternative
+                .iter()
+                .find(|c| c.field == "sys_id" && matches!(c.op, Op::Eq | Op::In))?;
+            match limiting.op {
+                Op::Eq => {
+                    ids.insert(limiting.value.as_str());
+                }
+                _ => ids.extend(limiting.values.iter().map(String::as_str)),
+            }
+        }
+        if self.groups.is_empty() {
+            return None;
+        }
+        Some(ids)
+    }
+
     pub fn sort(&self, records: &mut [Record]) {
         if self.order.is_empty() {
             return;
@@ -116,6 +141,7 @@ fn parse_condition(part: &str) -> Option<Condition> {
                 field: field.to_string(),
                 op,
                 value: String::new(),
+                values: HashSet::new(),
             });
         }
     }
@@ -161,22 +187,26 @@ fn parse_condition(part: &str) -> Option<Condition> {
     } else {
         return None;
     };
+    let values = match op {
+        Op::In | Op::NotIn => value.split(',').map(|v| v.trim().to_string()).collect(),
+        _ => HashSet::new(),
+    };
     Some(Condition {
         field: field.to_string(),
         op,
         value: value.to_string(),
+        values,
     })
 }
 
 impl Condition {
     fn matches(&self, record: &Record) -> bool {
         let actual = record.get(&self.field).map(String::as_str).unwrap_or("");
-        let list = || self.value.split(',').map(str::trim);
         match self.op {
             Op::Eq => actual == self.value,
             Op::Ne => actual != self.value,
-            Op::In => list().any(|v| v == actual),
-            Op::NotIn => !list().any(|v| v == actual),
+            Op::In => self.values.contains(actual),
+            Op::NotIn => !self.values.contains(actual),
             Op::StartsWith => actual.starts_with(&self.value),
             Op::IsEmpty => actual.is_empty(),
             Op::IsNotEmpty => !actual.is_empty(),
@@ -251,6 +281,52 @@ mod tests {
             ("state=1^NQnumber=INC0010002", true),
         ] {
             assert_eq!(q(text).matches(&r), expected, "{text}");
+        }
+    }
+
+    #[test]
+    fn an_in_list_matches_any_of_its_values_spaces_aside() {
+        let ids: Vec<String> = (0..100).map(|i| format!("id{i}")).collect();
+        let query = q(&format!("correlation_idIN{}", ids.join(", ")));
+        for id in ["id0", "id57", "id99"] {
+            assert!(query.matches(&record(&[("correlation_id", id)])), "{id}");
+        }
+        assert!(!query.matches(&record(&[("correlation_id", "id100")])));
+        let negated = q("correlation_idNOT INa, b");
+        assert!(!negated.matches(&record(&[("correlation_id", "b")])));
+        assert!(negated.matches(&record(&[("correlation_id", "c")])));
+    }
+
+    #[test]
+    fn a_query_names_its_sys_ids_only_when_every_alternative_is_limited_to_them() {
+        let fields: Vec<String> = ["sys_id", "state"].iter().map(|s| s.to_string()).collect();
+        let ids = |text: &str| {
+            Query::parse(text, &fields).sys_ids().map(|ids| {
+                let mut ids: Vec<String> = ids.into_iter().map(str::to_string).collect();
+                ids.sort();
+                ids
+            })
+        };
+        assert_eq!(
+            ids("sys_idINa,b^state=1"),
+            Some(vec!["a".into(), "b".into()])
+        );
+        assert_eq!(
+            ids("sys_id=a^ORsys_id=c"),
+            Some(vec!["a".into(), "c".into()])
+        );
+        assert_eq!(
+            ids("sys_id=a^NQsys_idINb"),
+            Some(vec!["a".into(), "b".into()])
+        );
+        for open in [
+            "",
+            "state=1",
+            "sys_id=a^ORstate=1",
+            "sys_id!=a",
+            "sys_idNOT INa",
+        ] {
+            assert_eq!(ids(open), None, "{open}");
         }
     }
 

@@ -1,5 +1,6 @@
 //! The simulator's HTTP surface: `/oauth_token.do`, `/api/now/table/…`, the admin API under
-//! `/_sim/`, and `/`, a plain list of the incidents.
+//! `/_sim/`, `/`, a plain list of the incidents, and `/nav_to.do?uri=incident.do?sys_id=…`,
+//! one incident's page (the link form ServiceNow's own notifications use).
 
 // A refusal here is a ready HTTP answer; boxing it would only add noise to every handler.
 #![allow(clippy::result_large_err)]
@@ -23,6 +24,7 @@ use std::collections::HashMap;
 pub fn router(state: Shared) -> Router {
     Router::new()
         .route("/", get(incident_list))
+        .route("/nav_to.do", get(incident_page))
         .route("/oauth_token.do", post(token))
         .route("/api/now/table/{table}", get(list).post(create))
         .route("/api/now/table/{table}/{sys_id}", get(read).patch(update))
@@ -103,7 +105,11 @@ async fn take_fault(state: &Shared, table_api: bool) -> Option<Result<Fault, Res
                 return Some(Err(response));
             }
         }
-        s.faults.pop_front()
+        if table_api {
+            s.faults.pop_front()
+        } else {
+            s.token_faults.pop_front().or_else(|| s.faults.pop_front())
+        }
     }?;
     match fault {
         Fault::Delay { millis } => {
@@ -401,21 +407,23 @@ async fn list_answer(
     uri: &Uri,
     headers: &HeaderMap,
 ) -> Response {
-    if let Err(response) = table_checks(state, headers).await {
-        return response;
-    }
-    let s = lock(state);
-    let Some(rows) = s.tables.get(table) else {
-        return error(StatusCode::BAD_REQUEST, "Invalid table", table);
+    let fault = match table_checks(state, headers).await {
+        Err(response) => return response,
+        Ok(fault) => fault,
     };
-    let query = Query::parse(
-        params
+    let mut s = lock(state);
+    let text = match fault {
+        // As if every part of the query named a field the table does not have.
+        Some(Fault::IgnoreQuery) => "",
+        _ => params
             .get("sysparm_query")
             .map(String::as_str)
             .unwrap_or(""),
-        &s.fields(table),
-    );
-    let mut matching: Vec<Record> = rows.iter().filter(|r| query.matches(r)).cloned().collect();
+    };
+    let query = Query::parse(text, &s.fields(table));
+    let Some(mut matching) = s.matching(table, &query) else {
+        return error(StatusCode::BAD_REQUEST, "Invalid table", table);
+    };
     query.sort(&mut matching);
     let total = matching.len();
     let limit: usize = params
@@ -480,15 +488,11 @@ async fn read(
     let response = match table_checks(&state, &headers).await {
         Err(response) => response,
         Ok(_) => {
-            let s = lock(&state);
+            let mut s = lock(&state);
             let base = base_url(s.scheme, &headers);
-            let found = s
-                .tables
-                .get(&table)
-                .and_then(|rows| rows.iter().find(|r| r.get("sys_id") == Some(&sys_id)));
-            match found {
+            match s.record(&table, &sys_id).cloned() {
                 Some(record) => {
-                    Json(json!({"result": present(&s, record, &table, &params, &base)}))
+                    Json(json!({"result": present(&s, &record, &table, &params, &base)}))
                         .into_response()
                 }
                 None => error(
@@ -562,14 +566,15 @@ async fn create(
             ),
             Ok(fields) => {
                 let mut s = lock(&state);
-                let record = s.create_incident(&fields);
+                let journal = s.journal.len();
+                let record = s.new_incident(&fields);
                 let sys_id = record["sys_id"].clone();
                 if let Err(response) = data_policy(&record) {
-                    if let Some(rows) = s.tables.get_mut("incident") {
-                        rows.retain(|r| r["sys_id"] != sys_id);
-                    }
+                    // Refused: nothing of it stays, its work notes neither.
+                    s.journal.truncate(journal);
                     (response, false)
                 } else {
+                    s.insert_incident(record.clone());
                     let base = base_url(s.scheme, &headers);
                     let mut response = (
                         StatusCode::CREATED,
@@ -625,9 +630,14 @@ async fn update(
                             "Record doesn't exist or ACL restricts the record retrieval",
                         ),
                         Some(mut record) => {
+                            let journal = s.journal.len();
                             s.apply(&mut record, &fields);
                             match data_policy(&record) {
-                                Err(response) => response,
+                                Err(response) => {
+                                    // Refused: nothing of it stays, its work notes neither.
+                                    s.journal.truncate(journal);
+                                    response
+                                }
                                 Ok(()) => {
                                     if let Some(stored) = s.incident_mut(&sys_id) {
                                         *stored = record.clone();
@@ -646,8 +656,21 @@ async fn update(
     response
 }
 
+/// `{"kind": …, "times": n}`; with `"target": "token"` only token requests get it, else
+/// the next Table API or token request does.
 async fn admin_fault(State(state): State<Shared>, Json(body): Json<Value>) -> Response {
     let times = body.get("times").and_then(Value::as_u64).unwrap_or(1) as usize;
+    let token_only = match body.get("target").and_then(Value::as_str) {
+        None => false,
+        Some("token") => true,
+        Some(other) => {
+            return (
+                StatusCode::BAD_REQUEST,
+                format!("unknown target {other:?}: leave it out, or say \"token\""),
+            )
+                .into_response();
+        }
+    };
     if body.get("kind").and_then(Value::as_str) == Some("hourly_limit") {
         let limit = body.get("limit").and_then(Value::as_u64).unwrap_or(500) as u32;
         set_hourly_limit(&mut lock(&state), limit);
@@ -656,7 +679,12 @@ async fn admin_fault(State(state): State<Shared>, Json(body): Json<Value>) -> Re
     match serde_json::from_value::<Fault>(body) {
         Ok(fault) => {
             let mut s = lock(&state);
-            (0..times).for_each(|_| s.faults.push_back(fault.clone()));
+            let queue = if token_only {
+                &mut s.token_faults
+            } else {
+                &mut s.faults
+            };
+            (0..times).for_each(|_| queue.push_back(fault.clone()));
             StatusCode::NO_CONTENT.into_response()
         }
         Err(e) => (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
@@ -678,13 +706,7 @@ async fn admin_log(State(state): State<Shared>) -> Json<Vec<LogEntry>> {
 async fn admin_counters(
     State(state): State<Shared>,
 ) -> Json<std::collections::BTreeMap<String, usize>> {
-    let mut counters = std::collections::BTreeMap::new();
-    for entry in &lock(&state).log {
-        *counters
-            .entry(format!("{} {} {}", entry.method, entry.path, entry.status))
-            .or_insert(0) += 1;
-    }
-    Json(counters)
+    Json(lock(&state).counters())
 }
 
 /// The service desk: `{"state": "6"}` and/or `{"opened_at": "2026-01-01 00:00:00"}`.
@@ -737,13 +759,62 @@ pub fn desk_set_state(s: &mut Instance, sys_id: &str, state: &str) -> bool {
     true
 }
 
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// `GET /nav_to.do?uri=incident.do?sys_id=…` (the inner query may come encoded or not):
+/// the incident's number, state and short description, or a 404 page.
+async fn incident_page(
+    State(state): State<Shared>,
+    UrlQuery(params): UrlQuery<HashMap<String, String>>,
+) -> Response {
+    let sys_id = params
+        .get("uri")
+        .map(|uri| uri.trim_start_matches('/'))
+        .and_then(|uri| uri.strip_prefix("incident.do?"))
+        .and_then(|query| {
+            url::form_urlencoded::parse(query.as_bytes())
+                .find(|(key, _)| key == "sys_id")
+                .map(|(_, value)| value.into_owned())
+        });
+    let mut s = lock(&state);
+    let Some(record) = sys_id.and_then(|id| s.incident(&id).cloned()) else {
+        return (
+            StatusCode::NOT_FOUND,
+            Html(
+                "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Record not found | servicenow-sim</title></head>\
+                 <body><h1>Record not found</h1><p>No incident has that sys_id.</p><p><a href=\"/\">All incidents</a></p></body></html>",
+            ),
+        )
+            .into_response();
+    };
+    let field = |k: &str| record.get(k).map(String::as_str).unwrap_or("");
+    let state_label = display_value(&s, "incident", "state", field("state"), None);
+    Html(format!(
+        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{number} | Incident | servicenow-sim</title></head><body>\
+         <h1>Incident {number}</h1><dl>\
+         <dt>Number</dt><dd id=\"number\">{number}</dd>\
+         <dt>State</dt><dd id=\"state\" data-value=\"{state}\">{state_label}</dd>\
+         <dt>Short description</dt><dd id=\"short_description\">{short}</dd>\
+         <dt>Correlation ID</dt><dd id=\"correlation_id\">{correlation}</dd>\
+         <dt>Opened</dt><dd id=\"opened_at\">{opened}</dd></dl>\
+         <p><a href=\"/\">All incidents</a></p></body></html>",
+        number = escape(field("number")),
+        state = escape(field("state")),
+        state_label = escape(&state_label),
+        short = escape(field("short_description")),
+        correlation = escape(field("correlation_id")),
+        opened = escape(field("opened_at")),
+    ))
+    .into_response()
+}
+
 async fn incident_list(State(state): State<Shared>) -> Html<String> {
     let s = lock(&state);
-    let escape = |t: &str| {
-        t.replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;")
-    };
     let rows: String = s
         .tables
         .get("incident")
@@ -751,7 +822,8 @@ async fn incident_list(State(state): State<Shared>) -> Html<String> {
             rows.iter()
                 .map(|r| {
                     format!(
-                        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                        "<tr><td><a href=\"/nav_to.do?uri=incident.do%3Fsys_id%3D{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                        escape(&r["sys_id"]),
                         escape(&r["number"]),
                         escape(&r["state"]),
                         escape(&r["opened_at"]),

@@ -451,6 +451,59 @@ async fn the_admin_api_scripts_faults_too() {
     assert_eq!(get(&sim, &token, "incident").await.status(), StatusCode::OK);
 }
 
+#[tokio::test]
+async fn a_token_fault_hits_the_token_endpoint_and_leaves_the_table_api_alone() {
+    let sim = sim().await;
+    let token = token(&sim).await;
+    sim.inject_token_fault(Fault::Status { status: 503 }, 1);
+    assert_eq!(get(&sim, &token, "incident").await.status(), StatusCode::OK);
+    let failed = password_grant(&sim, CLIENT_SECRET).await;
+    assert_eq!(failed.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let answer = Client::new()
+        .post(format!("{}/_sim/faults", sim.url()))
+        .json(&json!({"kind": "rate_limited", "retry_after": 9, "target": "token"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::NO_CONTENT);
+    assert_eq!(get(&sim, &token, "incident").await.status(), StatusCode::OK);
+    let limited = password_grant(&sim, CLIENT_SECRET).await;
+    assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(limited.headers()["retry-after"], "9");
+    assert_eq!(
+        password_grant(&sim, CLIENT_SECRET).await.status(),
+        StatusCode::OK
+    );
+    let unknown = Client::new()
+        .post(format!("{}/_sim/faults", sim.url()))
+        .json(&json!({"kind": "hibernate", "target": "tokens"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn an_ignore_query_fault_answers_every_record() {
+    let sim = sim().await;
+    let token = token(&sim).await;
+    create(&sim, &token, json!({"correlation_id": "a"})).await;
+    create(&sim, &token, json!({"correlation_id": "b"})).await;
+    sim.inject(Fault::IgnoreQuery, 1);
+    let ignored: Value = get(&sim, &token, "incident?sysparm_query=correlation_id=a")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ignored["result"].as_array().unwrap().len(), 2);
+    let heeded: Value = get(&sim, &token, "incident?sysparm_query=correlation_id=a")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(heeded["result"].as_array().unwrap().len(), 1);
+}
+
 // 6. The request log.
 #[tokio::test]
 async fn every_request_is_logged_with_its_status() {
@@ -488,7 +541,180 @@ async fn every_request_is_logged_with_its_status() {
     );
 }
 
-// 7. The service desk.
+#[tokio::test]
+async fn the_log_can_be_cleared_and_counted_from_the_handle() {
+    let sim = sim().await;
+    let token = token(&sim).await;
+    get(&sim, &token, "incident").await;
+    sim.clear_log();
+    assert!(sim.log().is_empty());
+    create(&sim, &token, json!({})).await;
+    get(&sim, &token, "incident/ffffffffffffffffffffffffffffffff").await;
+    let counters = sim.counters();
+    assert_eq!(
+        counters.into_iter().collect::<Vec<_>>(),
+        [
+            (
+                "GET /api/now/table/incident/ffffffffffffffffffffffffffffffff 404".to_string(),
+                1
+            ),
+            ("POST /api/now/table/incident 201".to_string(), 1),
+        ]
+    );
+}
+
+// 7. The journal.
+#[tokio::test]
+async fn work_notes_are_kept_in_the_journal_oldest_first_and_refused_writes_leave_none() {
+    let sim = sim().await;
+    let token = token(&sim).await;
+    let record: Value = create(
+        &sim,
+        &token,
+        json!({"correlation_id": "k", "work_notes": "opened", "comments": "hello"}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let sys_id = record["result"]["sys_id"].as_str().unwrap().to_string();
+    let patch = |body: Value| {
+        let url = table(&sim, &format!("incident/{sys_id}"));
+        let token = token.clone();
+        async move {
+            Client::new()
+                .patch(url)
+                .bearer_auth(token)
+                .header("Accept", "application/json")
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(
+        patch(json!({"work_notes": "seen again"})).await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        patch(json!({"state": "6", "work_notes": "refused by the data policy"})).await,
+        StatusCode::FORBIDDEN
+    );
+    let refused = create(
+        &sim,
+        &token,
+        json!({"state": "7", "work_notes": "refused create"}),
+    )
+    .await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert_eq!(sim.work_notes(&sys_id), ["opened", "seen again"]);
+    let journal = sim.journal();
+    assert_eq!(journal.len(), 3);
+    let comments: Vec<&JournalEntry> = journal.iter().filter(|e| e.field == "comments").collect();
+    assert_eq!(
+        comments,
+        [&JournalEntry {
+            sys_id: sys_id.clone(),
+            field: "comments".into(),
+            text: "hello".into()
+        }]
+    );
+    create(&sim, &token, json!({"correlation_id": "k"})).await;
+    create(&sim, &token, json!({"correlation_id": "other"})).await;
+    let same = sim.incidents_with_correlation_id("k");
+    assert_eq!(same.len(), 2);
+    assert_eq!(same[0]["sys_id"], sys_id, "oldest first");
+    assert!(sim.incidents_with_correlation_id("nobody").is_empty());
+}
+
+#[tokio::test]
+async fn a_lookup_by_sys_ids_finds_exactly_those_in_stored_order() {
+    let sim = sim().await;
+    let token = token(&sim).await;
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let record: Value = create(&sim, &token, json!({"short_description": format!("n{i}")}))
+            .await
+            .json()
+            .await
+            .unwrap();
+        ids.push(record["result"]["sys_id"].as_str().unwrap().to_string());
+    }
+    let query = format!(
+        "incident?sysparm_query=sys_idIN{},{},{},ffffffffffffffffffffffffffffffff^state=1&sysparm_fields=sys_id",
+        ids[3], ids[0], ids[3]
+    );
+    let found: Value = get(&sim, &token, &query).await.json().await.unwrap();
+    assert_eq!(
+        found["result"],
+        json!([{"sys_id": ids[0]}, {"sys_id": ids[3]}])
+    );
+    let none: Value = get(
+        &sim,
+        &token,
+        &format!("incident?sysparm_query=sys_idIN{}^state=2", ids[1]),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(none["result"], json!([]));
+}
+
+// 8. An incident's page.
+#[tokio::test]
+async fn nav_to_shows_an_incidents_number_state_and_short_description() {
+    let sim = sim().await;
+    let token = token(&sim).await;
+    let record: Value = create(
+        &sim,
+        &token,
+        json!({"short_description": "S3 bucket <public>"}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let sys_id = record["result"]["sys_id"].as_str().unwrap();
+    sim.set_state(sys_id, "2");
+    // ServiceNow's links come with the inner query encoded or not; both work.
+    for link in [
+        format!("{}/nav_to.do?uri=incident.do?sys_id={sys_id}", sim.url()),
+        format!(
+            "{}/nav_to.do?uri=incident.do%3Fsys_id%3D{sys_id}",
+            sim.url()
+        ),
+    ] {
+        let page = Client::new().get(&link).send().await.unwrap();
+        assert_eq!(page.status(), StatusCode::OK, "{link}");
+        assert!(
+            page.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html")
+        );
+        let html = page.text().await.unwrap();
+        assert!(html.contains("INC0010001"), "{html}");
+        assert!(html.contains("In Progress"), "{html}");
+        assert!(html.contains("S3 bucket &lt;public&gt;"), "{html}");
+    }
+    for unknown in [
+        "nav_to.do?uri=incident.do?sys_id=ffffffffffffffffffffffffffffffff",
+        "nav_to.do?uri=problem.do?sys_id=ffffffffffffffffffffffffffffffff",
+        "nav_to.do",
+    ] {
+        let page = Client::new()
+            .get(format!("{}/{unknown}", sim.url()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), StatusCode::NOT_FOUND, "{unknown}");
+        assert!(page.text().await.unwrap().contains("Record not found"));
+    }
+}
+
+// 9. The service desk.
 #[tokio::test]
 async fn the_service_desk_moves_and_backdates_incidents() {
     let sim = sim().await;

@@ -7,12 +7,14 @@ mod connection;
 mod itsm;
 #[cfg(feature = "ssr")]
 mod plumbing;
+mod runs;
 mod scans;
 
 pub use account::*;
 pub use audit::*;
 pub use connection::*;
 pub use itsm::*;
+pub use runs::*;
 pub use scans::*;
 
 use crate::forms::Notice;

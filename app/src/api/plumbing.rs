@@ -3,7 +3,7 @@
 
 use super::FormFlash;
 use crate::auth::{CurrentAdmin, RequestInfo, SharedAccountBackend};
-use crate::backend::{SharedScanStore, SharedSettingsStore};
+use crate::backend::{SharedEngineControl, SharedScanStore, SharedSettingsStore};
 use crate::flash::FlashStore;
 use crate::forms::{Notice, SaveOutcome};
 use leptos::prelude::*;
@@ -18,6 +18,11 @@ pub fn settings_store() -> Result<SharedSettingsStore, ServerFnError> {
 pub fn scan_store() -> Result<SharedScanStore, ServerFnError> {
     use_context::<SharedScanStore>()
         .ok_or_else(|| internal("reach the scan store")(anyhow::anyhow!("not in context")))
+}
+
+pub fn engine_control() -> Result<SharedEngineControl, ServerFnError> {
+    use_context::<SharedEngineControl>()
+        .ok_or_else(|| internal("reach the ticket engine")(anyhow::anyhow!("not in context")))
 }
 
 pub fn accounts() -> Result<SharedAccountBackend, ServerFnError> {
@@ -124,7 +129,7 @@ pub fn answer_refusal<F: Serialize>(
             "Correct these fields: {}.",
             errors.fields().collect::<Vec<_>>().join(", ")
         ),
-        Notice::Saved => String::new(),
+        Notice::Saved | Notice::Done(_) => String::new(),
     };
     if plain_form_post() {
         redirect_with_flash(page, form, notice);

@@ -27,6 +27,8 @@ pub enum Notice {
     Saved,
     Invalid(FieldErrors),
     Failed(String),
+    /// An action that saves no form went through, told in words ("Run 12 started.").
+    Done(String),
 }
 
 impl Notice {

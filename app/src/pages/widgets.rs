@@ -64,6 +64,10 @@ pub fn NoticeBanner(notice: Signal<Option<Notice>>) -> impl IntoView {
                 </div>
             }
             .into_any(),
+            Notice::Done(message) => view! {
+                <div class="notice notice-saved" role="status">{message}</div>
+            }
+            .into_any(),
         })
     }
 }

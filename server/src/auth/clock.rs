@@ -6,6 +6,11 @@ use std::sync::atomic::{AtomicI64, Ordering};
 pub trait Clock: Send + Sync + 'static {
     /// Seconds since the Unix epoch.
     fn now(&self) -> i64;
+
+    /// Milliseconds since the Unix epoch: for the engine's lease, shared between processes.
+    fn now_ms(&self) -> i64 {
+        self.now() * 1000
+    }
 }
 
 pub struct SystemClock;
@@ -13,6 +18,10 @@ pub struct SystemClock;
 impl Clock for SystemClock {
     fn now(&self) -> i64 {
         crate::timestamps::now_unix()
+    }
+
+    fn now_ms(&self) -> i64 {
+        (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
     }
 }
 

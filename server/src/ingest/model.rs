@@ -40,6 +40,18 @@ impl Severity {
         }))
     }
 
+    /// The severity's name: informational, low, medium, high, critical, or unknown.
+    pub fn name(self) -> &'static str {
+        match self.0 {
+            0 => "informational",
+            1 => "low",
+            2 => "medium",
+            3 => "high",
+            4 => "critical",
+            _ => "unknown",
+        }
+    }
+
     /// OCSF `severity_id`: 1 Informational … 5 Critical, 6 Fatal (as critical), 0/99 unknown.
     pub fn from_ocsf_id(id: i64) -> Severity {
         match id {

@@ -1,14 +1,18 @@
 //! The ServiceNow client: the OAuth password grant with a token cache and refresh, one
 //! re-authentication on a 401, typed Table API calls, bounded retries with exponential
-//! backoff and jitter for reads, `Retry-After` on 429, a cap on requests per second, and a
-//! timeout on every request.
+//! backoff and jitter for reads, `Retry-After` on 429 (from the Table API or the token
+//! endpoint alike), every request paced by the process's one [`Pacer`], and a timeout on
+//! every request.
 
 use super::error::ServiceNowError;
+use super::pacer::Pacer;
 use rand::Rng;
+use reqwest::header::HeaderMap;
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
 
@@ -42,8 +46,8 @@ pub struct ClientSettings {
     pub max_retries: u32,
     pub base_backoff: Duration,
     /// The longest `Retry-After` waited for; a longer one is returned as `RateLimited`.
+    /// Also the longest the pacer's hourly budget may hold a request back.
     pub max_retry_after: Duration,
-    pub max_requests_per_second: u32,
     /// A PEM file of extra CA certificates to trust (a private CA, the simulator's).
     pub ca_file: Option<PathBuf>,
 }
@@ -55,7 +59,6 @@ impl Default for ClientSettings {
             max_retries: 3,
             base_backoff: Duration::from_millis(500),
             max_retry_after: Duration::from_secs(60),
-            max_requests_per_second: 5,
             ca_file: None,
         }
     }
@@ -72,7 +75,8 @@ pub struct ServiceNowClient {
     credentials: Credentials,
     settings: ClientSettings,
     token: Mutex<Option<CachedToken>>,
-    next_slot: Mutex<Instant>,
+    /// Shared with every other client of the process: the instance counts them together.
+    pacer: Arc<Pacer>,
 }
 
 /// One page of a list.
@@ -87,6 +91,7 @@ impl ServiceNowClient {
     pub fn new(
         credentials: Credentials,
         settings: ClientSettings,
+        pacer: Arc<Pacer>,
     ) -> Result<Self, ServiceNowError> {
         let mut builder = reqwest::Client::builder()
             .timeout(settings.timeout)
@@ -113,7 +118,7 @@ impl ServiceNowClient {
             credentials,
             settings,
             token: Mutex::new(None),
-            next_slot: Mutex::new(Instant::now()),
+            pacer,
         })
     }
 
@@ -237,6 +242,8 @@ impl ServiceNowClient {
     }
 
     /// One Table API call: pacing, auth (one re-authentication on a 401), retries for reads.
+    /// The token request on the way is treated like the call itself: its 429 is waited out
+    /// and its transient failures retried, even for a write, since nothing was written yet.
     async fn call(
         &self,
         method: Method,
@@ -247,24 +254,34 @@ impl ServiceNowClient {
         let mut attempt = 0;
         let mut reauthenticated = false;
         loop {
-            let token = self.access_token().await?;
-            let mut request = self
-                .http
-                .request(
-                    method.clone(),
-                    format!("{}{path}", self.credentials.instance),
-                )
-                .query(params)
-                .bearer_auth(token.expose_secret())
-                .header("Accept", "application/json");
-            if let Some(body) = body {
-                request = request.json(body);
-            }
-            let outcome = self.send(request).await;
-            let outcome = match outcome {
-                Ok(response) => read_answer(response).await,
-                Err(error) => Err(error),
+            let (outcome, sent) = match self.access_token().await {
+                // Refused credentials stay refused: asking again would only add attempts
+                // towards the user's lock-out.
+                Err(error @ ServiceNowError::BadCredentials(_)) => return Err(error),
+                Err(error) => (Err(error), false),
+                Ok(token) => {
+                    let mut request = self
+                        .http
+                        .request(
+                            method.clone(),
+                            format!("{}{path}", self.credentials.instance),
+                        )
+                        .query(params)
+                        .bearer_auth(token.expose_secret())
+                        .header("Accept", "application/json");
+                    if let Some(body) = body {
+                        request = request.json(body);
+                    }
+                    let outcome = match self.send(request).await {
+                        Ok(response) => read_answer(response).await,
+                        Err(error) => Err(error),
+                    };
+                    (outcome, true)
+                }
             };
+            // A write is retried only if it never left: a retry after it was sent could
+            // open a second incident.
+            let retry_allowed = method == Method::GET || !sent;
             match outcome {
                 Err(ServiceNowError::BadCredentials(_)) if !reauthenticated => {
                     // The token may have been revoked or expired early: one fresh one.
@@ -285,7 +302,7 @@ impl ServiceNowClient {
                 }
                 Err(error)
                     if error.is_transient()
-                        && method == Method::GET
+                        && retry_allowed
                         && attempt < self.settings.max_retries =>
                 {
                     attempt += 1;
@@ -308,16 +325,9 @@ impl ServiceNowClient {
         Duration::from_millis(rand::thread_rng().gen_range(millis / 2..=millis))
     }
 
-    /// Waits for this request's slot under the requests-per-second cap, then sends.
+    /// Waits for this request's turn with the process's pacer, then sends.
     async fn send(&self, request: RequestBuilder) -> Result<Response, ServiceNowError> {
-        let rate = self.settings.max_requests_per_second.max(1);
-        let slot = {
-            let mut next = self.next_slot.lock().await;
-            let slot = (*next).max(Instant::now());
-            *next = slot + Duration::from_secs(1) / rate;
-            slot
-        };
-        tokio::time::sleep_until(slot.into()).await;
+        self.pacer.wait_turn(self.settings.max_retry_after).await?;
         request.send().await.map_err(|e| self.transport_error(&e))
     }
 
@@ -345,7 +355,13 @@ impl ServiceNowClient {
         let fresh = match refresh {
             Some(refresh) => match self.token_request(Some(&refresh)).await {
                 Ok(token) => token,
-                Err(_) => self.token_request(None).await?,
+                // A refused refresh token (expired, revoked): the password grant instead.
+                // Any other failure would hit the password grant just the same.
+                Err(ServiceNowError::BadCredentials(_)) => {
+                    *cached = None;
+                    self.token_request(None).await?
+                }
+                Err(error) => return Err(error),
             },
             None => self.token_request(None).await?,
         };
@@ -382,21 +398,12 @@ impl ServiceNowClient {
             .form(&form);
         let response = self.send(request).await?;
         let status = response.status();
+        let headers = response.headers().clone();
         let text = response
             .text()
             .await
             .map_err(|e| self.transport_error(&e))?;
-        let json: Value =
-            serde_json::from_str(&text).map_err(|_| ServiceNowError::NotJson(snippet(&text)))?;
-        if !status.is_success() {
-            let reason = json
-                .get("error_description")
-                .and_then(Value::as_str)
-                .unwrap_or("no reason given");
-            return Err(ServiceNowError::BadCredentials(format!(
-                "token request answered {status}: {reason}"
-            )));
-        }
+        let json = token_answer(status, &headers, &text)?;
         let access = json
             .get("access_token")
             .and_then(Value::as_str)
@@ -415,6 +422,67 @@ impl ServiceNowClient {
                 .map(|s| SecretString::from(s.to_string())),
             expires_at: Instant::now() + Duration::from_secs(lifetime),
         })
+    }
+}
+
+/// Sorts the token endpoint's answer: the JSON of a grant, or what went wrong. Only a
+/// refusal of the request itself means the credentials are wrong; a busy, failing or
+/// sleeping instance is reported as such, so nobody goes looking at a secret that is fine.
+fn token_answer(
+    status: StatusCode,
+    headers: &HeaderMap,
+    text: &str,
+) -> Result<Value, ServiceNowError> {
+    if status == StatusCode::TOO_MANY_REQUESTS {
+        return Err(rate_limited(headers));
+    }
+    let json: Option<Value> = serde_json::from_str(text).ok();
+    if status.is_server_error() {
+        return Err(ServiceNowError::Server {
+            status: status.as_u16(),
+            message: format!(
+                "the token request failed: {}",
+                oauth_reason(json.as_ref(), text)
+            ),
+        });
+    }
+    let Some(json) = json.filter(Value::is_object) else {
+        return Err(ServiceNowError::NotJson(snippet(text)));
+    };
+    if status.is_success() {
+        return Ok(json);
+    }
+    // 400, 401 and 403 are how the endpoint refuses a client, a user or a grant. Any other
+    // answer (a 404 or 405 from something that is not the OAuth endpoint) is reported the
+    // same way, with its status, since it too stops every request until the settings change.
+    let reason = oauth_reason(Some(&json), text);
+    Err(ServiceNowError::BadCredentials(format!(
+        "token request answered {status}: {reason}"
+    )))
+}
+
+/// What a token endpoint's error answer says: OAuth's `error_description`, a ServiceNow
+/// error's message, OAuth's `error`, or else the start of the body.
+fn oauth_reason(json: Option<&Value>, text: &str) -> String {
+    json.and_then(|j| {
+        j.get("error_description")
+            .or_else(|| j.get("error").and_then(|e| e.get("message")))
+            .or_else(|| j.get("error"))
+    })
+    .and_then(Value::as_str)
+    .map(str::to_string)
+    .unwrap_or_else(|| snippet(text))
+}
+
+/// A 429: `Retry-After` in seconds, or a minute when it says nothing usable.
+fn rate_limited(headers: &HeaderMap) -> ServiceNowError {
+    let seconds = headers
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .unwrap_or(60);
+    ServiceNowError::RateLimited {
+        retry_after: Duration::from_secs(seconds),
     }
 }
 
@@ -450,16 +518,7 @@ async fn read_answer(response: Response) -> Result<(Value, Option<u64>), Service
         },
         StatusCode::UNAUTHORIZED => Err(ServiceNowError::BadCredentials(message())),
         StatusCode::NOT_FOUND => Err(ServiceNowError::NotFound(message())),
-        StatusCode::TOO_MANY_REQUESTS => {
-            let seconds = headers
-                .get(reqwest::header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .unwrap_or(60);
-            Err(ServiceNowError::RateLimited {
-                retry_after: Duration::from_secs(seconds),
-            })
-        }
+        StatusCode::TOO_MANY_REQUESTS => Err(rate_limited(&headers)),
         s if s.is_server_error() => Err(ServiceNowError::Server {
             status: s.as_u16(),
             message: message(),

@@ -39,4 +39,136 @@ impl ServiceNowError {
             Self::Server { .. } | Self::Network(_) | Self::Timeout(_)
         )
     }
+
+    /// Whether the failure is the instance's (or the way to it) rather than one record's.
+    /// After such a failure the next request would most likely fail the same way, so a run
+    /// should stop and try again later instead of marking record after record as failed.
+    /// Only an answer about the record itself concerns one record: no such record, or a
+    /// refusal of this request (400 bad value, 403 ACL or data policy, 404, 409, 422).
+    /// A 401 is the session's, a 429 the instance's budget: those concern every record.
+    pub fn concerns_instance(&self) -> bool {
+        match self {
+            Self::NotFound(_) => false,
+            Self::Refused { status, .. } => {
+                !(400..500).contains(status) || *status == 401 || *status == 429
+            }
+            Self::BadCredentials(_)
+            | Self::RateLimited { .. }
+            | Self::Server { .. }
+            | Self::NotJson(_)
+            | Self::Timeout(_)
+            | Self::Network(_)
+            | Self::Tls(_) => true,
+        }
+    }
+
+    /// Whether a create or update that failed this way may nevertheless have been carried
+    /// out, so that the record must be looked up before the write is sent again (else a
+    /// second incident could be opened). True when the request may have been read and
+    /// acted on before the answer went missing or went wrong: a timeout or a dropped
+    /// connection (we cannot tell whether it dropped before or after the request was
+    /// sent), a 5xx (a proxy or a business rule can fail after the insert), and an answer
+    /// that is not JSON (something between us and the table answered, perhaps after it).
+    /// False when the instance certainly did not act: the credentials or the rate limit
+    /// refused the request before it reached the table, the table refused it, there is no
+    /// such record, or TLS failed before anything was sent.
+    pub fn may_have_reached_instance(&self) -> bool {
+        match self {
+            Self::Timeout(_) | Self::Network(_) | Self::Server { .. } | Self::NotJson(_) => true,
+            Self::BadCredentials(_)
+            | Self::RateLimited { .. }
+            | Self::Refused { .. }
+            | Self::NotFound(_)
+            | Self::Tls(_) => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(status: u16) -> ServiceNowError {
+        ServiceNowError::Refused {
+            status,
+            message: "x".into(),
+        }
+    }
+
+    fn server(status: u16) -> ServiceNowError {
+        ServiceNowError::Server {
+            status,
+            message: "x".into(),
+        }
+    }
+
+    fn every_kind() -> Vec<ServiceNowError> {
+        vec![
+            ServiceNowError::BadCredentials("x".into()),
+            ServiceNowError::NotFound("x".into()),
+            ServiceNowError::RateLimited {
+                retry_after: Duration::from_secs(5),
+            },
+            server(503),
+            refused(403),
+            ServiceNowError::NotJson("x".into()),
+            ServiceNowError::Timeout(Duration::from_secs(30)),
+            ServiceNowError::Network("x".into()),
+            ServiceNowError::Tls("x".into()),
+        ]
+    }
+
+    #[test]
+    fn only_an_answer_about_the_record_itself_concerns_one_record() {
+        for status in [400, 403, 404, 409, 422] {
+            assert!(!refused(status).concerns_instance(), "{status}");
+        }
+        assert!(!ServiceNowError::NotFound("x".into()).concerns_instance());
+        for status in [401, 429] {
+            assert!(refused(status).concerns_instance(), "{status}");
+        }
+        let instance_wide: Vec<String> = every_kind()
+            .into_iter()
+            .filter(ServiceNowError::concerns_instance)
+            .map(|e| format!("{e:?}"))
+            .collect();
+        assert_eq!(
+            instance_wide.len(),
+            7,
+            "bad credentials, rate limited, server, not JSON, timeout, network, TLS: {instance_wide:?}"
+        );
+    }
+
+    #[test]
+    fn a_write_may_have_happened_after_a_timeout_a_dropped_connection_a_5xx_or_a_strange_answer() {
+        let maybe: Vec<ServiceNowError> = every_kind()
+            .into_iter()
+            .filter(ServiceNowError::may_have_reached_instance)
+            .collect();
+        assert_eq!(
+            maybe,
+            [
+                server(503),
+                ServiceNowError::NotJson("x".into()),
+                ServiceNowError::Timeout(Duration::from_secs(30)),
+                ServiceNowError::Network("x".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_refusal_or_a_failure_before_sending_did_not_write_anything() {
+        for error in [
+            ServiceNowError::BadCredentials("x".into()),
+            ServiceNowError::RateLimited {
+                retry_after: Duration::from_secs(5),
+            },
+            refused(400),
+            refused(409),
+            ServiceNowError::NotFound("x".into()),
+            ServiceNowError::Tls("x".into()),
+        ] {
+            assert!(!error.may_have_reached_instance(), "{error:?}");
+        }
+    }
 }

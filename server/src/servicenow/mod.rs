@@ -1,7 +1,10 @@
-//! ServiceNow: the client the engine and Test connection use.
+//! ServiceNow: the client the engine and Test connection use, and the one pacer per process
+//! that every request to the instance waits on.
 
 mod client;
 mod error;
+mod pacer;
 
 pub use client::{ClientSettings, Credentials, Page, Record, ServiceNowClient};
 pub use error::ServiceNowError;
+pub use pacer::Pacer;

@@ -2,8 +2,11 @@
 
 use secrecy::SecretString;
 use serde_json::{Value, json};
-use server::servicenow::{ClientSettings, Credentials, Record, ServiceNowClient, ServiceNowError};
+use server::servicenow::{
+    ClientSettings, Credentials, Pacer, Record, ServiceNowClient, ServiceNowError,
+};
 use servicenow_sim::{CLIENT_ID, CLIENT_SECRET, Fault, SimHandle, USER_NAME, USER_PASSWORD};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 async fn sim() -> SimHandle {
@@ -26,13 +29,16 @@ fn fast() -> ClientSettings {
     ClientSettings {
         timeout: Duration::from_millis(500),
         base_backoff: Duration::from_millis(20),
-        max_requests_per_second: 1000,
         ..ClientSettings::default()
     }
 }
 
+fn unpaced() -> Arc<Pacer> {
+    Arc::new(Pacer::unlimited())
+}
+
 fn client(sim: &SimHandle) -> ServiceNowClient {
-    ServiceNowClient::new(credentials(sim, USER_PASSWORD), fast()).unwrap()
+    ServiceNowClient::new(credentials(sim, USER_PASSWORD), fast(), unpaced()).unwrap()
 }
 
 fn fields(value: Value) -> Record {
@@ -166,7 +172,8 @@ async fn a_revoked_token_is_replaced_once() {
 #[tokio::test]
 async fn wrong_credentials_are_named_without_showing_them() {
     let sim = sim().await;
-    let client = ServiceNowClient::new(credentials(&sim, "wrong-password-xyz"), fast()).unwrap();
+    let client =
+        ServiceNowClient::new(credentials(&sim, "wrong-password-xyz"), fast(), unpaced()).unwrap();
     let error = client.list("incident", "", &[], 10, 0).await.unwrap_err();
     assert!(
         matches!(error, ServiceNowError::BadCredentials(_)),
@@ -210,7 +217,7 @@ async fn no_such_record_and_an_unreachable_instance_are_told_apart() {
         max_retries: 0,
         ..fast()
     };
-    let error = ServiceNowClient::new(nowhere, settings)
+    let error = ServiceNowClient::new(nowhere, settings, unpaced())
         .unwrap()
         .authenticate()
         .await
@@ -238,24 +245,101 @@ async fn query_results_are_checked_again_on_our_side() {
     assert_eq!(found[0]["correlation_id"], "b");
 }
 
+// The pacer's own tests (paused time) show the caps; this shows that every request, token
+// requests included, of every client sharing a pacer counts against them.
 #[tokio::test]
-async fn the_request_rate_is_capped() {
+async fn clients_sharing_a_pacer_share_its_hourly_budget_token_requests_included() {
     let sim = sim().await;
-    let settings = ClientSettings {
-        max_requests_per_second: 5,
-        ..fast()
-    };
-    let client = ServiceNowClient::new(credentials(&sim, USER_PASSWORD), settings).unwrap();
+    let pacer = Arc::new(Pacer::new(1000, Some(3)));
+    let first =
+        ServiceNowClient::new(credentials(&sim, USER_PASSWORD), fast(), pacer.clone()).unwrap();
+    let second = ServiceNowClient::new(credentials(&sim, USER_PASSWORD), fast(), pacer).unwrap();
+    first.list("incident", "", &[], 1, 0).await.unwrap();
+    second.authenticate().await.unwrap();
     let started = Instant::now();
-    for _ in 0..5 {
-        client.list("incident", "", &[], 1, 0).await.unwrap();
-    }
-    // Six requests (one token, five reads) at five a second cannot take less than a second.
+    let error = second.list("incident", "", &[], 1, 0).await.unwrap_err();
+    let ServiceNowError::RateLimited { retry_after } = error else {
+        panic!("{error}");
+    };
     assert!(
-        started.elapsed() >= Duration::from_millis(1000),
-        "{:?}",
-        started.elapsed()
+        retry_after > Duration::from_secs(3500),
+        "the budget frees up in an hour: {retry_after:?}"
     );
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "it waited instead of answering at once"
+    );
+    assert_eq!(
+        sim.log().len(),
+        3,
+        "two token requests and one read; the fourth was never sent"
+    );
+}
+
+#[tokio::test]
+async fn a_server_error_at_the_token_endpoint_is_reported_as_one_not_as_bad_credentials() {
+    let sim = sim().await;
+    let client = client(&sim);
+    sim.inject_token_fault(Fault::Status { status: 503 }, 1);
+    let error = client.authenticate().await.unwrap_err();
+    assert!(
+        matches!(error, ServiceNowError::Server { status: 503, .. }),
+        "{error}"
+    );
+    let shown = error.to_string();
+    assert!(!shown.contains("client ID and secret"), "{shown}");
+    assert!(shown.contains("token request"), "{shown}");
+}
+
+#[tokio::test]
+async fn a_sleeping_instance_at_the_token_endpoint_is_not_bad_credentials() {
+    let sim = sim().await;
+    let client = client(&sim);
+    sim.inject_token_fault(Fault::Hibernate, 1);
+    let error = client.authenticate().await.unwrap_err();
+    assert!(matches!(error, ServiceNowError::NotJson(_)), "{error}");
+}
+
+#[tokio::test]
+async fn a_429_at_the_token_endpoint_is_waited_out_like_any_other() {
+    let sim = sim().await;
+    let client = client(&sim);
+    sim.inject_token_fault(Fault::RateLimited { retry_after: 1 }, 1);
+    let started = Instant::now();
+    assert!(client.list("incident", "", &[], 10, 0).await.is_ok());
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "Retry-After was not obeyed"
+    );
+    let counters = sim.counters();
+    assert_eq!(counters["POST /oauth_token.do 429"], 1, "{counters:?}");
+    assert_eq!(counters["POST /oauth_token.do 200"], 1, "{counters:?}");
+    assert_eq!(
+        counters["GET /api/now/table/incident 200"], 1,
+        "{counters:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_failed_token_request_is_retried_even_before_a_create_since_nothing_was_written() {
+    let sim = sim().await;
+    let client = client(&sim);
+    sim.inject_token_fault(Fault::Status { status: 502 }, 1);
+    client
+        .create("incident", &fields(json!({"correlation_id": "once"})))
+        .await
+        .unwrap();
+    assert_eq!(sim.count("POST", "/oauth_token.do"), 2);
+    assert_eq!(sim.incidents_with_correlation_id("once").len(), 1);
+}
+
+#[tokio::test]
+async fn refused_credentials_are_asked_for_once_not_retried() {
+    let sim = sim().await;
+    let client =
+        ServiceNowClient::new(credentials(&sim, "wrong-password-xyz"), fast(), unpaced()).unwrap();
+    assert!(client.list("incident", "", &[], 10, 0).await.is_err());
+    assert_eq!(sim.count("POST", "/oauth_token.do"), 1);
 }
 
 #[tokio::test]
@@ -270,14 +354,15 @@ async fn an_https_instance_is_trusted_through_the_ca_file_and_only_so() {
         ca_file: Some(ca_file),
         ..fast()
     };
-    let client = ServiceNowClient::new(credentials(&sim, USER_PASSWORD), trusting).unwrap();
+    let client =
+        ServiceNowClient::new(credentials(&sim, USER_PASSWORD), trusting, unpaced()).unwrap();
     assert!(client.list("incident", "", &[], 1, 0).await.is_ok());
 
     let strict = ClientSettings {
         max_retries: 0,
         ..fast()
     };
-    let error = ServiceNowClient::new(credentials(&sim, USER_PASSWORD), strict)
+    let error = ServiceNowClient::new(credentials(&sim, USER_PASSWORD), strict, unpaced())
         .unwrap()
         .authenticate()
         .await

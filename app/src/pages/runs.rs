@@ -1,0 +1,247 @@
+//! The Runs page: whether the engine can run, when it runs next, Run now, and the latest
+//! runs with what each did. With JavaScript it follows a run under way until it ends.
+
+use super::widgets::load_failed;
+use crate::api::{RunNow, RunView, RunsPageData, error_text, load_runs};
+use crate::forms::Notice;
+use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
+use leptos::web_sys::SubmitEvent;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+use std::time::Duration;
+
+/// How often the page reloads its data while a run is under way.
+const POLL_EVERY: Duration = Duration::from_secs(1);
+/// Polls after Run now before giving up on seeing the started run listed.
+const MAX_POLLS_UNSEEN: u32 = 10;
+
+#[component]
+pub fn RunsPage() -> impl IntoView {
+    let run_now = ServerAction::<RunNow>::new();
+    let query = use_query_map();
+    // Bumped to reload the data while a run is under way.
+    let tick = RwSignal::new(0u64);
+    let data = Resource::new(
+        move || {
+            (
+                run_now.version().get(),
+                tick.get(),
+                query.with(|q| q.get("flash")),
+            )
+        },
+        |(_, _, flash)| load_runs(flash),
+    );
+    // Effects run in the browser only: without JavaScript a reload shows progress instead.
+    // The value carried between runs counts the polls spent waiting for a started run to
+    // be listed, so a run that never shows up cannot keep the page polling for ever.
+    Effect::new(move |unseen: Option<u32>| {
+        let unseen = unseen.unwrap_or(0);
+        let Some(Ok(current)) = data.get() else {
+            return unseen;
+        };
+        let awaited = match run_now.value().get() {
+            Some(Ok(started)) => Some(started.run_id),
+            _ => None,
+        };
+        let running = current.runs.iter().any(RunView::is_running);
+        let not_yet_listed = awaited
+            .is_some_and(|id| current.runs.first().is_none_or(|newest| newest.id < id))
+            && unseen < MAX_POLLS_UNSEEN;
+        if running || not_yet_listed {
+            let reload = move || {
+                tick.try_update(|t| *t += 1);
+            };
+            if let Ok(handle) = set_timeout_with_handle(reload, POLL_EVERY) {
+                on_cleanup(move || handle.clear());
+            }
+        }
+        if not_yet_listed { unseen + 1 } else { 0 }
+    });
+
+    view! {
+        <Title text="Runs · itsm-bridge"/>
+        <h1>"Runs"</h1>
+        <p class="lead">
+            "The ticket engine opens, updates and resolves ServiceNow incidents from the latest \
+             scans. The scheduler runs it at the interval set on ITSM settings; Run now starts \
+             a run at once. Never two runs at once."
+        </p>
+        <form
+            class="run-now"
+            method="post"
+            action=RunNow::url()
+            on:submit=move |ev: SubmitEvent| {
+                ev.prevent_default();
+                run_now.dispatch(RunNow {});
+            }
+        >
+            <button type="submit" disabled=move || run_now.pending().get()>
+                {move || if run_now.pending().get() { "Starting…" } else { "Run now" }}
+            </button>
+        </form>
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            <ErrorBoundary fallback=load_failed>
+                {move || Suspend::new(async move {
+                    data.await.map(|data| view! { <RunsView data run_now/> })
+                })}
+            </ErrorBoundary>
+        </Transition>
+    }
+}
+
+#[component]
+fn RunsView(data: RunsPageData, run_now: ServerAction<RunNow>) -> impl IntoView {
+    let RunsPageData {
+        runs,
+        next_due,
+        connected,
+        flash,
+    } = data;
+    let flashed = flash.map(|f| f.notice);
+    // The answer to Run now with JavaScript, else what the redirect carried without.
+    let notice = move || match run_now.value().get() {
+        Some(Ok(started)) => Some(Notice::Done(started.message())),
+        Some(Err(error)) => Some(Notice::Failed(error_text(&error))),
+        None => flashed.clone(),
+    };
+    let state = if connected {
+        view! {
+            <p class="engine-state" data-connected="true">
+                {match next_due {
+                    Some(at) => format!("Next scheduled run: {at} UTC."),
+                    None => "No run is scheduled.".to_string(),
+                }}
+            </p>
+        }
+        .into_any()
+    } else {
+        view! {
+            <p class="engine-state" data-connected="false">
+                "No ServiceNow connection is saved, so the engine does nothing. "
+                <a href="/settings/connection">"Save the connection on ITSM integrations"</a>
+                "."
+            </p>
+        }
+        .into_any()
+    };
+    view! {
+        {move || notice().map(|notice| match notice {
+            Notice::Done(message) => view! {
+                <div class="notice notice-saved run-notice" role="status">{message}</div>
+            }.into_any(),
+            Notice::Failed(message) => view! {
+                <div class="notice notice-failed run-notice" role="alert">{message}</div>
+            }.into_any(),
+            // Run now answers neither; a flash of another kind is shown as nothing.
+            Notice::Saved | Notice::Invalid(_) => ().into_any(),
+        })}
+        {state}
+        {if runs.is_empty() {
+            view! { <p class="empty">"No run yet."</p> }.into_any()
+        } else {
+            view! { <RunsTable runs/> }.into_any()
+        }}
+    }
+}
+
+/// The counts of a run, in the table's order, each with the key a test reads it by.
+fn counts(run: &RunView) -> [(&'static str, i64); 7] {
+    [
+        ("groups", run.groups),
+        ("opened", run.opened),
+        ("noted", run.noted),
+        ("resolved", run.resolved),
+        ("unchanged", run.unchanged),
+        ("skipped", run.skipped),
+        ("failed", run.failed),
+    ]
+}
+
+#[component]
+fn RunsTable(runs: Vec<RunView>) -> impl IntoView {
+    view! {
+        <div class="table-wrap">
+            <table class="audit runs">
+                <thead>
+                    <tr>
+                        <th>"Run"</th>
+                        <th>"Trigger"</th>
+                        <th>"Started (UTC)"</th>
+                        <th>"Duration"</th>
+                        <th>"Outcome"</th>
+                        <th class="count">"Groups"</th>
+                        <th class="count">"Opened"</th>
+                        <th class="count">"Noted"</th>
+                        <th class="count">"Resolved"</th>
+                        <th class="count">"Unchanged"</th>
+                        <th class="count">"Skipped"</th>
+                        <th class="count">"Failed"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {runs.into_iter().map(|run| view! { <RunRow run/> }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+#[component]
+fn RunRow(run: RunView) -> impl IntoView {
+    let duration = match run.duration_seconds {
+        Some(seconds) => describe_duration(seconds),
+        None if run.is_running() => "under way".to_string(),
+        None => "\u{2014}".to_string(),
+    };
+    let cells = counts(&run)
+        .into_iter()
+        .map(|(key, n)| view! { <td class="count" data-count=key>{n}</td> })
+        .collect_view();
+    let errors = (!run.errors.is_empty()).then(|| {
+        view! {
+            <tr class="run-errors" data-errors-of=run.id.to_string()>
+                <td colspan="12">
+                    <ul>{run.errors.iter().map(|e| view! { <li>{e.clone()}</li> }).collect_view()}</ul>
+                </td>
+            </tr>
+        }
+    });
+    view! {
+        <tr data-run-id=run.id.to_string() data-outcome=run.outcome.clone()>
+            <td>{run.id}</td>
+            <td>{run.trigger.clone()}</td>
+            <td class="nowrap">{run.started_at.clone()}</td>
+            <td class="nowrap">{duration}</td>
+            <td class=format!("outcome outcome-{}", run.outcome)>{run.outcome.clone()}</td>
+            {cells}
+        </tr>
+        {errors}
+    }
+}
+
+/// "42 s", "3 min 5 s", "2 h 10 min": the length of a run, to the second while short.
+fn describe_duration(seconds: i64) -> String {
+    let seconds = seconds.max(0);
+    match seconds {
+        0..60 => format!("{seconds} s"),
+        60..3600 => format!("{} min {} s", seconds / 60, seconds % 60),
+        _ => format!("{} h {} min", seconds / 3600, seconds % 3600 / 60),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::describe_duration;
+
+    #[test]
+    fn durations_read_at_each_scale() {
+        assert_eq!(describe_duration(0), "0 s");
+        assert_eq!(describe_duration(59), "59 s");
+        assert_eq!(describe_duration(60), "1 min 0 s");
+        assert_eq!(describe_duration(3599), "59 min 59 s");
+        assert_eq!(describe_duration(3600), "1 h 0 min");
+        assert_eq!(describe_duration(7_805), "2 h 10 min");
+        assert_eq!(describe_duration(-3), "0 s");
+    }
+}

@@ -1,0 +1,265 @@
+//! The applier: carries a plan out through the ServiceNow client and records every outcome.
+//! Never a duplicate: the intent to open a ticket is committed before the create is sent;
+//! a create whose outcome is unknown leaves the intent for the next run, which looks the
+//! ticket up by `correlation_id` before anything else (see `run.rs`). An error that concerns
+//! one record fails that group only; one that concerns the instance ends the run, the rest
+//! deferred to the next run.
+
+use super::busy::{DatabaseError, retry_busy};
+use super::content::{self, Recipients};
+use super::model::{Finding, GroupKey, Rules, TrackedTicket};
+use super::planner::{Action, Decision};
+use super::run_store::{self, Counts};
+use super::store::{self, Opened};
+use crate::auth::Clock;
+use crate::servicenow::{Record, ServiceNowClient, ServiceNowError};
+use serde_json::{Map, Value};
+use sqlx::SqlitePool;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Why a run stopped before its plan was carried out.
+#[derive(Debug, thiserror::Error)]
+pub enum Stop {
+    #[error("ServiceNow: {0}")]
+    Instance(ServiceNowError),
+    #[error(transparent)]
+    Database(#[from] DatabaseError),
+    #[error("another process took over the engine's lease; this run stopped")]
+    LeaseLost,
+    #[error("the server is shutting down")]
+    Shutdown,
+}
+
+/// What the applier needs besides the plan.
+pub struct Applier<'a> {
+    pub pool: &'a SqlitePool,
+    pub client: &'a ServiceNowClient,
+    pub clock: &'a Arc<dyn Clock>,
+    pub run_id: i64,
+    pub holder: &'a str,
+    pub install_id: &'a str,
+    pub instance_url: &'a str,
+    pub recipients: &'a Recipients,
+    pub rules: &'a Rules,
+    pub close_code: String,
+    pub findings: &'a [Finding],
+    pub tickets: HashMap<i64, &'a TrackedTicket>,
+}
+
+/// How one group went.
+enum GroupOutcome {
+    Done(&'static str, Option<String>, String),
+    Unchanged,
+    Failed(String),
+}
+
+impl Applier<'_> {
+    /// Carries out one decision, counting it. `Err` ends the run.
+    pub async fn apply(&self, decision: &Decision, counts: &mut Counts) -> Result<(), Stop> {
+        let outcome = match &decision.action {
+            Action::Nothing { .. } => Ok(GroupOutcome::Unchanged),
+            Action::Open {
+                members,
+                supersedes,
+                note_superseded,
+            } => {
+                self.open(decision, members, *supersedes, *note_superseded)
+                    .await
+            }
+            Action::Note {
+                ticket,
+                added,
+                gone,
+                members,
+            } => {
+                let added: Vec<&Finding> = decision
+                    .findings
+                    .iter()
+                    .map(|&i| &self.findings[i])
+                    .filter(|f| added.contains(&f.member_key()))
+                    .collect();
+                let note = content::change_note(&added, gone);
+                let ticket = self.ticket(*ticket);
+                match self.write(ticket, "work_notes", &note).await {
+                    Ok(()) => {
+                        retry_busy(|| store::record_members(self.pool, ticket.id, members)).await?;
+                        Ok(GroupOutcome::Done(
+                            "noted",
+                            Some(ticket.number.clone()),
+                            decision.reason.clone(),
+                        ))
+                    }
+                    Err(error) => self.refused(error),
+                }
+            }
+            Action::Resolve { ticket, scans } => {
+                let ticket = self.ticket(*ticket);
+                let mut fields = Map::new();
+                fields.insert("state".into(), Value::String("6".into()));
+                fields.insert("close_code".into(), Value::String(self.close_code.clone()));
+                fields.insert(
+                    "close_notes".into(),
+                    Value::String(content::close_notes(scans)),
+                );
+                match self.client.patch("incident", &ticket.sys_id, &fields).await {
+                    Ok(_) => {
+                        let now = self.clock.now();
+                        retry_busy(|| store::record_resolved(self.pool, ticket.id, now)).await?;
+                        Ok(GroupOutcome::Done(
+                            "resolved",
+                            Some(ticket.number.clone()),
+                            decision.reason.clone(),
+                        ))
+                    }
+                    Err(error) => self.refused(error),
+                }
+            }
+        }?;
+        let (action, number, detail) = match outcome {
+            GroupOutcome::Unchanged => {
+                counts.unchanged += 1;
+                return Ok(());
+            }
+            GroupOutcome::Done(action, number, detail) => {
+                match action {
+                    "opened" => counts.opened += 1,
+                    "noted" => counts.noted += 1,
+                    _ => counts.resolved += 1,
+                }
+                (action, number, detail)
+            }
+            GroupOutcome::Failed(error) => {
+                counts.failed += 1;
+                tracing::warn!(key = %decision.key.id, error, "a group failed; it is retried next run");
+                ("failed", None, error)
+            }
+        };
+        let detail = &detail;
+        retry_busy(|| {
+            run_store::record_group(
+                self.pool,
+                self.run_id,
+                &decision.key,
+                action,
+                number.as_deref(),
+                detail,
+            )
+        })
+        .await?;
+        Ok(())
+    }
+
+    async fn open(
+        &self,
+        decision: &Decision,
+        members: &[super::model::Member],
+        supersedes: Option<i64>,
+        note_superseded: bool,
+    ) -> Result<GroupOutcome, Stop> {
+        if !retry_busy(|| run_store::holds_lease(self.pool, self.holder, self.clock.now_ms()))
+            .await?
+        {
+            return Err(Stop::LeaseLost);
+        }
+        let now = self.clock.now();
+        let key: &GroupKey = &decision.key;
+        let (ticket_id, correlation_id) = retry_busy(|| {
+            store::record_intent(
+                self.pool,
+                key,
+                self.install_id,
+                self.instance_url,
+                members,
+                supersedes,
+                now,
+            )
+        })
+        .await?;
+        let findings: Vec<&Finding> = decision
+            .findings
+            .iter()
+            .map(|&i| &self.findings[i])
+            .collect();
+        let fields =
+            content::new_incident(key, &findings, members, &correlation_id, self.recipients);
+        let created = match self.client.create("incident", &fields).await {
+            Ok(record) => record,
+            Err(error) => {
+                if !error.may_have_reached_instance() {
+                    retry_busy(|| store::drop_intent(self.pool, ticket_id)).await?;
+                } else {
+                    tracing::warn!(%correlation_id, error = %error, "the outcome of a create is unknown; the next run looks it up");
+                }
+                return self.refused(error);
+            }
+        };
+        let opened = opened_from(&created, self.clock.now()).ok_or_else(|| {
+            Stop::Instance(ServiceNowError::NotJson(
+                "the created incident has no sys_id or number".into(),
+            ))
+        })?;
+        let now = self.clock.now();
+        retry_busy(|| store::record_opened(self.pool, ticket_id, &opened, now)).await?;
+        tracing::info!(number = %opened.number, %correlation_id, key = %key.id, "opened a ticket");
+        let mut detail = decision.reason.clone();
+        if let (Some(old), true) = (supersedes, note_superseded) {
+            let old = self.ticket(old);
+            let note = content::superseded_note(&opened.number, self.rules.duplicate_days);
+            match self.write(old, "work_notes", &note).await {
+                Ok(()) => detail.push_str(&format!("; noted on {}", old.number)),
+                Err(error) if error.concerns_instance() => return Err(Stop::Instance(error)),
+                Err(error) => {
+                    detail.push_str(&format!("; the note on {} failed: {error}", old.number))
+                }
+            }
+        }
+        Ok(GroupOutcome::Done("opened", Some(opened.number), detail))
+    }
+
+    async fn write(
+        &self,
+        ticket: &TrackedTicket,
+        field: &str,
+        text: &str,
+    ) -> Result<(), ServiceNowError> {
+        let mut fields = Map::new();
+        fields.insert(field.into(), Value::String(text.into()));
+        self.client
+            .patch("incident", &ticket.sys_id, &fields)
+            .await
+            .map(|_| ())
+    }
+
+    /// A record's refusal fails the group; anything about the instance ends the run.
+    fn refused(&self, error: ServiceNowError) -> Result<GroupOutcome, Stop> {
+        if error.concerns_instance() {
+            Err(Stop::Instance(error))
+        } else {
+            Ok(GroupOutcome::Failed(error.to_string()))
+        }
+    }
+
+    fn ticket(&self, id: i64) -> &TrackedTicket {
+        self.tickets[&id]
+    }
+}
+
+/// The sys_id, number, state and opened date of an incident the instance returned.
+pub fn opened_from(record: &Record, now: i64) -> Option<Opened> {
+    let text = |field: &str| {
+        record
+            .get(field)
+            .and_then(Value::as_str)
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+    };
+    Some(Opened {
+        sys_id: text("sys_id")?,
+        number: text("number")?,
+        state: text("state").unwrap_or_else(|| "1".into()),
+        opened_at: super::refresh::date(record, "opened_at")
+            .or_else(|| super::refresh::date(record, "sys_created_on"))
+            .unwrap_or(now),
+    })
+}

@@ -1,0 +1,26 @@
+//! The ticket engine: turns the failing findings of the latest scans into ServiceNow
+//! incidents, exactly once. How it decides is written out in docs/ENGINE.md.
+//!
+//! - `model`: what the planner reasons about; `status_rule`: the chosen-status rule;
+//!   `planner`: the pure function from findings, tickets, rules and time to decisions;
+//!   `content`: what a ticket and its notes say.
+//! - `store` and `run_store`: every SQL statement of the engine (tickets, runs, the lease);
+//!   `busy`: short writes retried while the database is busy.
+//! - `refresh`: tracked tickets' states read back, 100 per request; `applier`: carries
+//!   decisions out and records outcomes; `run`: one run under the lease; `scheduler`: when.
+
+pub mod applier;
+pub mod busy;
+pub mod content;
+pub mod control;
+pub mod model;
+pub mod planner;
+pub mod refresh;
+pub mod run;
+pub mod run_store;
+pub mod scheduler;
+pub mod status_rule;
+pub mod store;
+
+pub use run::{Engine, EngineSettings, NotStarted, RunReport, StartedRun};
+pub use run_store::{Counts, Outcome, Trigger};

@@ -1,0 +1,436 @@
+//! One engine run, from the lease to the recorded outcome: adopt or drop the intents an
+//! earlier run left unknown (looked up by `correlation_id`), read the snapshot, refresh the
+//! tracked tickets' states, plan, apply, record. [`Engine`] is what the scheduler, Run now
+//! and `itsm-bridge run-once` share; it never runs twice at once, in one process (a mutex)
+//! or across processes on one database (the lease).
+
+use super::applier::{Applier, Stop, opened_from};
+use super::busy::retry_busy;
+use super::content::{self, Recipients};
+use super::model::{Rules, TrackedTicket};
+use super::planner::{self, Action};
+use super::refresh;
+use super::run_store::{self, Counts, Outcome, Trigger};
+use super::store;
+use crate::auth::Clock;
+use crate::servicenow::{ClientSettings, Credentials, Pacer, ServiceNowClient};
+use crate::settings_store::SqliteSettingsStore;
+use sqlx::SqlitePool;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{Mutex, OwnedMutexGuard, watch};
+use tokio::task::JoinHandle;
+use tracing::Instrument;
+
+/// The engine's settings from the configuration.
+#[derive(Clone, Debug)]
+pub struct EngineSettings {
+    /// How long a lease lasts unless renewed (renewed every third of it).
+    pub lease: Duration,
+    /// Runs older than this are deleted.
+    pub keep_runs: Duration,
+    pub client: ClientSettings,
+}
+
+impl Default for EngineSettings {
+    fn default() -> Self {
+        Self {
+            lease: Duration::from_secs(60),
+            keep_runs: Duration::from_secs(90 * 86_400),
+            client: ClientSettings::default(),
+        }
+    }
+}
+
+/// Why a run did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum NotStarted {
+    #[error("run {0} is in progress; nothing was started")]
+    InProgress(i64),
+    #[error("another run is in progress; nothing was started")]
+    Busy,
+    #[error("the ServiceNow connection is not saved; the engine does nothing until it is")]
+    NotConnected,
+    #[error("the run could not start: {0:#}")]
+    Failed(anyhow::Error),
+}
+
+/// What a finished run reports.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunReport {
+    pub run_id: i64,
+    pub counts: Counts,
+    pub outcome: Outcome,
+    pub errors: Vec<String>,
+}
+
+/// A run started in the background.
+pub struct StartedRun {
+    pub run_id: i64,
+    pub task: JoinHandle<RunReport>,
+}
+
+pub struct Engine {
+    pool: SqlitePool,
+    settings_store: Arc<SqliteSettingsStore>,
+    pacer: Arc<Pacer>,
+    clock: Arc<dyn Clock>,
+    settings: EngineSettings,
+    /// Names this process in the lease.
+    holder: String,
+    running: Arc<Mutex<()>>,
+    shutdown: watch::Receiver<bool>,
+}
+
+impl Engine {
+    /// `pool` should be the engine's own (a connection scans cannot take), `shutdown` the
+    /// process's one shutdown signal.
+    pub fn new(
+        pool: SqlitePool,
+        settings_store: Arc<SqliteSettingsStore>,
+        pacer: Arc<Pacer>,
+        clock: Arc<dyn Clock>,
+        settings: EngineSettings,
+        shutdown: watch::Receiver<bool>,
+    ) -> Arc<Self> {
+        let holder = {
+            use rand::RngCore;
+            let mut bytes = [0u8; 8];
+            rand::rngs::OsRng.fill_bytes(&mut bytes);
+            let id: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+            format!("{}-{id}", std::process::id())
+        };
+        Arc::new(Self {
+            pool,
+            settings_store,
+            pacer,
+            clock,
+            settings,
+            holder,
+            running: Arc::new(Mutex::new(())),
+            shutdown,
+        })
+    }
+
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    pub fn settings(&self) -> &EngineSettings {
+        &self.settings
+    }
+
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    /// Starts a run in the background, or says why not.
+    pub async fn start(self: &Arc<Self>, trigger: Trigger) -> Result<StartedRun, NotStarted> {
+        let Some((view, client_secret, password)) = self
+            .settings_store
+            .connection_for_client()
+            .await
+            .map_err(NotStarted::Failed)?
+        else {
+            return Err(NotStarted::NotConnected);
+        };
+        let Ok(guard) = self.running.clone().try_lock_owned() else {
+            return Err(self.in_progress().await);
+        };
+        let lease_ms = self.settings.lease.as_millis() as i64;
+        let taken = retry_busy(|| {
+            run_store::acquire_lease(&self.pool, &self.holder, self.clock.now_ms(), lease_ms)
+        })
+        .await
+        .map_err(|e| NotStarted::Failed(e.into()))?;
+        if !taken {
+            return Err(self.in_progress().await);
+        }
+        let run_id = match retry_busy(|| {
+            run_store::start_run(&self.pool, trigger, &self.holder, self.clock.now())
+        })
+        .await
+        {
+            Ok(id) => id,
+            Err(error) => {
+                let _ = run_store::release_lease(&self.pool, &self.holder).await;
+                return Err(NotStarted::Failed(error.into()));
+            }
+        };
+        tracing::info!(run_id, trigger = trigger.as_str(), "engine run started");
+        let values = view.values;
+        let credentials = Credentials {
+            instance: values.instance_url.clone(),
+            client_id: values.client_id.clone(),
+            client_secret,
+            username: values.user_id.clone(),
+            password,
+        };
+        let recipients = Recipients {
+            assignment_group: values.group_sys_id.clone(),
+            caller_id: values.user_sys_id.clone(),
+        };
+        let engine = self.clone();
+        let task = tokio::spawn(
+            async move { engine.run(guard, run_id, credentials, recipients).await }
+                .instrument(tracing::info_span!("engine_run", run_id)),
+        );
+        Ok(StartedRun { run_id, task })
+    }
+
+    async fn in_progress(&self) -> NotStarted {
+        match run_store::leased_run(&self.pool, self.clock.now_ms()).await {
+            Ok(Some(run)) => NotStarted::InProgress(run),
+            _ => NotStarted::Busy,
+        }
+    }
+
+    /// Waits until no run of this process is going on (at shutdown).
+    pub async fn wait_idle(&self) {
+        let _ = self.running.lock().await;
+    }
+
+    async fn run(
+        self: Arc<Self>,
+        _guard: OwnedMutexGuard<()>,
+        run_id: i64,
+        credentials: Credentials,
+        recipients: Recipients,
+    ) -> RunReport {
+        let renewal = self.keep_lease_alive();
+        let mut counts = Counts::default();
+        let result = self
+            .execute(run_id, credentials, &recipients, &mut counts)
+            .await;
+        renewal.abort();
+        let interrupted = matches!(result, Err(Stop::Shutdown));
+        let mut errors = Vec::new();
+        let stopped_early = result.is_err();
+        if let Err(stop) = &result {
+            errors.push(match stop {
+                Stop::Shutdown => {
+                    "The server shut down during the run; the rest was left to the next run."
+                        .to_string()
+                }
+                other => format!("The run stopped: {other}. The rest was left to the next run."),
+            });
+        }
+        if counts.failed > 0 {
+            errors.push(format!(
+                "{} failed; {} retried next run (see the run's groups).",
+                plural(counts.failed, "group"),
+                if counts.failed == 1 {
+                    "it is"
+                } else {
+                    "they are"
+                }
+            ));
+        }
+        let done = counts.opened + counts.noted + counts.resolved;
+        let outcome = if interrupted {
+            Outcome::Interrupted
+        } else if !stopped_early && counts.failed == 0 {
+            Outcome::Succeeded
+        } else if done > 0 || (!stopped_early && counts.failed < counts.groups) {
+            Outcome::Partial
+        } else {
+            Outcome::Failed
+        };
+        let now = self.clock.now();
+        if let Err(error) =
+            retry_busy(|| run_store::finish_run(&self.pool, run_id, &counts, outcome, &errors, now))
+                .await
+        {
+            tracing::error!(run_id, error = %error, "failed to record the run's outcome");
+        }
+        let keep = self.settings.keep_runs.as_secs() as i64;
+        if let Err(error) = run_store::prune_runs(&self.pool, now - keep).await {
+            tracing::warn!(error = format!("{error:#}"), "failed to delete old runs");
+        }
+        if let Err(error) = run_store::release_lease(&self.pool, &self.holder).await {
+            tracing::warn!(
+                error = format!("{error:#}"),
+                "failed to release the lease; it lapses"
+            );
+        }
+        tracing::info!(
+            run_id,
+            outcome = outcome.as_str(),
+            opened = counts.opened,
+            noted = counts.noted,
+            resolved = counts.resolved,
+            failed = counts.failed,
+            skipped = counts.skipped,
+            "engine run ended"
+        );
+        RunReport {
+            run_id,
+            counts,
+            outcome,
+            errors,
+        }
+    }
+
+    /// Renews the lease every third of its length while the run goes on.
+    fn keep_lease_alive(self: &Arc<Self>) -> JoinHandle<()> {
+        let engine = self.clone();
+        tokio::spawn(async move {
+            let lease = engine.settings.lease;
+            let lease_ms = lease.as_millis() as i64;
+            loop {
+                tokio::time::sleep(lease / 3).await;
+                match run_store::renew_lease(
+                    &engine.pool,
+                    &engine.holder,
+                    engine.clock.now_ms(),
+                    lease_ms,
+                )
+                .await
+                {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        tracing::error!("the engine's lease was lost; creates stop");
+                        return;
+                    }
+                    Err(error) => {
+                        tracing::warn!(error = format!("{error:#}"), "failed to renew the lease")
+                    }
+                }
+            }
+        })
+    }
+
+    fn shutting_down(&self) -> bool {
+        *self.shutdown.borrow()
+    }
+
+    async fn execute(
+        &self,
+        run_id: i64,
+        credentials: Credentials,
+        recipients: &Recipients,
+        counts: &mut Counts,
+    ) -> Result<(), Stop> {
+        let instance_url = credentials.instance.clone();
+        let client = ServiceNowClient::new(
+            credentials,
+            self.settings.client.clone(),
+            self.pacer.clone(),
+        )
+        .map_err(Stop::Instance)?;
+        let install_id = retry_busy(|| store::install_id(&self.pool)).await?;
+        retry_busy(|| store::untrack_other_instances(&self.pool, &instance_url)).await?;
+        self.settle_intents(&client, &instance_url).await?;
+
+        let snapshot = retry_busy(|| store::snapshot(&self.pool, &instance_url)).await?;
+        let Some(rules) = snapshot.rules.clone() else {
+            return Ok(());
+        };
+        let mut tickets = snapshot.tickets;
+        self.refresh(&client, &mut tickets, &rules).await?;
+
+        let now = self.clock.now();
+        let decisions = planner::plan(&snapshot.findings, &snapshot.results, &tickets, &rules, now);
+        counts.groups = decisions.len() as i64;
+        let applier = Applier {
+            pool: &self.pool,
+            client: &client,
+            clock: &self.clock,
+            run_id,
+            holder: &self.holder,
+            install_id: &install_id,
+            instance_url: &instance_url,
+            recipients,
+            rules: &rules,
+            close_code: content::close_code(&snapshot.close_codes),
+            findings: &snapshot.findings,
+            tickets: tickets.iter().map(|t| (t.id, t)).collect(),
+        };
+        let mut last_progress = std::time::Instant::now();
+        for (index, decision) in decisions.iter().enumerate() {
+            let deferred = || (decisions.len() - index) as i64;
+            if self.shutting_down() {
+                counts.skipped += deferred();
+                return Err(Stop::Shutdown);
+            }
+            if let Err(stop) = applier.apply(decision, counts).await {
+                counts.skipped += deferred();
+                return Err(stop);
+            }
+            if last_progress.elapsed() >= Duration::from_secs(1)
+                && !matches!(decision.action, Action::Nothing { .. })
+            {
+                last_progress = std::time::Instant::now();
+                let _ = run_store::record_progress(&self.pool, run_id, counts).await;
+            }
+        }
+        Ok(())
+    }
+
+    /// Intents an earlier run left unknown: adopted when the instance has the ticket (looked
+    /// up by `correlation_id`), dropped when it has not (the planner then decides again).
+    async fn settle_intents(
+        &self,
+        client: &ServiceNowClient,
+        instance_url: &str,
+    ) -> Result<(), Stop> {
+        let intents = retry_busy(|| store::pending_intents(&self.pool, instance_url)).await?;
+        for intent in intents {
+            if self.shutting_down() {
+                return Err(Stop::Shutdown);
+            }
+            let found = client
+                .incidents_by_correlation_id(&intent.correlation_id)
+                .await
+                .map_err(Stop::Instance)?;
+            let now = self.clock.now();
+            match found.first().and_then(|r| opened_from(r, now)) {
+                Some(opened) => {
+                    tracing::info!(number = %opened.number, correlation_id = %intent.correlation_id, "adopted a ticket whose create had no recorded answer");
+                    retry_busy(|| store::record_opened(&self.pool, intent.id, &opened, now))
+                        .await?;
+                }
+                None => retry_busy(|| store::drop_intent(&self.pool, intent.id)).await?,
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads the states of the tracked tickets of the grouping in use.
+    async fn refresh(
+        &self,
+        client: &ServiceNowClient,
+        tickets: &mut [TrackedTicket],
+        rules: &Rules,
+    ) -> Result<(), Stop> {
+        let wanted: Vec<usize> = tickets
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t.key.grouping == rules.grouping && refresh::needs_refresh(t))
+            .map(|(i, _)| i)
+            .collect();
+        for chunk in wanted.chunks(refresh::BATCH) {
+            if self.shutting_down() {
+                return Err(Stop::Shutdown);
+            }
+            let batch: Vec<&TrackedTicket> = chunk.iter().map(|&i| &tickets[i]).collect();
+            let seen = refresh::read_batch(client, &batch)
+                .await
+                .map_err(Stop::Instance)?;
+            let now = self.clock.now();
+            retry_busy(|| store::record_refresh(&self.pool, &seen, now)).await?;
+            for (&i, s) in chunk.iter().zip(&seen) {
+                refresh::apply(&mut tickets[i], s, now);
+            }
+        }
+        Ok(())
+    }
+}
+
+fn plural(n: i64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}

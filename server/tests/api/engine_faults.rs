@@ -1,0 +1,151 @@
+//! Faults during a run: whatever the instance does, after the faulty run and one more run
+//! without faults every failing group has exactly one open incident, and the run records
+//! say what happened.
+
+use crate::engine_support::*;
+use crate::helpers::*;
+use servicenow_sim::{Fault, SimHandle};
+use std::collections::BTreeMap;
+
+const RESOURCES: [&str; 3] = ["r1", "r2", "r3"];
+
+async fn three_failing_groups() -> (SimHandle, TestApp) {
+    let sim = start_sim().await;
+    let app = spawn_engine_app().await;
+    connect(&app, &sim, "6", "0").await;
+    let token = app.api_token().await;
+    let rows: Vec<Row> = RESOURCES
+        .iter()
+        .map(|r| ("c1", *r, "fail", "high"))
+        .collect();
+    post_scan(&app, &token, "aws", now() - 60, &rows).await;
+    (sim, app)
+}
+
+/// Exactly one open incident per failing resource, and no other incident.
+fn assert_one_incident_per_group(sim: &SimHandle) {
+    let mut per_resource: BTreeMap<String, usize> = BTreeMap::new();
+    for incident in sim.incidents() {
+        let resource = RESOURCES
+            .iter()
+            .find(|r| incident["short_description"].ends_with(&format!("name-{r}")))
+            .unwrap_or_else(|| panic!("an unexpected incident: {incident:?}"));
+        *per_resource.entry(resource.to_string()).or_default() += 1;
+    }
+    let expected: BTreeMap<String, usize> = RESOURCES.iter().map(|r| (r.to_string(), 1)).collect();
+    assert_eq!(per_resource, expected);
+    assert_eq!(open_incidents(sim).len(), 3);
+}
+
+/// Runs once with `fault` queued, then once without; returns both runs' rows.
+async fn fault_then_recovery(
+    fault: Fault,
+    times: usize,
+) -> (serde_json::Value, serde_json::Value, SimHandle) {
+    let (sim, app) = three_failing_groups().await;
+    // The run's token request passes; the fault meets the first Table API request (a create).
+    sim.inject_token_fault(Fault::Delay { millis: 0 }, 1);
+    sim.inject(fault, times);
+    let faulty = run_now(&app).await;
+    let recovery = run_now(&app).await;
+    assert_eq!(recovery["outcome"], "succeeded", "{recovery}");
+    assert_one_incident_per_group(&sim);
+    (faulty, recovery, sim)
+}
+
+#[tokio::test]
+async fn a_429_with_retry_after_is_waited_out_and_the_run_succeeds() {
+    let (faulty, recovery, _) = fault_then_recovery(Fault::RateLimited { retry_after: 1 }, 1).await;
+    assert_eq!(faulty["outcome"], "succeeded", "{faulty}");
+    assert_eq!(count(&faulty, "opened"), 3);
+    assert_eq!(count(&recovery, "opened"), 0);
+}
+
+#[tokio::test]
+async fn a_server_error_on_a_create_ends_the_run_and_the_next_run_looks_it_up_first() {
+    let (faulty, recovery, sim) = fault_then_recovery(Fault::Status { status: 503 }, 1).await;
+    assert_eq!(faulty["outcome"], "failed", "{faulty}");
+    assert_eq!(count(&faulty, "skipped"), 3, "{faulty}");
+    let errors = faulty["errors"].to_string();
+    assert!(errors.contains("503"), "{errors}");
+    assert_eq!(count(&recovery, "opened"), 3);
+    // The unknown create was looked up by correlation_id before anything was created.
+    let log = sim.log();
+    let lookup = log
+        .iter()
+        .position(|e| e.method == "GET" && e.path == "/api/now/table/incident");
+    let first_create_after = log
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.method == "POST" && e.status == 201)
+        .map(|(i, _)| i)
+        .next();
+    assert!(lookup.is_some() && lookup < first_create_after, "{log:?}");
+}
+
+#[tokio::test]
+async fn server_errors_on_a_state_read_are_retried_and_the_run_succeeds() {
+    let (sim, app) = three_failing_groups().await;
+    assert_eq!(count(&run_now(&app).await, "opened"), 3);
+    sim.inject_token_fault(Fault::Delay { millis: 0 }, 1);
+    sim.inject(Fault::Status { status: 500 }, 2);
+    let run = run_now(&app).await;
+    assert_eq!(run["outcome"], "succeeded", "{run}");
+    assert_eq!(count(&run, "unchanged"), 3);
+    assert_eq!(sim.count("GET", "/api/now/table/incident"), 3, "two retries, then the read");
+    assert_one_incident_per_group(&sim);
+}
+
+#[tokio::test]
+async fn a_create_answered_after_the_timeout_is_adopted_not_duplicated() {
+    // The simulator creates the record after the delay; the client gave up at 2 s.
+    let (faulty, recovery, _) = fault_then_recovery(Fault::Delay { millis: 3_000 }, 1).await;
+    assert_ne!(faulty["outcome"], "succeeded", "{faulty}");
+    assert!(
+        faulty["errors"]
+            .to_string()
+            .contains("did not answer within"),
+        "{faulty}"
+    );
+    assert_eq!(
+        count(&recovery, "opened"),
+        2,
+        "the third was adopted: {recovery}"
+    );
+}
+
+#[tokio::test]
+async fn a_connection_dropped_after_the_create_is_adopted_not_duplicated() {
+    let (faulty, recovery, _) = fault_then_recovery(Fault::DropAfterCreate, 1).await;
+    assert_ne!(faulty["outcome"], "succeeded", "{faulty}");
+    assert_eq!(count(&recovery, "opened"), 2, "{recovery}");
+}
+
+#[tokio::test]
+async fn a_revoked_token_is_replaced_and_the_run_goes_on() {
+    let (sim, app) = three_failing_groups().await;
+    let first = run_now(&app).await;
+    assert_eq!(count(&first, "opened"), 3);
+    let tokens = sim.count("POST", "/oauth_token.do");
+    sim.revoke_tokens();
+    let run = run_now(&app).await;
+    assert_eq!(run["outcome"], "succeeded", "{run}");
+    assert!(
+        sim.count("POST", "/oauth_token.do") > tokens,
+        "a new token was asked for"
+    );
+    assert_one_incident_per_group(&sim);
+}
+
+#[tokio::test]
+async fn the_hibernation_page_ends_the_run_with_the_reason_in_words() {
+    let (faulty, recovery, _) = fault_then_recovery(Fault::Hibernate, 1).await;
+    assert_eq!(faulty["outcome"], "failed", "{faulty}");
+    assert!(
+        faulty["errors"]
+            .to_string()
+            .contains("sleeping developer instance"),
+        "{faulty}"
+    );
+    assert_eq!(count(&recovery, "opened"), 3);
+}
