@@ -36,6 +36,48 @@ impl ServiceNowConnectionTester {
     }
 }
 
+impl ServiceNowConnectionTester {
+    /// Reads and keeps the close codes the instance offers: the engine resolves tickets
+    /// with one of them. Says in words what it found; a failure here fails no step, since
+    /// the engine falls back to "Solved (Permanently)".
+    async fn close_codes(&self, client: &ServiceNowClient) -> String {
+        let page = client
+            .list(
+                "sys_choice",
+                "name=incident^element=close_code^inactive=false",
+                &["value", "name", "element"],
+                100,
+                0,
+            )
+            .await;
+        let codes: Vec<String> = match page {
+            Ok(page) => page
+                .records
+                .iter()
+                .filter(|r| {
+                    r.get("name").and_then(Value::as_str) == Some("incident")
+                        && r.get("element").and_then(Value::as_str) == Some("close_code")
+                })
+                .filter_map(|r| Some(r.get("value")?.as_str()?.to_string()))
+                .collect(),
+            Err(error) => return format!("The close codes could not be read ({error})."),
+        };
+        if codes.is_empty() {
+            return "The instance lists no close codes; tickets are resolved with \u{201c}Solved (Permanently)\u{201d}.".into();
+        }
+        if let Err(error) = self.store.save_close_codes(&codes).await {
+            tracing::error!(
+                error = format!("{error:#}"),
+                "failed to keep the close codes"
+            );
+        }
+        format!(
+            "Tickets are resolved with the close code \u{201c}{}\u{201d}.",
+            crate::engine::content::close_code(&codes)
+        )
+    }
+}
+
 fn step(name: &str, result: Result<String, String>) -> ConnectionStep {
     match result {
         Ok(detail) => ConnectionStep {
@@ -154,8 +196,9 @@ impl ConnectionTester for ServiceNowConnectionTester {
                 } else {
                     self.store.save_instance_states(&choices).await?;
                     let labels: Vec<&str> = choices.iter().map(|c| c.label.as_str()).collect();
+                    let close_codes = self.close_codes(&client).await;
                     Ok(format!(
-                        "Read {} states: {}.",
+                        "Read {} states: {}. {close_codes}",
                         choices.len(),
                         labels.join(", ")
                     ))

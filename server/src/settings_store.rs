@@ -67,6 +67,35 @@ impl SqliteSettingsStore {
         Ok(())
     }
 
+    /// Keeps the close codes an instance lists (sys_choice), replacing the earlier list.
+    pub async fn save_close_codes(&self, codes: &[String]) -> anyhow::Result<()> {
+        let mut tx = self
+            .pool
+            .begin()
+            .await
+            .context("Failed to begin a transaction")?;
+        sqlx::query("DELETE FROM instance_close_codes")
+            .execute(&mut *tx)
+            .await
+            .context("Failed to replace the close codes")?;
+        for (position, code) in codes.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO instance_close_codes (position, value, label) VALUES (?, ?, ?) \
+                 ON CONFLICT (value) DO NOTHING",
+            )
+            .bind(position as i64)
+            .bind(code)
+            .bind(code)
+            .execute(&mut *tx)
+            .await
+            .context("Failed to store the close codes")?;
+        }
+        tx.commit()
+            .await
+            .context("Failed to store the close codes")?;
+        Ok(())
+    }
+
     /// What the ServiceNow client needs: the stored connection with its secrets, if saved.
     pub async fn connection_for_client(
         &self,

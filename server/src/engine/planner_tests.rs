@@ -344,7 +344,7 @@ fn a_ticket_open_longer_than_the_days_gets_a_successor_and_a_note() {
     let d = only(plan(
         &findings,
         &LatestResults::new(),
-        &[old.clone()],
+        std::slice::from_ref(&old),
         &two_days,
         FRIDAY,
     ));
@@ -371,7 +371,7 @@ fn a_ticket_open_longer_than_the_days_gets_a_successor_and_a_note() {
     let d = only(plan(
         &findings,
         &LatestResults::new(),
-        &[old.clone()],
+        std::slice::from_ref(&old),
         &four_days,
         FRIDAY,
     ));
@@ -466,7 +466,7 @@ fn auto_resolve_resolves_when_every_member_passes_naming_the_scans() {
         auto_resolve: true,
         ..rules()
     };
-    let d = only(plan(&[], &results, &[t.clone()], &on, FRIDAY));
+    let d = only(plan(&[], &results, std::slice::from_ref(&t), &on, FRIDAY));
     let Action::Resolve { ticket, scans } = &d.action else {
         panic!("{:?}", d.action)
     };
@@ -508,7 +508,7 @@ fn a_missing_or_other_result_never_resolves_a_ticket() {
         m.failing = false;
     }
     let missing = passing(&[("aws", "c1", "r1")], FRIDAY);
-    let d = only(plan(&[], &missing, &[t.clone()], &on, FRIDAY));
+    let d = only(plan(&[], &missing, std::slice::from_ref(&t), &on, FRIDAY));
     assert_eq!(d.action, Action::Nothing { ticket: Some(1) });
     assert!(
         d.reason
@@ -662,7 +662,7 @@ mod properties {
         });
         prop::collection::vec(one, 0..12).prop_map(|mut v| {
             // One result per member, as the latest scans give it.
-            v.sort_by(|a, b| a.member_key().cmp(&b.member_key()));
+            v.sort_by_key(Finding::member_key);
             v.dedup_by(|a, b| a.member_key() == b.member_key());
             v
         })

@@ -466,31 +466,3 @@ pub async fn record_refresh(pool: &SqlitePool, seen: &[Seen], now: i64) -> anyho
     tx.commit().await.context("Failed to commit the refresh")?;
     Ok(())
 }
-
-/// Keeps the close codes an instance lists, replacing the earlier list.
-pub async fn save_close_codes(pool: &SqlitePool, codes: &[String]) -> anyhow::Result<()> {
-    let mut tx = pool
-        .begin()
-        .await
-        .context("Failed to begin a transaction")?;
-    sqlx::query("DELETE FROM instance_close_codes")
-        .execute(&mut *tx)
-        .await
-        .context("Failed to replace the close codes")?;
-    for (position, code) in codes.iter().enumerate() {
-        sqlx::query(
-            "INSERT INTO instance_close_codes (position, value, label) VALUES (?, ?, ?) \
-             ON CONFLICT (value) DO NOTHING",
-        )
-        .bind(position as i64)
-        .bind(code)
-        .bind(code)
-        .execute(&mut *tx)
-        .await
-        .context("Failed to store the close codes")?;
-    }
-    tx.commit()
-        .await
-        .context("Failed to store the close codes")?;
-    Ok(())
-}

@@ -68,6 +68,23 @@ async fn every_step_passes_against_a_working_instance_and_its_states_are_offered
             .unwrap()
             .contains("Security Operations")
     );
+    assert!(
+        steps[3]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("resolved with the close code \u{201c}Solved (Permanently)\u{201d}"),
+        "{steps}"
+    );
+    let codes: Vec<String> =
+        sqlx::query_scalar("SELECT value FROM instance_close_codes ORDER BY position")
+            .fetch_all(&app.database().await)
+            .await
+            .unwrap();
+    assert_eq!(
+        codes.len(),
+        4,
+        "the simulator's close codes are kept: {codes:?}"
+    );
     let states = &app.load_connection().await["view"]["states"];
     assert_eq!(states.as_array().unwrap().len(), 6);
     assert_eq!(
