@@ -270,11 +270,7 @@ async fn snapshot(runs: usize) {
     pool.close().await;
 }
 
-async fn time_snapshots(
-    runs: usize,
-    pool: &sqlx::SqlitePool,
-    tickets: usize,
-) -> Vec<Duration> {
+async fn time_snapshots(runs: usize, pool: &sqlx::SqlitePool, tickets: usize) -> Vec<Duration> {
     let mut times = Vec::new();
     for _ in 0..runs {
         let start = Instant::now();
@@ -389,10 +385,7 @@ async fn engine_runs(runs: usize) {
     );
     table.row(
         "token requests",
-        opening
-            .iter()
-            .map(|f| tokens(&f.counters) as f64)
-            .collect(),
+        opening.iter().map(|f| tokens(&f.counters) as f64).collect(),
         Unit::Count,
     );
     table.row(
@@ -435,11 +428,21 @@ async fn open_then_steady() -> (RunFigures, RunFigures) {
     .expect("the engine");
 
     let first = one_run(&engine, &sim).await;
-    assert_eq!(first.report.outcome, Outcome::Succeeded, "{:?}", first.report);
+    assert_eq!(
+        first.report.outcome,
+        Outcome::Succeeded,
+        "{:?}",
+        first.report
+    );
     assert_eq!(first.report.counts.opened as usize, TICKETS);
     assert_eq!(sim.incidents().len(), TICKETS);
     let second = one_run(&engine, &sim).await;
-    assert_eq!(second.report.outcome, Outcome::Succeeded, "{:?}", second.report);
+    assert_eq!(
+        second.report.outcome,
+        Outcome::Succeeded,
+        "{:?}",
+        second.report
+    );
     assert_eq!(second.report.counts.unchanged as usize, TICKETS);
     assert_eq!(sim.incidents().len(), TICKETS);
 

@@ -9,9 +9,9 @@
 // A test that cannot go on panics with the failing value, which is what unwrap is for here.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use app::backend::SettingsStore;
 use app::domain::IncidentState;
 use app::forms::{ConnectionForm, SecretsStored};
-use app::backend::SettingsStore;
 use serde_json::{Value, json};
 use server::engine::run_store::{self, RunRow};
 use server::ingest::{Format, IngestRequest};

@@ -73,6 +73,8 @@ impl Applier<'_> {
                 gone,
                 members,
             } => {
+                let added: std::collections::HashSet<&super::model::MemberKey> =
+                    added.iter().collect();
                 let added: Vec<&Finding> = decision
                     .findings
                     .iter()

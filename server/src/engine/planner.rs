@@ -127,10 +127,8 @@ fn decide(
     if let Some(at) = reached_at(ticket, &rules.duplicate_status) {
         let reached = describe_reached(ticket, at);
         let Some(latest) = failing.iter().map(|&i| findings[i].scanned_at).max() else {
-            return nothing(
-                ticket,
-                format!("nothing: {number} reached {reached}; nothing fails now"),
-            );
+            // Reached but maybe still open (a chosen status below Resolved): it may be resolved.
+            return when_nothing_fails(ticket, results, rules);
         };
         if latest > at {
             return (
@@ -195,8 +193,8 @@ fn decide(
     )
 }
 
-/// A tracked ticket below the chosen status whose group fails no more: resolve it when
-/// auto-resolve is on and every member passes; else note what went, or leave it.
+/// A tracked ticket whose group fails no more: resolve it when it is open, auto-resolve is
+/// on and every member passes; else, while it is open, note what went; else leave it.
 fn when_nothing_fails(
     ticket: &TrackedTicket,
     results: &LatestResults,
@@ -254,7 +252,7 @@ fn when_nothing_fails(
         .filter(|m| m.failing)
         .map(|m| m.key.clone())
         .collect();
-    if !gone.is_empty() {
+    if open && !gone.is_empty() {
         let members = ticket
             .members
             .iter()

@@ -489,6 +489,31 @@ fn auto_resolve_resolves_when_every_member_passes_naming_the_scans() {
 }
 
 #[test]
+fn a_ticket_that_reached_a_chosen_status_below_resolved_is_still_resolved_when_all_pass() {
+    let in_progress = Rules {
+        auto_resolve: true,
+        duplicate_status: "2".into(),
+        ..rules()
+    };
+    let t = ticket(1, "r1", "2", vec![member("aws", "c1", "r1", TUESDAY)]);
+    let results = passing(&[("aws", "c1", "r1")], FRIDAY);
+    let d = only(plan(&[], &results, &[t], &in_progress, FRIDAY));
+    assert!(
+        matches!(d.action, Action::Resolve { ticket: 1, .. }),
+        "{:?}",
+        d.action
+    );
+}
+
+#[test]
+fn a_done_ticket_gets_no_note_when_its_findings_go() {
+    let mut t = ticket(1, "r1", "7", vec![member("aws", "c1", "r1", TUESDAY)]);
+    t.closed_at = Some(THURSDAY);
+    let d = only(plan(&[], &LatestResults::new(), &[t], &rules(), FRIDAY));
+    assert_eq!(d.action, Action::Nothing { ticket: Some(1) });
+}
+
+#[test]
 fn a_missing_or_other_result_never_resolves_a_ticket() {
     let on = Rules {
         auto_resolve: true,

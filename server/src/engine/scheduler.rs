@@ -29,20 +29,24 @@ pub async fn run_scheduler(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let clock = engine.clock().clone();
-    if let Ok(marked) = run_store::mark_dead_runs(engine.pool(), clock.now(), clock.now_ms()).await
-        && marked > 0
-    {
-        tracing::warn!(
-            marked,
-            "runs left running by a stopped process were marked interrupted"
-        );
-    }
     let poll = LOOK_AGAIN
         .min(engine.settings().lease / 2)
         .max(Duration::from_millis(200));
     loop {
         if *shutdown.borrow() {
             break;
+        }
+        // Every time, not only at start: a process restarted while the lease of the one
+        // that died is still live finds that run "running"; once the lease has lapsed it is
+        // marked interrupted here, so it no longer counts as the last run and is taken over.
+        if let Ok(marked) =
+            run_store::mark_dead_runs(engine.pool(), clock.now(), clock.now_ms()).await
+            && marked > 0
+        {
+            tracing::warn!(
+                marked,
+                "runs left running by a stopped process were marked interrupted"
+            );
         }
         let wait = match next_due(&engine, settings.as_ref()).await {
             Ok(due) if due <= clock.now() => match engine.start(Trigger::Schedule).await {
