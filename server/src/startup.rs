@@ -58,7 +58,7 @@ impl Application {
         Self::build_with_clock(config, Arc::new(SystemClock)).await
     }
 
-    /// As [`build`](Self::build), with the clock that sessions and throttling read.
+    /// As [`build`](Self::build), with the clock that sessions, throttling and the engine read.
     pub async fn build_with_clock(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
         let database_path = config.database_path()?;
         let pool = database::open(&database_path).await?;
@@ -79,7 +79,7 @@ impl Application {
         let auth = Arc::new(
             Auth::start(
                 pool.clone(),
-                clock,
+                clock.clone(),
                 policy,
                 config.secure_cookies,
                 config.setup_token_path()?,
@@ -114,7 +114,7 @@ impl Application {
             &database_path,
             store.clone(),
             pacer,
-            Arc::new(SystemClock),
+            clock,
             shutdown_seen,
         )
         .await?;

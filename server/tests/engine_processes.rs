@@ -20,7 +20,7 @@ use server::settings_store::SqliteSettingsStore;
 use servicenow_sim::{Fault, SimHandle};
 use sqlx::SqlitePool;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -10,6 +10,7 @@ mod connection_settings;
 mod cross_site;
 mod engine_end_to_end;
 mod engine_faults;
+mod engine_scheduler;
 mod engine_support;
 mod health;
 mod helpers;
