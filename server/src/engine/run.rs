@@ -138,24 +138,22 @@ impl Engine {
             return Err(self.in_progress().await);
         };
         let lease_ms = self.settings.lease.as_millis() as i64;
-        let taken = retry_busy(|| {
-            run_store::acquire_lease(&self.pool, &self.holder, self.clock.now_ms(), lease_ms)
+        // The lease and the run it names in one transaction, so that a process refused
+        // the lease always learns which run holds it.
+        let started = retry_busy(|| {
+            run_store::start_run(
+                &self.pool,
+                trigger,
+                &self.holder,
+                self.clock.now(),
+                self.clock.now_ms(),
+                lease_ms,
+            )
         })
         .await
         .map_err(|e| NotStarted::Failed(e.into()))?;
-        if !taken {
+        let Some(run_id) = started else {
             return Err(self.in_progress().await);
-        }
-        let run_id = match retry_busy(|| {
-            run_store::start_run(&self.pool, trigger, &self.holder, self.clock.now())
-        })
-        .await
-        {
-            Ok(id) => id,
-            Err(error) => {
-                let _ = run_store::release_lease(&self.pool, &self.holder).await;
-                return Err(NotStarted::Failed(error.into()));
-            }
         };
         tracing::info!(run_id, trigger = trigger.as_str(), "engine run started");
         let values = view.values;

@@ -83,6 +83,15 @@ pub async fn acquire_lease(
     now_ms: i64,
     lease_ms: i64,
 ) -> anyhow::Result<bool> {
+    take_lease(pool, holder, now_ms, lease_ms).await
+}
+
+async fn take_lease<'e>(
+    executor: impl sqlx::SqliteExecutor<'e>,
+    holder: &str,
+    now_ms: i64,
+    lease_ms: i64,
+) -> anyhow::Result<bool> {
     let done = sqlx::query(
         "INSERT INTO engine_lease (name, holder, run_id, expires_at) VALUES (?, ?, NULL, ?) \
          ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, run_id = NULL, \
@@ -93,7 +102,7 @@ pub async fn acquire_lease(
     .bind(holder)
     .bind(now_ms + lease_ms)
     .bind(now_ms)
-    .execute(pool)
+    .execute(executor)
     .await
     .context("Failed to take the engine's lease")?;
     Ok(done.rows_affected() == 1)
@@ -157,15 +166,22 @@ pub async fn leased_run(pool: &SqlitePool, now_ms: i64) -> anyhow::Result<Option
     Ok(run.flatten())
 }
 
-/// Records a new run under the lease `holder` holds; runs still "running" under another
-/// holder are from a holder that died (the lease was free): they are marked interrupted.
+/// Takes the lease for `holder` (as [`acquire_lease`]) and records a new run under it, in
+/// one transaction: whoever finds the lease taken finds the run it names. `None` when
+/// another holder's lease is live. Runs still "running" under another holder are from a
+/// holder that died (the lease was free): they are marked interrupted.
 pub async fn start_run(
     pool: &SqlitePool,
     trigger: Trigger,
     holder: &str,
     now: i64,
-) -> anyhow::Result<i64> {
+    now_ms: i64,
+    lease_ms: i64,
+) -> anyhow::Result<Option<i64>> {
     let mut tx = pool.begin().await.context("Failed to begin the run")?;
+    if !take_lease(&mut *tx, holder, now_ms, lease_ms).await? {
+        return Ok(None);
+    }
     sqlx::query(
         "UPDATE engine_runs SET outcome = 'interrupted', ended_at = COALESCE(ended_at, ?), \
             errors = CASE WHEN errors = '' THEN ? ELSE errors END \
@@ -194,7 +210,7 @@ pub async fn start_run(
         .await
         .context("Failed to name the run in the lease")?;
     tx.commit().await.context("Failed to commit the run")?;
-    Ok(id)
+    Ok(Some(id))
 }
 
 /// Runs left "running" by a holder whose lease lapsed are marked interrupted (at start).

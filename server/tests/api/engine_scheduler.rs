@@ -84,3 +84,51 @@ async fn runs_start_on_the_schedule_and_a_changed_interval_applies_at_once() {
     assert_eq!(runs[0]["trigger"], "schedule");
     assert_eq!(sim.incidents().len(), 1, "never a duplicate");
 }
+
+#[tokio::test]
+async fn on_shutdown_the_running_step_finishes_and_the_run_is_recorded_interrupted() {
+    let sim = start_sim().await;
+    let app = spawn_engine_app().await;
+    connect(&app, &sim, "6", "0").await;
+    let token = app.api_token().await;
+    let rows: Vec<(String, String)> = (0..20)
+        .map(|i| ("c1".to_string(), format!("r{i}")))
+        .collect();
+    let rows: Vec<Row> = rows
+        .iter()
+        .map(|(c, r)| (c.as_str(), r.as_str(), "fail", "high"))
+        .collect();
+    post_scan(&app, &token, "aws", now() - 60, &rows).await;
+    // Every create takes a second: the run is still going when the server is told to stop.
+    sim.inject_token_fault(servicenow_sim::Fault::Delay { millis: 0 }, 1);
+    sim.inject(servicenow_sim::Fault::Delay { millis: 1_000 }, 20);
+    let started = app.call_json("run_now", &[]).await;
+    let run_id = started["run_id"].as_i64().unwrap();
+    while sim.count("POST", "/api/now/table/incident") < 1 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let folder = app.stop().await;
+
+    let pool = server::database::open(&folder.path().join("itsm-bridge.db"))
+        .await
+        .unwrap();
+    let (outcome, opened, skipped): (String, i64, i64) =
+        sqlx::query_as("SELECT outcome, opened, skipped FROM engine_runs WHERE id = ?")
+            .bind(run_id)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(outcome, "interrupted");
+    assert!(opened >= 1 && opened < 20, "{opened}");
+    assert_eq!(opened + skipped, 20);
+    let recorded: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM engine_tickets WHERE phase = 'open'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        recorded as usize,
+        sim.incidents().len(),
+        "every create that went through is recorded"
+    );
+}
