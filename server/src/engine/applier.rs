@@ -21,11 +21,11 @@ use std::sync::Arc;
 /// Why a run stopped before its plan was carried out.
 #[derive(Debug, thiserror::Error)]
 pub enum Stop {
-    #[error("ServiceNow: {0}")]
+    #[error("{0}")]
     Instance(ServiceNowError),
     #[error(transparent)]
     Database(#[from] DatabaseError),
-    #[error("another process took over the engine's lease; this run stopped")]
+    #[error("the engine's lease was taken by another process (it had lapsed); this run stopped")]
     LeaseLost,
     #[error("the server is shutting down")]
     Shutdown,
@@ -38,6 +38,8 @@ pub struct Applier<'a> {
     pub clock: &'a Arc<dyn Clock>,
     pub run_id: i64,
     pub holder: &'a str,
+    /// How long the lease lasts, in milliseconds: it is extended before every create.
+    pub lease_ms: i64,
     pub install_id: &'a str,
     pub instance_url: &'a str,
     pub recipients: &'a Recipients,
@@ -50,6 +52,8 @@ pub struct Applier<'a> {
 /// How one group went.
 enum GroupOutcome {
     Done(&'static str, Option<String>, String),
+    /// Opened, but the note on the ticket it replaces met an error that ends the run.
+    OpenedThenStop(String, String, ServiceNowError),
     Unchanged,
     Failed(String),
 }
@@ -105,6 +109,18 @@ impl Applier<'_> {
                     Value::String(content::close_notes(scans)),
                 );
                 match self.client.patch("incident", &ticket.sys_id, &fields).await {
+                    Ok(record)
+                        if record
+                            .get("state")
+                            .and_then(Value::as_str)
+                            .is_some_and(|s| s != "6") =>
+                    {
+                        Ok(GroupOutcome::Failed(format!(
+                            "{} stayed in state {} after the resolve: check that the user may write state, close_code and close_notes",
+                            ticket.number,
+                            record.get("state").and_then(Value::as_str).unwrap_or("?")
+                        )))
+                    }
                     Ok(_) => {
                         let now = self.clock.now();
                         retry_busy(|| store::record_resolved(self.pool, ticket.id, now)).await?;
@@ -118,7 +134,13 @@ impl Applier<'_> {
                 }
             }
         }?;
+        let mut stop = None;
         let (action, number, detail) = match outcome {
+            GroupOutcome::OpenedThenStop(number, detail, error) => {
+                counts.opened += 1;
+                stop = Some(Stop::Instance(error));
+                ("opened", Some(number), detail)
+            }
             GroupOutcome::Unchanged => {
                 counts.unchanged += 1;
                 return Ok(());
@@ -149,7 +171,7 @@ impl Applier<'_> {
             )
         })
         .await?;
-        Ok(())
+        stop.map_or(Ok(()), Err)
     }
 
     async fn open(
@@ -159,8 +181,12 @@ impl Applier<'_> {
         supersedes: Option<i64>,
         note_superseded: bool,
     ) -> Result<GroupOutcome, Stop> {
-        if !retry_busy(|| run_store::holds_lease(self.pool, self.holder, self.clock.now_ms()))
-            .await?
+        // Still ours, and extended (even if it lapsed while the database was busy, as long
+        // as nobody took it since), or the run stops before the create.
+        if !retry_busy(|| {
+            run_store::renew_lease(self.pool, self.holder, self.clock.now_ms(), self.lease_ms)
+        })
+        .await?
         {
             return Err(Stop::LeaseLost);
         }
@@ -187,6 +213,11 @@ impl Applier<'_> {
             content::new_incident(key, &findings, members, &correlation_id, self.recipients);
         let created = match self.client.create("incident", &fields).await {
             Ok(record) => record,
+            // A create has no record to be missing: a 404 means a wrong path or a proxy.
+            Err(ServiceNowError::NotFound(message)) => {
+                retry_busy(|| store::drop_intent(self.pool, ticket_id)).await?;
+                return Err(Stop::Instance(ServiceNowError::NotFound(message)));
+            }
             Err(error) => {
                 if !error.may_have_reached_instance() {
                     retry_busy(|| store::drop_intent(self.pool, ticket_id)).await?;
@@ -210,7 +241,10 @@ impl Applier<'_> {
             let note = content::superseded_note(&opened.number, self.rules.duplicate_days);
             match self.write(old, "work_notes", &note).await {
                 Ok(()) => detail.push_str(&format!("; noted on {}", old.number)),
-                Err(error) if error.concerns_instance() => return Err(Stop::Instance(error)),
+                Err(error) if error.concerns_instance() => {
+                    detail.push_str(&format!("; the note on {} failed: {error}", old.number));
+                    return Ok(GroupOutcome::OpenedThenStop(opened.number, detail, error));
+                }
                 Err(error) => {
                     detail.push_str(&format!("; the note on {} failed: {error}", old.number))
                 }
@@ -257,8 +291,8 @@ pub fn opened_from(record: &Record, now: i64) -> Option<Opened> {
             .map(str::to_string)
     };
     Some(Opened {
+        number: text("number").or_else(|| text("sys_id"))?,
         sys_id: text("sys_id")?,
-        number: text("number")?,
         state: text("state").unwrap_or_else(|| "1".into()),
         opened_at: super::refresh::date(record, "opened_at")
             .or_else(|| super::refresh::date(record, "sys_created_on"))

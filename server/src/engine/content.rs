@@ -84,7 +84,11 @@ pub fn short_description(key: &GroupKey, findings: &[&Finding]) -> String {
                 .first()
                 .map(|f| display_name(&f.resource_name, &f.resource_id))
                 .unwrap_or(&key.id);
-            let controls = plural(findings.len(), "control fails", "controls fail");
+            let controls = plural(
+                distinct(findings, |f| &f.control_id),
+                "control fails",
+                "controls fail",
+            );
             format!("{controls} on {name}")
         }
         Grouping::Controls => {
@@ -92,7 +96,11 @@ pub fn short_description(key: &GroupKey, findings: &[&Finding]) -> String {
                 .first()
                 .map(|f| display_name(&f.control_title, &f.control_id))
                 .unwrap_or(&key.id);
-            let resources = plural(findings.len(), "resource", "resources");
+            let resources = plural(
+                distinct(findings, |f| &f.resource_id),
+                "resource",
+                "resources",
+            );
             format!("{title} fails on {resources}")
         }
     };
@@ -220,6 +228,14 @@ fn capped_list(mut text: String, lines: impl Iterator<Item = String>, total: usi
         text.push_str(&format!("and {} more\n", total - listed));
     }
     truncate(&text, MAX_DESCRIPTION)
+}
+
+/// How many different ids the findings have (one control reported by two sources is one).
+fn distinct(findings: &[&Finding], id: impl Fn(&Finding) -> &String) -> usize {
+    let mut ids: Vec<&String> = findings.iter().map(|f| id(f)).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids.len()
 }
 
 fn display_name<'a>(name: &'a str, id: &'a str) -> &'a str {

@@ -32,7 +32,20 @@ pub async fn read_batch(
             0,
         )
         .await?;
-    // The instance ignores a query part it does not understand: keep only what was asked.
+    // An instance that ignores a query part answers with other records: marking the asked
+    // ones missing on such an answer would open a new ticket for every one of them.
+    let asked: std::collections::HashSet<&str> = ids.iter().copied().collect();
+    let foreign = page.records.iter().any(|r| {
+        !r.get("sys_id")
+            .and_then(Value::as_str)
+            .is_some_and(|id| asked.contains(id))
+    });
+    if foreign || page.total.is_some_and(|total| total > batch.len() as u64) {
+        return Err(ServiceNowError::QueryIgnored(format!(
+            "a read of {} tickets' states by sys_id",
+            batch.len()
+        )));
+    }
     let mut found: HashMap<String, Record> = page
         .records
         .into_iter()

@@ -7,7 +7,7 @@
 use super::applier::{Applier, Stop, opened_from};
 use super::busy::retry_busy;
 use super::content::{self, Recipients};
-use super::model::{Rules, TrackedTicket};
+use super::model::{GroupKey, Rules, TrackedTicket};
 use super::planner::{self, Action};
 use super::refresh;
 use super::run_store::{self, Counts, Outcome, Trigger};
@@ -16,6 +16,7 @@ use crate::auth::Clock;
 use crate::servicenow::{ClientSettings, Credentials, Pacer, ServiceNowClient};
 use crate::settings_store::SqliteSettingsStore;
 use sqlx::SqlitePool;
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Mutex, OwnedMutexGuard, watch};
@@ -195,12 +196,14 @@ impl Engine {
         credentials: Credentials,
         recipients: Recipients,
     ) -> RunReport {
-        let renewal = self.keep_lease_alive();
+        // Aborted when the run ends, also by a panic: a lease renewed for ever would block
+        // every process.
+        let renewal = AbortOnDrop(self.keep_lease_alive());
         let mut counts = Counts::default();
         let result = self
             .execute(run_id, credentials, &recipients, &mut counts)
             .await;
-        renewal.abort();
+        drop(renewal);
         let interrupted = matches!(result, Err(Stop::Shutdown));
         let mut errors = Vec::new();
         let stopped_early = result.is_err();
@@ -215,7 +218,7 @@ impl Engine {
         }
         if counts.failed > 0 {
             errors.push(format!(
-                "{} failed; {} retried next run (see the run's groups).",
+                "{} failed; {} retried next run.",
                 plural(counts.failed, "group"),
                 if counts.failed == 1 {
                     "it is"
@@ -223,6 +226,16 @@ impl Engine {
                     "they are"
                 }
             ));
+            let groups = run_store::run_groups(&self.pool, run_id)
+                .await
+                .unwrap_or_default();
+            for (grouping, key, _, _, detail) in groups
+                .into_iter()
+                .filter(|(_, _, action, _, _)| action == "failed")
+                .take(5)
+            {
+                errors.push(format!("{grouping} {key}: {detail}"));
+            }
         }
         let done = counts.opened + counts.noted + counts.resolved;
         let outcome = if interrupted {
@@ -317,8 +330,7 @@ impl Engine {
         )
         .map_err(Stop::Instance)?;
         let install_id = retry_busy(|| store::install_id(&self.pool)).await?;
-        retry_busy(|| store::untrack_other_instances(&self.pool, &instance_url)).await?;
-        self.settle_intents(&client, &instance_url).await?;
+        let unconfirmed = self.settle_intents(&client, &instance_url).await?;
 
         let snapshot = retry_busy(|| store::snapshot(&self.pool, &instance_url)).await?;
         let Some(rules) = snapshot.rules.clone() else {
@@ -328,7 +340,19 @@ impl Engine {
         self.refresh(&client, &mut tickets, &rules).await?;
 
         let now = self.clock.now();
-        let decisions = planner::plan(&snapshot.findings, &snapshot.results, &tickets, &rules, now);
+        let mut decisions =
+            planner::plan(&snapshot.findings, &snapshot.results, &tickets, &rules, now);
+        for decision in &mut decisions {
+            if unconfirmed.contains(&decision.key) {
+                decision.action = Action::Nothing {
+                    ticket: decision.ticket(),
+                };
+                decision.reason = format!(
+                    "nothing: a create for {} had no answer and the instance does not show it yet; it is looked up again next run",
+                    decision.key.describe()
+                );
+            }
+        }
         counts.groups = decisions.len() as i64;
         let applier = Applier {
             pool: &self.pool,
@@ -336,6 +360,7 @@ impl Engine {
             clock: &self.clock,
             run_id,
             holder: &self.holder,
+            lease_ms: self.settings.lease.as_millis() as i64,
             install_id: &install_id,
             instance_url: &instance_url,
             recipients,
@@ -367,12 +392,19 @@ impl Engine {
 
     /// Intents an earlier run left unknown: adopted when the instance has the ticket (looked
     /// up by `correlation_id`), dropped when it has not (the planner then decides again).
+    ///
+    /// A create can land on the instance after the client gave up on it (a slow business
+    /// rule); the instance cuts a request off after 60 s. So an intent not found is dropped
+    /// only once it is older than twice the request timeout and a minute; until then its
+    /// group waits (the returned keys), and no second create is sent for it.
     async fn settle_intents(
         &self,
         client: &ServiceNowClient,
         instance_url: &str,
-    ) -> Result<(), Stop> {
+    ) -> Result<HashSet<GroupKey>, Stop> {
         let intents = retry_busy(|| store::pending_intents(&self.pool, instance_url)).await?;
+        let grace = (2 * self.settings.client.timeout.as_secs()).max(60) as i64;
+        let mut unconfirmed = HashSet::new();
         for intent in intents {
             if self.shutting_down() {
                 return Err(Stop::Shutdown);
@@ -388,10 +420,15 @@ impl Engine {
                     retry_busy(|| store::record_opened(&self.pool, intent.id, &opened, now))
                         .await?;
                 }
-                None => retry_busy(|| store::drop_intent(&self.pool, intent.id)).await?,
+                None if now - intent.created_at >= grace => {
+                    retry_busy(|| store::drop_intent(&self.pool, intent.id)).await?
+                }
+                None => {
+                    unconfirmed.insert(intent.key);
+                }
             }
         }
-        Ok(())
+        Ok(unconfirmed)
     }
 
     /// Reads the states of the tracked tickets of the grouping in use.
@@ -430,5 +467,14 @@ fn plural(n: i64, noun: &str) -> String {
         format!("1 {noun}")
     } else {
         format!("{n} {noun}s")
+    }
+}
+
+/// A task aborted when this is dropped.
+struct AbortOnDrop(JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }

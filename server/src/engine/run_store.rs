@@ -108,23 +108,23 @@ async fn take_lease<'e>(
     Ok(done.rows_affected() == 1)
 }
 
-/// Extends the lease; false when it is no longer ours (it lapsed and another took it).
+/// Extends the lease; false when it is no longer ours (another holder took it). A lease of
+/// ours that lapsed while nobody took it (the renewals waited on a database another writer
+/// held, e.g. a long scan upload) is extended again: taking a lease changes its holder in
+/// the same serialized write, so nobody else can have run under it meanwhile.
 pub async fn renew_lease(
     pool: &SqlitePool,
     holder: &str,
     now_ms: i64,
     lease_ms: i64,
 ) -> anyhow::Result<bool> {
-    let done = sqlx::query(
-        "UPDATE engine_lease SET expires_at = ? WHERE name = ? AND holder = ? AND expires_at > ?",
-    )
-    .bind(now_ms + lease_ms)
-    .bind(LEASE)
-    .bind(holder)
-    .bind(now_ms)
-    .execute(pool)
-    .await
-    .context("Failed to renew the engine's lease")?;
+    let done = sqlx::query("UPDATE engine_lease SET expires_at = ? WHERE name = ? AND holder = ?")
+        .bind(now_ms + lease_ms)
+        .bind(LEASE)
+        .bind(holder)
+        .execute(pool)
+        .await
+        .context("Failed to renew the engine's lease")?;
     Ok(done.rows_affected() == 1)
 }
 

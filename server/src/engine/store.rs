@@ -211,24 +211,13 @@ fn ticket_from_row(r: sqlx::sqlite::SqliteRow) -> anyhow::Result<TrackedTicket> 
     })
 }
 
-/// Tickets opened on another instance than the connection's are no longer tracked.
-pub async fn untrack_other_instances(pool: &SqlitePool, instance_url: &str) -> anyhow::Result<u64> {
-    let done = sqlx::query(
-        "UPDATE engine_tickets SET tracked = 0 WHERE tracked = 1 AND instance_url <> ?",
-    )
-    .bind(instance_url)
-    .execute(pool)
-    .await
-    .context("Failed to untrack the tickets of another instance")?;
-    Ok(done.rows_affected())
-}
-
 /// An intent whose create may or may not have reached the instance.
 #[derive(Clone, Debug)]
 pub struct PendingIntent {
     pub id: i64,
+    pub key: GroupKey,
     pub correlation_id: String,
-    pub supersedes: Option<i64>,
+    pub created_at: i64,
 }
 
 pub async fn pending_intents(
@@ -236,21 +225,27 @@ pub async fn pending_intents(
     instance_url: &str,
 ) -> anyhow::Result<Vec<PendingIntent>> {
     let rows = sqlx::query(
-        "SELECT id, correlation_id, replaces FROM engine_tickets \
+        "SELECT id, grouping, group_key, correlation_id, created_at FROM engine_tickets \
          WHERE phase = 'intent' AND instance_url = ? ORDER BY id",
     )
     .bind(instance_url)
     .fetch_all(pool)
     .await
     .context("Failed to read the pending intents")?;
-    Ok(rows
-        .into_iter()
-        .map(|r| PendingIntent {
-            id: r.get("id"),
-            correlation_id: r.get("correlation_id"),
-            supersedes: r.get("replaces"),
+    rows.into_iter()
+        .map(|r| {
+            let grouping: String = r.get("grouping");
+            Ok(PendingIntent {
+                id: r.get("id"),
+                key: GroupKey::new(
+                    Grouping::parse(&grouping).map_err(anyhow::Error::msg)?,
+                    r.get::<String, _>("group_key"),
+                ),
+                correlation_id: r.get("correlation_id"),
+                created_at: r.get("created_at"),
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// The intent to open a ticket, committed before the create is sent. Returns the new

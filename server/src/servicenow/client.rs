@@ -226,19 +226,29 @@ impl ServiceNowClient {
         )
     }
 
-    /// Incidents whose `correlation_id` is exactly `id`. The instance ignores a query part it
-    /// does not understand, so the answer is checked here too.
+    /// Incidents whose `correlation_id` is exactly `id` (at most 10, with the fields the
+    /// engine needs). The instance ignores a query part it does not understand, so the
+    /// answer is checked here: one foreign record makes it `QueryIgnored`.
     pub async fn incidents_by_correlation_id(
         &self,
         id: &str,
     ) -> Result<Vec<Record>, ServiceNowError> {
-        let records = self
-            .list_all("incident", &format!("correlation_id={id}"), &[])
+        const FIELDS: [&str; 5] = ["sys_id", "number", "state", "opened_at", "correlation_id"];
+        let page = self
+            .list("incident", &format!("correlation_id={id}"), &FIELDS, 10, 0)
             .await?;
-        Ok(records
-            .into_iter()
-            .filter(|r| r.get("correlation_id").and_then(Value::as_str) == Some(id))
-            .collect())
+        // An instance that ignored the query answers with other records: say so rather than
+        // page through every incident, or believe the ticket is not there.
+        if page
+            .records
+            .iter()
+            .any(|r| r.get("correlation_id").and_then(Value::as_str) != Some(id))
+        {
+            return Err(ServiceNowError::QueryIgnored(format!(
+                "a lookup by correlation_id={id}"
+            )));
+        }
+        Ok(page.records)
     }
 
     /// One Table API call: pacing, auth (one re-authentication on a 401), retries for reads.

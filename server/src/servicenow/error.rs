@@ -21,6 +21,10 @@ pub enum ServiceNowError {
         "the instance answered with something that is not the Table API's JSON ({0}); a sleeping developer instance answers like this: wake it up in the developer portal"
     )]
     NotJson(String),
+    #[error(
+        "the instance answered a query with records it did not ask for ({0}); it ignores part of the query, often because the user may not read a field: check the user's read access to the incident fields"
+    )]
+    QueryIgnored(String),
     #[error("ServiceNow did not answer within {} s", .0.as_secs())]
     Timeout(Duration),
     #[error("could not reach the instance: {0}")]
@@ -56,6 +60,7 @@ impl ServiceNowError {
             | Self::RateLimited { .. }
             | Self::Server { .. }
             | Self::NotJson(_)
+            | Self::QueryIgnored(_)
             | Self::Timeout(_)
             | Self::Network(_)
             | Self::Tls(_) => true,
@@ -79,6 +84,7 @@ impl ServiceNowError {
             | Self::RateLimited { .. }
             | Self::Refused { .. }
             | Self::NotFound(_)
+            | Self::QueryIgnored(_)
             | Self::Tls(_) => false,
         }
     }

@@ -4,14 +4,20 @@
 
 use crate::engine_support::*;
 use crate::helpers::*;
+use server::auth::{Clock, ManualClock, SystemClock};
 use servicenow_sim::{Fault, SimHandle};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 const RESOURCES: [&str; 3] = ["r1", "r2", "r3"];
 
 async fn three_failing_groups() -> (SimHandle, TestApp) {
+    three_failing_groups_on(Arc::new(SystemClock)).await
+}
+
+async fn three_failing_groups_on(clock: Arc<dyn Clock>) -> (SimHandle, TestApp) {
     let sim = start_sim().await;
-    let app = spawn_engine_app().await;
+    let app = spawn_engine_app_on(clock).await;
     connect(&app, &sim, "6", "0").await;
     let token = app.api_token().await;
     let rows: Vec<Row> = RESOURCES
@@ -42,11 +48,14 @@ async fn fault_then_recovery(
     fault: Fault,
     times: usize,
 ) -> (serde_json::Value, serde_json::Value, SimHandle) {
-    let (sim, app) = three_failing_groups().await;
+    let clock = Arc::new(ManualClock::new(now()));
+    let (sim, app) = three_failing_groups_on(clock.clone()).await;
     // The run's token request passes; the fault meets the first Table API request (a create).
     sim.inject_token_fault(Fault::Delay { millis: 0 }, 1);
     sim.inject(fault, times);
     let faulty = run_now(&app).await;
+    // Past the time a create without an answer is given to show up on the instance.
+    clock.advance(120);
     let recovery = run_now(&app).await;
     assert_eq!(recovery["outcome"], "succeeded", "{recovery}");
     assert_one_incident_per_group(&sim);
@@ -159,4 +168,52 @@ async fn the_hibernation_page_ends_the_run_with_the_reason_in_words() {
         "{faulty}"
     );
     assert_eq!(count(&recovery, "opened"), 3);
+}
+
+#[tokio::test]
+async fn a_group_whose_create_had_no_answer_waits_before_it_is_created_again() {
+    let clock = Arc::new(ManualClock::new(now()));
+    let (sim, app) = three_failing_groups_on(clock.clone()).await;
+    sim.inject_token_fault(Fault::Delay { millis: 0 }, 1);
+    sim.inject(Fault::Status { status: 502 }, 1);
+    let faulty = run_now(&app).await;
+    assert_eq!(count(&faulty, "opened"), 0, "{faulty}");
+    // The create may still land on the instance: its group waits, the others go on.
+    let soon = run_now(&app).await;
+    assert_eq!(
+        (count(&soon, "opened"), count(&soon, "unchanged")),
+        (2, 1),
+        "{soon}"
+    );
+    assert_eq!(sim.incidents().len(), 2);
+    clock.advance(120);
+    let later = run_now(&app).await;
+    assert_eq!(count(&later, "opened"), 1, "{later}");
+    assert_one_incident_per_group(&sim);
+}
+
+#[tokio::test]
+async fn a_state_read_the_instance_answers_with_other_records_marks_nothing_missing() {
+    let (sim, app) = three_failing_groups().await;
+    assert_eq!(count(&run_now(&app).await, "opened"), 3);
+    // One ticket is closed (no longer read); the instance then ignores the sys_id query.
+    let closed = sim.incidents()[0]["sys_id"].clone();
+    assert!(sim.set_state(&closed, "7"));
+    assert_eq!(count(&run_now(&app).await, "unchanged"), 3);
+    sim.inject_token_fault(Fault::Delay { millis: 0 }, 1);
+    sim.inject(Fault::IgnoreQuery, 1);
+    let faulty = run_now(&app).await;
+    assert_eq!(faulty["outcome"], "failed", "{faulty}");
+    assert!(
+        faulty["errors"].to_string().contains("did not ask for"),
+        "{faulty}"
+    );
+    let run = run_now(&app).await;
+    assert_eq!(run["outcome"], "succeeded", "{run}");
+    assert_eq!(
+        count(&run, "opened"),
+        0,
+        "no ticket was taken for missing: {run}"
+    );
+    assert_eq!(sim.incidents().len(), 3);
 }

@@ -3,7 +3,9 @@
 
 use crate::helpers::*;
 use serde_json::{Value, json};
+use server::auth::{Clock, SystemClock};
 use servicenow_sim::{CLIENT_ID, GROUP_SYS_ID, SimHandle, USER_NAME, USER_PASSWORD, USER_SYS_ID};
+use std::sync::Arc;
 use std::time::Duration;
 
 pub async fn start_sim() -> SimHandle {
@@ -14,13 +16,22 @@ pub async fn start_sim() -> SimHandle {
 
 /// A server whose engine runs only when told (no scheduler), with the request cap lifted.
 pub async fn spawn_engine_app() -> TestApp {
-    spawn_app_with(|config| {
+    spawn_engine_app_on(Arc::new(SystemClock)).await
+}
+
+/// The same, on the given clock (sessions and the engine read it).
+pub async fn spawn_engine_app_on(clock: Arc<dyn Clock>) -> TestApp {
+    let folder = tempfile::tempdir().unwrap();
+    let app = spawn_app_configured(folder, clock, |config| {
         config.no_scheduler = true;
         config.servicenow_requests_per_second = 10_000;
         config.servicenow_timeout_seconds = 2;
         config.engine_lease_seconds = 5;
     })
-    .await
+    .await;
+    app.create_admin().await;
+    app.sign_in(ADMIN, ADMIN_PASSWORD).await;
+    app
 }
 
 /// Saves a connection to the simulator with the duplicate rule given.

@@ -8,6 +8,7 @@ mod accounts;
 mod audit;
 mod connection_settings;
 mod cross_site;
+mod engine_big_scan;
 mod engine_end_to_end;
 mod engine_faults;
 mod engine_scheduler;

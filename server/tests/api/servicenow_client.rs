@@ -235,14 +235,15 @@ async fn query_results_are_checked_again_on_our_side() {
             .await
             .unwrap();
     }
-    sim.inject(Fault::IgnoreQuery, 1);
     let found = client.incidents_by_correlation_id("b").await.unwrap();
-    assert_eq!(
-        found.len(),
-        1,
-        "the instance ignored the query and the client believed it"
-    );
+    assert_eq!(found.len(), 1);
     assert_eq!(found[0]["correlation_id"], "b");
+    sim.inject(Fault::IgnoreQuery, 1);
+    let error = client.incidents_by_correlation_id("b").await.unwrap_err();
+    assert!(
+        matches!(error, ServiceNowError::QueryIgnored(_)),
+        "the instance ignored the query and the client believed it: {error:?}"
+    );
 }
 
 // The pacer's own tests (paused time) show the caps; this shows that every request, token
