@@ -121,6 +121,7 @@ impl Application {
         let engine_runs: SharedEngineControl = Arc::new(EngineRuns {
             engine: engine.clone(),
             settings: store.clone(),
+            pool: pool.clone(),
         });
         let router = router(
             options,

@@ -9,11 +9,15 @@ use crate::timestamps::format_unix;
 use app::api::RunView;
 use app::backend::{EngineControl, RunNowOutcome, RunsOverview, SettingsStore};
 use async_trait::async_trait;
+use sqlx::SqlitePool;
 use std::sync::Arc;
 
 pub struct EngineRuns {
     pub engine: Arc<Engine>,
     pub settings: Arc<SqliteSettingsStore>,
+    /// The main pool: the page's reads (polled while a run goes on) stay off the engine's
+    /// own connections.
+    pub pool: SqlitePool,
 }
 
 pub fn run_view(row: RunRow) -> RunView {
@@ -38,7 +42,7 @@ pub fn run_view(row: RunRow) -> RunView {
 #[async_trait]
 impl EngineControl for EngineRuns {
     async fn runs(&self, limit: u32) -> anyhow::Result<RunsOverview> {
-        let runs = run_store::runs(self.engine.pool(), limit)
+        let runs = run_store::runs(&self.pool, limit)
             .await?
             .into_iter()
             .map(run_view)
@@ -46,7 +50,12 @@ impl EngineControl for EngineRuns {
         let connected = self.settings.connection().await?.updated_at.is_some();
         let next_due = if connected {
             Some(format_unix(
-                next_due(&self.engine, self.settings.as_ref()).await?,
+                next_due(
+                    &self.pool,
+                    self.engine.clock().as_ref(),
+                    self.settings.as_ref(),
+                )
+                .await?,
             ))
         } else {
             None
@@ -63,7 +72,7 @@ impl EngineControl for EngineRuns {
             Ok(run) => Ok(RunNowOutcome::Started { run_id: run.run_id }),
             Err(NotStarted::InProgress(run_id)) => Ok(RunNowOutcome::InProgress { run_id }),
             Err(NotStarted::Busy) => {
-                let run_id = run_store::runs(self.engine.pool(), 1)
+                let run_id = run_store::runs(&self.pool, 1)
                     .await?
                     .first()
                     .map_or(0, |r| r.id);

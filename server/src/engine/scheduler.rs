@@ -6,7 +6,9 @@
 
 use super::run::{Engine, NotStarted};
 use super::run_store::{self, Trigger};
+use crate::auth::Clock;
 use app::backend::SettingsStore;
+use sqlx::SqlitePool;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -16,10 +18,14 @@ const LOOK_AGAIN: Duration = Duration::from_secs(30);
 
 /// When the next run is due (Unix seconds): the last run's start plus the interval, or now
 /// when no run has happened yet. Runs cut short by a crash or shutdown do not count.
-pub async fn next_due(engine: &Engine, settings: &dyn SettingsStore) -> anyhow::Result<i64> {
+pub async fn next_due(
+    pool: &SqlitePool,
+    clock: &dyn Clock,
+    settings: &dyn SettingsStore,
+) -> anyhow::Result<i64> {
     let interval = i64::from(settings.itsm_settings().await?.scheduler_interval_minutes) * 60;
-    let last = run_store::last_run_start(engine.pool()).await?;
-    Ok(last.map_or_else(|| engine.clock().now(), |start| start + interval))
+    let last = run_store::last_run_start(pool).await?;
+    Ok(last.map_or_else(|| clock.now(), |start| start + interval))
 }
 
 /// Runs the schedule until `shutdown` turns true.
@@ -48,7 +54,7 @@ pub async fn run_scheduler(
                 "runs left running by a stopped process were marked interrupted"
             );
         }
-        let wait = match next_due(&engine, settings.as_ref()).await {
+        let wait = match next_due(engine.pool(), clock.as_ref(), settings.as_ref()).await {
             Ok(due) if due <= clock.now() => match engine.start(Trigger::Schedule).await {
                 Ok(run) => {
                     let _ = run.task.await;

@@ -141,7 +141,10 @@ pub async fn ingest<R: Read + Send + 'static>(
         format: parsed.format.as_str(),
         external_id: parsed.external_id.as_deref(),
         tool: parsed.tool.as_deref(),
-        scanned_at: parsed.scan_time.unwrap_or(request.now),
+        // A scanner's clock ahead of ours must not date a scan in the future: it would stay
+        // the source's latest over real newer scans and defeat the engine's stale-evidence
+        // guard.
+        scanned_at: parsed.scan_time.unwrap_or(request.now).min(request.now),
     };
     let (findings, failing, passing, other) = store::finish_scan(tx, scan_id, facts).await?;
     let pruned = store::prune(pool, source.trim(), request.keep_per_source).await?;

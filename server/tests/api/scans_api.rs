@@ -364,3 +364,18 @@ async fn the_ingest_command_takes_the_same_path_and_fails_loudly() {
         .unwrap();
     assert_eq!(scans, 1, "a refused file left a scan behind");
 }
+
+#[tokio::test]
+async fn a_scan_dated_in_the_future_counts_as_taken_when_it_arrived() {
+    let app = spawn_app().await;
+    let token = app.api_token().await;
+    let body = json!({"schema_version": "1", "source": "ahead", "scan": {"id": "s", "time": "2999-01-01T00:00:00Z"},
+        "findings": [finding("c1", "r1", "fail")]}).to_string();
+    assert_eq!(app.post_scan("", &token, body).await.status(), 201);
+    let (scanned, received): (i64, i64) =
+        sqlx::query_as("SELECT scanned_at, received_at FROM scans WHERE source = 'ahead'")
+            .fetch_one(&app.database().await)
+            .await
+            .unwrap();
+    assert_eq!(scanned, received);
+}
