@@ -270,14 +270,14 @@ async fn snapshot(runs: usize) {
     pool.close().await;
 }
 
-async fn time_snapshots(runs: usize, pool: &sqlx::SqlitePool, tickets: usize) -> Vec<Duration> {
+async fn time_snapshots(runs: usize, pool: &sqlx::SqlitePool, tickets: usize) -> Vec<f64> {
     let mut times = Vec::new();
     for _ in 0..runs {
         let start = Instant::now();
         let snapshot = store::snapshot(pool, BENCH_INSTANCE)
             .await
             .expect("the snapshot");
-        times.push(start.elapsed());
+        times.push(start.elapsed().as_secs_f64());
         assert!(snapshot.rules.is_some());
         assert_eq!(snapshot.findings.len(), RESOURCES * CONTROLS);
         assert_eq!(snapshot.tickets.len(), tickets);
