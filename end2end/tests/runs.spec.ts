@@ -163,9 +163,10 @@ async function waitForEnd(page: Page, info: TestInfo, id: number) {
 async function simulatorIncidents(request: APIRequestContext): Promise<string[]> {
   const page = await request.get(`${SIM.url}/`);
   expect(page.status()).toBe(200);
-  const html = await page.text();
-  const row = /<tr><td>(.*?)<\/td><td>(.*?)<\/td><td>(.*?)<\/td><td>(.*?)<\/td><td>(.*?)<\/td><\/tr>/g;
-  return [...html.matchAll(row)].map((m) => m[5]);
+  // One row per incident: number, state, opened, correlation id, short description (last).
+  const rows = (await page.text()).split('<tr>').slice(1);
+  const cells = (row: string) => [...row.matchAll(/<td>(.*?)<\/td>/g)].map((m) => m[1].replace(/<[^>]*>/g, ''));
+  return rows.map(cells).filter((c) => c.length >= 5).map((c) => c[c.length - 1]);
 }
 
 test('Run now opens one incident per failing resource, and the page shows the run end', async ({ page, request }, info) => {

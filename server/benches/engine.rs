@@ -74,6 +74,91 @@ async fn main() {
     if wanted("runs") {
         engine_runs(runs).await;
     }
+    if picked.iter().any(|p| p == "experiment") {
+        experiment().await;
+    }
+}
+
+async fn experiment() {
+    use sqlx::Row;
+    use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+    let path = std::env::var("SNAP_DB").unwrap();
+    for chan in [50usize, 4096, 50] {
+        let options = SqliteConnectOptions::new()
+            .filename(&path)
+            .journal_mode(SqliteJournalMode::Wal)
+            .row_buffer_size(chan);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(2)
+            .connect_with(options)
+            .await
+            .unwrap();
+        for _ in 0..2 {
+            let start = Instant::now();
+            let s = store::snapshot(&pool, BENCH_INSTANCE).await.unwrap();
+            println!(
+                "chan {chan}: snapshot {:.3} s ({} findings, {} tickets, {} results)",
+                start.elapsed().as_secs_f64(),
+                s.findings.len(),
+                s.tickets.len(),
+                s.results.len()
+            );
+        }
+        let start = Instant::now();
+        let rows = sqlx::query("SELECT scan_id, control_id, control_title, resource_id, resource_name, resource_type, severity FROM findings WHERE scan_id = 1 AND status = 2").fetch_all(&pool).await.unwrap();
+        println!(
+            "chan {chan}: raw fetch_all 7 cols {:.3} s ({} rows)",
+            start.elapsed().as_secs_f64(),
+            rows.len()
+        );
+        let start = Instant::now();
+        drop(rows);
+        println!(
+            "chan {chan}: drop rows {:.3} s",
+            start.elapsed().as_secs_f64()
+        );
+        let start = Instant::now();
+        let rows = sqlx::query(
+            "SELECT control_id, resource_id FROM findings WHERE scan_id = 1 AND status = 2",
+        )
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        println!(
+            "chan {chan}: raw fetch_all 2 cols {:.3} s ({} rows)",
+            start.elapsed().as_secs_f64(),
+            rows.len()
+        );
+        let start = Instant::now();
+        let rows = sqlx::query("SELECT resource_id, group_concat(control_id, char(31)) AS controls FROM findings WHERE scan_id = 1 AND status = 2 GROUP BY resource_id").fetch_all(&pool).await.unwrap();
+        let n: usize = rows
+            .iter()
+            .map(|r| r.get::<String, _>("controls").split('\u{1f}').count())
+            .sum();
+        println!(
+            "chan {chan}: grouped in SQL {:.3} s ({} rows, {n} findings)",
+            start.elapsed().as_secs_f64(),
+            rows.len()
+        );
+        for q in [
+            "SELECT m.source, m.control_id, m.resource_id, f.status FROM engine_ticket_members m JOIN engine_tickets t ON t.id = m.ticket_id JOIN findings f ON f.scan_id = 1 AND f.control_id = m.control_id AND f.resource_id = m.resource_id WHERE t.tracked = 1 AND t.phase = 'open'",
+            "SELECT DISTINCT m.source, m.control_id, m.resource_id, f.status FROM engine_ticket_members m JOIN engine_tickets t ON t.id = m.ticket_id JOIN findings f ON f.scan_id = 1 AND f.control_id = m.control_id AND f.resource_id = m.resource_id WHERE t.tracked = 1 AND t.phase = 'open'",
+        ] {
+            let start = Instant::now();
+            let rows = sqlx::query(q).fetch_all(&pool).await.unwrap();
+            println!(
+                "chan {chan}: results {} {:.3} s ({} rows)",
+                if q.contains("DISTINCT") {
+                    "DISTINCT"
+                } else {
+                    "no DISTINCT"
+                },
+                start.elapsed().as_secs_f64(),
+                rows.len()
+            );
+        }
+        pool.close().await;
+    }
 }
 
 // ---- 1. Planning ------------------------------------------------------------------------

@@ -175,4 +175,15 @@ impl SimHandle {
             None => false,
         })
     }
+
+    /// The service desk back-dates when an incident was resolved (`YYYY-MM-DD HH:MM:SS`).
+    pub fn set_resolved_at(&self, sys_id: &str, resolved_at: &str) -> bool {
+        self.with(|s| match s.incident_mut(sys_id) {
+            Some(record) => {
+                record.insert("resolved_at".into(), resolved_at.into());
+                true
+            }
+            None => false,
+        })
+    }
 }

@@ -80,10 +80,15 @@ pub fn new_incident(
 pub fn short_description(key: &GroupKey, findings: &[&Finding]) -> String {
     let text = match key.grouping {
         Grouping::Resources => {
-            let name = findings
-                .first()
-                .map(|f| display_name(&f.resource_name, &f.resource_id))
-                .unwrap_or(&key.id);
+            // The name a person knows it by, and the id that tells it apart.
+            let name = match findings.first() {
+                Some(f)
+                    if !f.resource_name.trim().is_empty() && f.resource_name != f.resource_id =>
+                {
+                    format!("{} ({})", f.resource_name, f.resource_id)
+                }
+                _ => key.id.clone(),
+            };
             let controls = plural(
                 distinct(findings, |f| &f.control_id),
                 "control fails",
@@ -320,7 +325,7 @@ mod tests {
         let key = GroupKey::new(Grouping::Resources, "r1");
         assert_eq!(
             short_description(&key, &[&a, &b]),
-            "2 controls fail on name-r1"
+            "2 controls fail on name-r1 (r1)"
         );
         let key = GroupKey::new(Grouping::Controls, "c1");
         assert_eq!(

@@ -40,7 +40,7 @@ async fn a_run_opens_one_incident_per_failing_resource_with_every_field_set() {
     assert_eq!(incidents.len(), 2);
 
     let r1 = &incidents_about(&sim, "name-r1")[0];
-    assert_eq!(r1["short_description"], "3 controls fail on name-r1");
+    assert_eq!(r1["short_description"], "3 controls fail on name-r1 (r1)");
     for line in [
         "c1 (Title of c1) on r1",
         "c2 (Title of c2) on r1",
@@ -76,7 +76,7 @@ async fn a_run_opens_one_incident_per_failing_resource_with_every_field_set() {
     assert!(r1["correlation_id"].len() <= 100);
     assert!(r1["short_description"].chars().count() <= 160);
     let r2 = &incidents_about(&sim, "name-r2")[0];
-    assert_eq!(r2["short_description"], "1 control fails on name-r2");
+    assert_eq!(r2["short_description"], "1 control fails on name-r2 (r2)");
     assert_eq!(
         (r2["urgency"].as_str(), r2["impact"].as_str()),
         ("3", "2"),
@@ -221,8 +221,10 @@ async fn a_resolved_ticket_gets_a_successor_only_for_a_failure_scanned_after_the
     .await;
     assert_eq!(count(&run_now(&app).await, "opened"), 1);
     let first = sim.incidents()[0].clone();
-    // The service desk fixes it and resolves the ticket now.
+    // The service desk fixes it and resolved the ticket half an hour ago.
     assert!(sim.set_state(&first["sys_id"], "6"));
+    let half_an_hour_ago = server::timestamps::format_unix(start - 1_800);
+    assert!(sim.set_resolved_at(&first["sys_id"], &half_an_hour_ago));
 
     // Still failing, but in a scan taken before the resolve: stale evidence.
     post_scan(
@@ -241,14 +243,7 @@ async fn a_resolved_ticket_gets_a_successor_only_for_a_failure_scanned_after_the
     );
 
     // Failing in a scan taken after the resolve: a new ticket, generation 2.
-    post_scan(
-        &app,
-        &token,
-        "aws",
-        now() + 5,
-        &[("c1", "r1", "fail", "high")],
-    )
-    .await;
+    post_scan(&app, &token, "aws", start, &[("c1", "r1", "fail", "high")]).await;
     let run = run_now(&app).await;
     assert_eq!(count(&run, "opened"), 1, "{run}");
     let incidents = sim.incidents();

@@ -34,7 +34,7 @@ fn assert_one_incident_per_group(sim: &SimHandle) {
     for incident in sim.incidents() {
         let resource = RESOURCES
             .iter()
-            .find(|r| incident["short_description"].ends_with(&format!("name-{r}")))
+            .find(|r| incident["short_description"].ends_with(&format!("name-{r} ({r})")))
             .unwrap_or_else(|| panic!("an unexpected incident: {incident:?}"));
         *per_resource.entry(resource.to_string()).or_default() += 1;
     }
