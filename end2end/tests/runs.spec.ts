@@ -179,6 +179,10 @@ test('Run now opens one incident per failing resource, and the page shows the ru
   await open(page, '/runs', info);
   await expect(page.locator('.engine-state')).toHaveAttribute('data-connected', 'true');
   await expect(page.locator('.engine-state')).toContainText('Next scheduled run:');
+  // The instance answers the run's first request 3 s late, so the run is still under way
+  // when the page first lists it: with JavaScript the page must follow it to its end itself.
+  const slowed = await request.post(`${SIM.url}/_sim/faults`, { data: { kind: 'delay', millis: 3_000 } });
+  expect(slowed.ok(), await slowed.text()).toBe(true);
   let navigations = 0;
   page.on('framenavigated', (frame) => {
     if (frame === page.mainFrame()) navigations += 1;
