@@ -119,7 +119,7 @@ async fn on_shutdown_the_running_step_finishes_and_the_run_is_recorded_interrupt
             .await
             .unwrap();
     assert_eq!(outcome, "interrupted");
-    assert!(opened >= 1 && opened < 20, "{opened}");
+    assert!((1..20).contains(&opened), "{opened}");
     assert_eq!(opened + skipped, 20);
     let recorded: i64 =
         sqlx::query_scalar("SELECT count(*) FROM engine_tickets WHERE phase = 'open'")
