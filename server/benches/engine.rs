@@ -74,91 +74,6 @@ async fn main() {
     if wanted("runs") {
         engine_runs(runs).await;
     }
-    if picked.iter().any(|p| p == "experiment") {
-        experiment().await;
-    }
-}
-
-async fn experiment() {
-    use sqlx::Row;
-    use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
-    let path = std::env::var("SNAP_DB").unwrap();
-    for chan in [50usize, 4096, 50] {
-        let options = SqliteConnectOptions::new()
-            .filename(&path)
-            .journal_mode(SqliteJournalMode::Wal)
-            .row_buffer_size(chan);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(2)
-            .connect_with(options)
-            .await
-            .unwrap();
-        for _ in 0..2 {
-            let start = Instant::now();
-            let s = store::snapshot(&pool, BENCH_INSTANCE).await.unwrap();
-            println!(
-                "chan {chan}: snapshot {:.3} s ({} findings, {} tickets, {} results)",
-                start.elapsed().as_secs_f64(),
-                s.findings.len(),
-                s.tickets.len(),
-                s.results.len()
-            );
-        }
-        let start = Instant::now();
-        let rows = sqlx::query("SELECT scan_id, control_id, control_title, resource_id, resource_name, resource_type, severity FROM findings WHERE scan_id = 1 AND status = 2").fetch_all(&pool).await.unwrap();
-        println!(
-            "chan {chan}: raw fetch_all 7 cols {:.3} s ({} rows)",
-            start.elapsed().as_secs_f64(),
-            rows.len()
-        );
-        let start = Instant::now();
-        drop(rows);
-        println!(
-            "chan {chan}: drop rows {:.3} s",
-            start.elapsed().as_secs_f64()
-        );
-        let start = Instant::now();
-        let rows = sqlx::query(
-            "SELECT control_id, resource_id FROM findings WHERE scan_id = 1 AND status = 2",
-        )
-        .fetch_all(&pool)
-        .await
-        .unwrap();
-        println!(
-            "chan {chan}: raw fetch_all 2 cols {:.3} s ({} rows)",
-            start.elapsed().as_secs_f64(),
-            rows.len()
-        );
-        let start = Instant::now();
-        let rows = sqlx::query("SELECT resource_id, group_concat(control_id, char(31)) AS controls FROM findings WHERE scan_id = 1 AND status = 2 GROUP BY resource_id").fetch_all(&pool).await.unwrap();
-        let n: usize = rows
-            .iter()
-            .map(|r| r.get::<String, _>("controls").split('\u{1f}').count())
-            .sum();
-        println!(
-            "chan {chan}: grouped in SQL {:.3} s ({} rows, {n} findings)",
-            start.elapsed().as_secs_f64(),
-            rows.len()
-        );
-        for q in [
-            "SELECT m.source, m.control_id, m.resource_id, f.status FROM engine_ticket_members m JOIN engine_tickets t ON t.id = m.ticket_id JOIN findings f ON f.scan_id = 1 AND f.control_id = m.control_id AND f.resource_id = m.resource_id WHERE t.tracked = 1 AND t.phase = 'open'",
-            "SELECT DISTINCT m.source, m.control_id, m.resource_id, f.status FROM engine_ticket_members m JOIN engine_tickets t ON t.id = m.ticket_id JOIN findings f ON f.scan_id = 1 AND f.control_id = m.control_id AND f.resource_id = m.resource_id WHERE t.tracked = 1 AND t.phase = 'open'",
-        ] {
-            let start = Instant::now();
-            let rows = sqlx::query(q).fetch_all(&pool).await.unwrap();
-            println!(
-                "chan {chan}: results {} {:.3} s ({} rows)",
-                if q.contains("DISTINCT") {
-                    "DISTINCT"
-                } else {
-                    "no DISTINCT"
-                },
-                start.elapsed().as_secs_f64(),
-                rows.len()
-            );
-        }
-        pool.close().await;
-    }
 }
 
 // ---- 1. Planning ------------------------------------------------------------------------
@@ -416,18 +331,25 @@ struct RunFigures {
     report: RunReport,
 }
 
+/// The second run, and how long `store::snapshot` takes alone on the same database after it.
+struct Steady {
+    run: RunFigures,
+    snapshot_alone: Duration,
+}
+
 async fn engine_runs(runs: usize) {
     let mut opening = Vec::new();
     let mut steady = Vec::new();
     for run in 1..=runs {
         let (first, second) = open_then_steady().await;
         println!(
-            "run {run}: opened {} in {:.2} s ({} requests); steady state {:.2} s ({} requests)",
+            "run {run}: opened {} in {:.2} s ({} requests); steady state {:.2} s ({} requests, snapshot alone {:.2} s)",
             first.report.counts.opened,
             first.elapsed.as_secs_f64(),
             total(&first.counters),
-            second.elapsed.as_secs_f64(),
-            total(&second.counters)
+            second.run.elapsed.as_secs_f64(),
+            total(&second.run.counters),
+            second.snapshot_alone.as_secs_f64()
         );
         opening.push(first);
         steady.push(second);
@@ -438,15 +360,27 @@ async fn engine_runs(runs: usize) {
     );
     table.row(
         "requests sent to ServiceNow",
-        steady.iter().map(|f| total(&f.counters) as f64).collect(),
+        steady
+            .iter()
+            .map(|s| total(&s.run.counters) as f64)
+            .collect(),
         Unit::Count,
     );
     table.row(
         "run duration",
-        steady.iter().map(|f| f.elapsed.as_secs_f64()).collect(),
+        steady.iter().map(|s| s.run.elapsed.as_secs_f64()).collect(),
+        Unit::Seconds,
+    );
+    table.row(
+        "of which the snapshot (store::snapshot alone, same database)",
+        steady
+            .iter()
+            .map(|s| s.snapshot_alone.as_secs_f64())
+            .collect(),
         Unit::Seconds,
     );
     table.print();
+    let steady: Vec<RunFigures> = steady.into_iter().map(|s| s.run).collect();
     print_kinds(&steady);
 
     let mut table = Table::new(
@@ -484,7 +418,7 @@ async fn engine_runs(runs: usize) {
 
 /// A fresh database and simulator; the first run opens 10,000 tickets, the second finds
 /// nothing new.
-async fn open_then_steady() -> (RunFigures, RunFigures) {
+async fn open_then_steady() -> (RunFigures, Steady) {
     let folder = tempfile::tempdir().expect("a temporary folder");
     let path = folder.path().join("runs.db");
     let sim = servicenow_sim::start("127.0.0.1:0".parse().unwrap(), 1800)
@@ -530,10 +464,23 @@ async fn open_then_steady() -> (RunFigures, RunFigures) {
     );
     assert_eq!(second.report.counts.unchanged as usize, TICKETS);
     assert_eq!(sim.incidents().len(), TICKETS);
+    // The part of the second run's time that is the snapshot: read again, alone.
+    let start = Instant::now();
+    let snapshot = store::snapshot(engine.pool(), &sim.url())
+        .await
+        .expect("the snapshot");
+    let snapshot_alone = start.elapsed();
+    assert_eq!(snapshot.tickets.len(), TICKETS);
 
     engine.pool().close().await;
     pool.close().await;
-    (first, second)
+    (
+        first,
+        Steady {
+            run: second,
+            snapshot_alone,
+        },
+    )
 }
 
 async fn one_run(engine: &Arc<server::engine::Engine>, sim: &SimHandle) -> RunFigures {

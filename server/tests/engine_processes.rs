@@ -271,7 +271,7 @@ fn assert_one_incident_per_group(sim: &SimHandle, resources: usize) {
     let duplicated: Vec<_> = per_correlation.iter().filter(|(_, n)| **n > 1).collect();
     assert!(duplicated.is_empty(), "duplicated: {duplicated:?}");
     let expected: BTreeMap<String, usize> = (0..resources)
-        .map(|n| (format!("name-{}", resource(n)), 1))
+        .map(|n| (format!("name-{} ({})", resource(n), resource(n)), 1))
         .collect();
     assert_eq!(per_resource, expected);
     assert_eq!(incidents.len(), resources);

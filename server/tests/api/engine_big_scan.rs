@@ -144,7 +144,7 @@ async fn a_100000_finding_scan_posted_during_a_run_is_stored_and_left_to_the_nex
         assert_eq!(
             opened
                 .iter()
-                .filter(|i| i["short_description"].ends_with(&name))
+                .filter(|i| i["short_description"].contains(&format!("{name} (")))
                 .count(),
             1,
             "{name}"
