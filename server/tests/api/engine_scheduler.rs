@@ -132,3 +132,39 @@ async fn on_shutdown_the_running_step_finishes_and_the_run_is_recorded_interrupt
         "every create that went through is recorded"
     );
 }
+
+#[tokio::test]
+async fn runs_older_than_the_kept_days_are_deleted_with_their_groups() {
+    let sim = start_sim().await;
+    let app = spawn_engine_app().await;
+    connect(&app, &sim, "6", "0").await;
+    let token = app.api_token().await;
+    post_scan(
+        &app,
+        &token,
+        "aws",
+        now() - 60,
+        &[("c1", "r1", "fail", "high")],
+    )
+    .await;
+    let old = run_now(&app).await;
+    let pool = app.database().await;
+    // As if it had run 91 days ago (90 are kept by default).
+    sqlx::query("UPDATE engine_runs SET started_at = started_at - 91 * 86400 WHERE id = ?")
+        .bind(old["id"].as_i64().unwrap())
+        .execute(&pool)
+        .await
+        .unwrap();
+    let recent = run_now(&app).await;
+    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM engine_runs ORDER BY id")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert_eq!(ids, [recent["id"].as_i64().unwrap()]);
+    let groups: i64 = sqlx::query_scalar("SELECT count(*) FROM engine_run_groups WHERE run_id = ?")
+        .bind(old["id"].as_i64().unwrap())
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(groups, 0);
+}
