@@ -113,13 +113,7 @@ impl ConnectionTester for ServiceNowConnectionTester {
             )]);
         };
         let values = view.values;
-        let credentials = Credentials {
-            instance: values.instance_url.clone(),
-            client_id: values.client_id.clone(),
-            client_secret,
-            username: values.user_id.clone(),
-            password,
-        };
+        let credentials = Credentials::from_connection(&values, client_secret, password);
         let client =
             match ServiceNowClient::new(credentials, self.settings.clone(), self.pacer.clone()) {
                 Ok(client) => client,

@@ -1,6 +1,6 @@
 //! The scans and API tokens pages' store over SQLite.
 
-use crate::ingest::tokens;
+use crate::ingest::{Severity, tokens};
 use crate::timestamps::{format_unix, now_unix};
 use anyhow::Context;
 use app::api::{FindingView, ScanFindingsPage, ScanView, TokenView};
@@ -51,17 +51,6 @@ impl SqliteScanStore {
                 latest: r.get("latest"),
             })
             .collect())
-    }
-}
-
-fn severity_name(level: i64) -> &'static str {
-    match level {
-        0 => "informational",
-        1 => "low",
-        2 => "medium",
-        3 => "high",
-        4 => "critical",
-        _ => "unknown",
     }
 }
 
@@ -134,7 +123,7 @@ impl ScanStore for SqliteScanStore {
                 resource_id: r.get("resource_id"),
                 resource_name: r.get("resource_name"),
                 resource_type: r.get("resource_type"),
-                severity: severity_name(r.get("severity")).to_string(),
+                severity: Severity(r.get("severity")).name().to_string(),
                 observed_at: r
                     .get::<Option<i64>, _>("observed_at")
                     .map(format_unix)

@@ -158,13 +158,7 @@ impl Engine {
         };
         tracing::info!(run_id, trigger = trigger.as_str(), "engine run started");
         let values = view.values;
-        let credentials = Credentials {
-            instance: values.instance_url.clone(),
-            client_id: values.client_id.clone(),
-            client_secret,
-            username: values.user_id.clone(),
-            password,
-        };
+        let credentials = Credentials::from_connection(&values, client_secret, password);
         let recipients = Recipients {
             assignment_group: values.group_sys_id.clone(),
             caller_id: values.user_sys_id.clone(),

@@ -29,6 +29,23 @@ pub struct Credentials {
     pub password: SecretString,
 }
 
+impl Credentials {
+    /// The saved connection's credentials, with its two secrets.
+    pub fn from_connection(
+        values: &app::forms::ConnectionForm,
+        client_secret: SecretString,
+        password: SecretString,
+    ) -> Self {
+        Self {
+            instance: values.instance_url.clone(),
+            client_id: values.client_id.clone(),
+            client_secret,
+            username: values.user_id.clone(),
+            password,
+        }
+    }
+}
+
 impl std::fmt::Debug for Credentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Credentials")
