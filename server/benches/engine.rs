@@ -8,7 +8,9 @@
 //!    through `ingest::ingest`), without tracked tickets, then with 100,000 (By resources,
 //!    10 members each, written by SQL straight into the engine's tables).
 //! 3. The steady state: a second run over 10,000 tracked open tickets with nothing new,
-//!    against the in-process simulator: the requests it sent and its duration.
+//!    against the in-process simulator: the requests it sent and its duration, with two
+//!    parts of it: the state reads (first to last, seen by sampling the simulator's log)
+//!    and `store::snapshot` timed alone on the same database right after.
 //! 4. Opening those 10,000 tickets (the first run), request cap lifted: tickets per second
 //!    and requests per ticket, by kind, from the simulator's counters.
 //!
@@ -26,7 +28,7 @@ use server::engine::model::{
     Finding, GroupKey, LatestResult, LatestResults, Member, Rules, TrackedTicket,
 };
 use server::engine::planner::{self, Action};
-use server::engine::{Outcome, RunReport, Trigger, store};
+use server::engine::{Outcome, RunReport, Trigger, refresh, store};
 use server::ingest::{self, Format, IngestRequest, Severity, Status};
 use server::secrets::SecretCipher;
 use server::settings_store::SqliteSettingsStore;
@@ -105,8 +107,9 @@ fn planning(runs: usize) {
         });
         table.row(
             &format!(
-                "By {}, no tracked tickets ({groups} opens)",
-                grouping.value()
+                "By {}, no tracked tickets ({} opens)",
+                grouping.value(),
+                group_digits(groups as f64)
             ),
             times,
             Unit::Seconds,
@@ -133,9 +136,10 @@ fn planning(runs: usize) {
         });
         table.row(
             &format!(
-                "By {}, {count} tracked tickets unchanged ({} members each, all Nothing)",
+                "By {}, {} tracked tickets unchanged ({} members each, all Nothing)",
                 grouping.value(),
-                findings.len() / count
+                group_digits(count as f64),
+                group_digits((findings.len() / count) as f64)
             ),
             times,
             Unit::Seconds,
@@ -237,7 +241,7 @@ async fn snapshot(runs: usize) {
     let summary = ingest_file(&pool, &scan).await;
     println!(
         "\nsnapshot: ingested {} failing findings in {:.1} s",
-        summary.failing,
+        group_digits(summary.failing as f64),
         start.elapsed().as_secs_f64()
     );
     std::fs::remove_file(&scan).expect("the scan file goes");
@@ -255,8 +259,9 @@ async fn snapshot(runs: usize) {
     let start = Instant::now();
     track_every_resource(&pool, summary.scan_id).await;
     println!(
-        "snapshot: wrote {RESOURCES} tracked tickets with {} members in {:.1} s",
-        RESOURCES * CONTROLS,
+        "snapshot: wrote {} tracked tickets with {} members in {:.1} s",
+        group_digits(RESOURCES as f64),
+        group_digits((RESOURCES * CONTROLS) as f64),
         start.elapsed().as_secs_f64()
     );
     let times = time_snapshots(runs, &engine_pool, RESOURCES).await;
@@ -329,6 +334,8 @@ struct RunFigures {
     elapsed: Duration,
     counters: BTreeMap<String, usize>,
     report: RunReport,
+    /// From the first state read to the last (sampled every 5 ms), when the run read states.
+    reads: Option<Duration>,
 }
 
 /// The second run, and how long `store::snapshot` takes alone on the same database after it.
@@ -369,6 +376,14 @@ async fn engine_runs(runs: usize) {
     table.row(
         "run duration",
         steady.iter().map(|s| s.run.elapsed.as_secs_f64()).collect(),
+        Unit::Seconds,
+    );
+    table.row(
+        "of which the state reads (first to 100th GET, sampled every 5 ms)",
+        steady
+            .iter()
+            .map(|s| s.run.reads.map_or(f64::NAN, |r| r.as_secs_f64()))
+            .collect(),
         Unit::Seconds,
     );
     table.row(
@@ -485,6 +500,23 @@ async fn open_then_steady() -> (RunFigures, Steady) {
 
 async fn one_run(engine: &Arc<server::engine::Engine>, sim: &SimHandle) -> RunFigures {
     sim.clear_log();
+    // When the state reads start and end, seen from outside by sampling the simulator's log.
+    let watcher = {
+        let sim = sim.clone();
+        tokio::spawn(async move {
+            let mut first = None;
+            loop {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+                let reads = sim.count("GET", "/api/now/table/incident");
+                if reads > 0 && first.is_none() {
+                    first = Some(Instant::now());
+                }
+                if reads >= TICKETS.div_ceil(refresh::BATCH) {
+                    return first.map(|f| f.elapsed());
+                }
+            }
+        })
+    };
     let start = Instant::now();
     let run = engine
         .start(Trigger::Command)
@@ -492,10 +524,18 @@ async fn one_run(engine: &Arc<server::engine::Engine>, sim: &SimHandle) -> RunFi
         .expect("the run starts");
     let report = run.task.await.expect("the run ends");
     let elapsed = start.elapsed();
+    let reads = if sim.count("GET", "/api/now/table/incident") >= TICKETS.div_ceil(refresh::BATCH) {
+        let open_reads = watcher.await.expect("the watcher");
+        open_reads.map(|r| elapsed.min(r + Duration::from_millis(5)))
+    } else {
+        watcher.abort();
+        None
+    };
     RunFigures {
         elapsed,
         counters: sim.counters(),
         report,
+        reads,
     }
 }
 

@@ -7,7 +7,7 @@ use super::model::{Finding, GroupKey, LatestResults, Member, MemberKey, Rules, T
 use super::status_rule::{describe_reached, is_done, reached_at, state_label};
 use crate::ingest::Status;
 use crate::timestamps::format_unix;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 const DAY: i64 = 86_400;
 
@@ -71,7 +71,7 @@ pub fn plan(
     rules: &Rules,
     now: i64,
 ) -> Vec<Decision> {
-    let mut groups: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    let mut groups: HashMap<&str, Vec<usize>> = HashMap::new();
     for (index, finding) in findings.iter().enumerate() {
         groups
             .entry(finding.group_id(rules.grouping))
@@ -326,48 +326,93 @@ fn new_members(
 }
 
 /// What differs between the failing findings and what the ticket lists as failing, and the
-/// membership once a note says so.
+/// membership once a note says so. Compared on borrowed keys: nothing is cloned unless
+/// something changed, which is the common case of a run.
 fn changes(
     findings: &[Finding],
     failing: &[usize],
     ticket: &TrackedTicket,
 ) -> (Vec<MemberKey>, Vec<MemberKey>, Vec<Member>) {
-    let now_failing: HashMap<MemberKey, i64> = failing
+    type Key<'a> = (&'a str, &'a str, &'a str);
+    fn of(k: &MemberKey) -> Key<'_> {
+        (&k.source, &k.control_id, &k.resource_id)
+    }
+    fn owned(k: Key<'_>) -> MemberKey {
+        MemberKey {
+            source: k.0.to_string(),
+            control_id: k.1.to_string(),
+            resource_id: k.2.to_string(),
+        }
+    }
+    // The common case: the ticket lists exactly what fails. Compared as sorted lists of
+    // borrowed keys (keys are unique: one latest scan per source): no hashing, no cloning,
+    // and the sorts are linear on the order the store reads them in.
+    let mut now_keys: Vec<Key<'_>> = failing
         .iter()
-        .map(|&i| (findings[i].member_key(), findings[i].scanned_at))
+        .map(|&i| {
+            let f = &findings[i];
+            (
+                f.source.as_str(),
+                f.control_id.as_str(),
+                f.resource_id.as_str(),
+            )
+        })
         .collect();
-    let listed: HashSet<&MemberKey> = ticket
+    let mut listed_keys: Vec<Key<'_>> = ticket
         .members
         .iter()
         .filter(|m| m.failing)
-        .map(|m| &m.key)
+        .map(|m| of(&m.key))
+        .collect();
+    now_keys.sort_unstable();
+    listed_keys.sort_unstable();
+    if now_keys == listed_keys {
+        return (Vec::new(), Vec::new(), Vec::new());
+    }
+    let listed: HashSet<Key<'_>> = listed_keys.into_iter().collect();
+    let now_failing: HashMap<Key<'_>, i64> = failing
+        .iter()
+        .map(|&i| {
+            let f = &findings[i];
+            (
+                (
+                    f.source.as_str(),
+                    f.control_id.as_str(),
+                    f.resource_id.as_str(),
+                ),
+                f.scanned_at,
+            )
+        })
         .collect();
     let mut added: Vec<MemberKey> = now_failing
         .keys()
-        .filter(|k| !listed.contains(k))
-        .cloned()
+        .filter(|k| !listed.contains(*k))
+        .map(|k| owned(*k))
         .collect();
     let mut gone: Vec<MemberKey> = listed
         .iter()
-        .filter(|k| !now_failing.contains_key(**k))
-        .map(|k| (*k).clone())
+        .filter(|k| !now_failing.contains_key(*k))
+        .map(|k| owned(*k))
         .collect();
+    if added.is_empty() && gone.is_empty() {
+        return (added, gone, Vec::new());
+    }
     added.sort();
     gone.sort();
     let mut members: Vec<Member> = ticket
         .members
         .iter()
         .map(|m| Member {
-            failing: now_failing.contains_key(&m.key),
+            failing: now_failing.contains_key(&of(&m.key)),
             ..m.clone()
         })
         .collect();
-    let known: HashSet<MemberKey> = members.iter().map(|m| m.key.clone()).collect();
+    let known: HashSet<Key<'_>> = ticket.members.iter().map(|m| of(&m.key)).collect();
     for key in &added {
-        if !known.contains(key) {
+        if !known.contains(&of(key)) {
             members.push(Member {
                 key: key.clone(),
-                first_seen: now_failing[key],
+                first_seen: now_failing[&of(key)],
                 failing: true,
             });
         }
