@@ -77,15 +77,6 @@ pub struct RunRow {
 }
 
 /// Takes the lease if it is free or lapsed (or already ours). Times in milliseconds.
-pub async fn acquire_lease(
-    pool: &SqlitePool,
-    holder: &str,
-    now_ms: i64,
-    lease_ms: i64,
-) -> anyhow::Result<bool> {
-    take_lease(pool, holder, now_ms, lease_ms).await
-}
-
 async fn take_lease<'e>(
     executor: impl sqlx::SqliteExecutor<'e>,
     holder: &str,
@@ -126,20 +117,6 @@ pub async fn renew_lease(
         .await
         .context("Failed to renew the engine's lease")?;
     Ok(done.rows_affected() == 1)
-}
-
-/// Whether `holder` still holds an unexpired lease: checked before every create.
-pub async fn holds_lease(pool: &SqlitePool, holder: &str, now_ms: i64) -> anyhow::Result<bool> {
-    let held: Option<i64> = sqlx::query_scalar(
-        "SELECT 1 FROM engine_lease WHERE name = ? AND holder = ? AND expires_at > ?",
-    )
-    .bind(LEASE)
-    .bind(holder)
-    .bind(now_ms)
-    .fetch_optional(pool)
-    .await
-    .context("Failed to check the engine's lease")?;
-    Ok(held.is_some())
 }
 
 pub async fn release_lease(pool: &SqlitePool, holder: &str) -> anyhow::Result<()> {
