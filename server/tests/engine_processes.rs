@@ -135,7 +135,6 @@ impl Process {
             .arg("--site-root")
             .arg(db.folder.path().join("site"))
             .args(["--servicenow-requests-per-second", "10000"])
-            .args(["--engine-lease-seconds", "3"])
             .args(args)
             .env("RUST_LOG", "info,sqlx=warn")
             .stdin(Stdio::null())
@@ -149,11 +148,21 @@ impl Process {
     }
 
     fn server(db: &Database, name: &str) -> Process {
-        Process::start(db, name, &["--listen", "127.0.0.1:0"])
+        Process::start(
+            db,
+            name,
+            &["--engine-lease-seconds", "3", "--listen", "127.0.0.1:0"],
+        )
     }
 
     fn run_once(db: &Database, name: &str) -> Process {
-        Process::start(db, name, &["run-once"])
+        Process::run_once_leasing(db, name, 3)
+    }
+
+    /// `run-once` whose lease lasts `seconds`.
+    fn run_once_leasing(db: &Database, name: &str, seconds: u32) -> Process {
+        let seconds = seconds.to_string();
+        Process::start(db, name, &["--engine-lease-seconds", &seconds, "run-once"])
     }
 
     fn exited(&mut self) -> Option<ExitStatus> {
@@ -248,6 +257,26 @@ async fn wait_for_creates(sim: &SimHandle, process: &mut Process, n: usize) {
     }
 }
 
+/// A create the killed process had sent may or may not have reached the instance; the
+/// next run leaves its group waiting until the create could no longer land (a minute at
+/// least). As if that time had passed (the intent back-dated), one more run settles it.
+async fn settle_unconfirmed_creates(db: &Database) {
+    let pending: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM engine_tickets WHERE phase = 'intent'")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    if pending == 0 {
+        return;
+    }
+    sqlx::query("UPDATE engine_tickets SET created_at = created_at - 600 WHERE phase = 'intent'")
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    let settled = Process::run_once(db, "settle").finish().await;
+    assert!(settled.success, "{settled:?}");
+}
+
 async fn runs(db: &Database) -> Vec<RunRow> {
     run_store::runs(&db.pool, 100).await.unwrap()
 }
@@ -327,6 +356,7 @@ async fn a_server_killed_mid_run_and_restarted_opens_each_of_1000_incidents_exac
         "{finished:?}"
     );
     assert!(finished.counts.opened <= 1_000 - 300, "{finished:?}");
+    settle_unconfirmed_creates(&db).await;
     assert_one_incident_per_group(&sim, 1_000);
     let first_run = runs(&db)
         .await
@@ -345,10 +375,10 @@ async fn two_processes_told_to_run_at_once_run_once_and_a_killed_holder_blocks_o
         .unwrap();
     let db = prepare(&sim).await;
     ingest_failing(&db, "aws", 120, 0..300).await;
-    // The run's token request passes; its first create waits two seconds, so the run is
+    // The run's token request passes; its first create waits five seconds, so the run is
     // still going when the second process asks for the lease.
     sim.inject_token_fault(Fault::Delay { millis: 0 }, 1);
-    sim.inject(Fault::Delay { millis: 2_000 }, 1);
+    sim.inject(Fault::Delay { millis: 5_000 }, 1);
 
     let a = Process::run_once(&db, "a");
     let b = Process::run_once(&db, "b");
@@ -380,7 +410,9 @@ async fn two_processes_told_to_run_at_once_run_once_and_a_killed_holder_blocks_o
 
     // The holder killed: 700 more failing resources, A killed after 100 of them.
     ingest_failing(&db, "aws", 60, 0..1_000).await;
-    let mut holder = Process::run_once(&db, "holder");
+    // A lease long enough that the next process surely asks while it is live, even on a
+    // loaded machine.
+    let mut holder = Process::run_once_leasing(&db, "holder", 10);
     wait_for_creates(&sim, &mut holder, 400).await;
     holder.kill();
     let cut = runs(&db).await[0].clone();
@@ -399,7 +431,7 @@ async fn two_processes_told_to_run_at_once_run_once_and_a_killed_holder_blocks_o
     let before = created(&sim);
 
     // Once the lease has lapsed, a run starts and finishes the work.
-    let deadline = Instant::now() + Duration::from_secs(20);
+    let deadline = Instant::now() + Duration::from_secs(40);
     let mut attempt = 0;
     let done = loop {
         attempt += 1;
@@ -415,19 +447,19 @@ async fn two_processes_told_to_run_at_once_run_once_and_a_killed_holder_blocks_o
         );
         assert!(
             Instant::now() < deadline,
-            "run-once still refused 20 s after the holder was killed: {tried:?}"
+            "run-once still refused 40 s after the holder was killed: {tried:?}"
         );
         tokio::time::sleep(Duration::from_millis(500)).await;
     };
     assert!(before < 1_000, "the holder was cut short: {before} creates");
     assert!(done.stdout.contains("succeeded (1000 groups"), "{done:?}");
+    settle_unconfirmed_creates(&db).await;
     assert_one_incident_per_group(&sim, 1_000);
     let listed = runs(&db).await;
     let cut = listed.iter().find(|r| r.id == cut.id).unwrap();
     assert_eq!(cut.outcome, "interrupted", "{cut:?}");
-    assert_eq!(
-        listed.iter().filter(|r| r.outcome == "succeeded").count(),
-        2,
+    assert!(
+        listed.iter().filter(|r| r.outcome == "succeeded").count() >= 2,
         "{listed:?}"
     );
 }
