@@ -10,6 +10,9 @@ rm -rf "$data"
 mkdir -p "$data"
 export LEPTOS_SITE_ROOT="$root/target/site"
 export RUST_LOG="${RUST_LOG:-warn}"
+# No scheduler: a scheduled run starting between two steps of a test would take its work
+# (the scheduler has its own tests in server/tests/api/engine_scheduler.rs).
 exec "${ITSM_BRIDGE_BIN:-$root/target/debug/itsm-bridge}" \
   --listen "127.0.0.1:$port" \
-  --database-url "$data/itsm-bridge.db"
+  --database-url "$data/itsm-bridge.db" \
+  --no-scheduler
