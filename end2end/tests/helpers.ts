@@ -52,3 +52,14 @@ export async function expectSubmittedTheRightWay(page: Page, info: TestInfo) {
     await expect(page).toHaveURL(/flash=/);
   }
 }
+
+// The simulator started by playwright.config.ts, with its seeded accounts.
+export const SIM = {
+  url: 'http://127.0.0.1:3190',
+  clientId: 'sim-client',
+  clientSecret: 'sim-client-secret',
+  group: '477a05d153013010b846ddeeff7b1225',
+  user: '6816f79cc0a8016401c5a33be04be441',
+  userId: 'itsm.bridge',
+  password: 'sim-password-1',
+};

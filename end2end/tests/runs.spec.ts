@@ -1,5 +1,5 @@
 import { test as base, type APIRequestContext, type Locator, type Page, type TestInfo } from '@playwright/test';
-import { expect, hydrated, open } from './helpers';
+import { expect, hydrated, open, SIM } from './helpers';
 
 // As helpers.ts's `test`, but for one answer: Run now answers 409 when a run is already
 // under way, and Chromium logs every 4xx answer to a fetch as a console error. Any other
@@ -22,17 +22,6 @@ const test = base.extend<{ pageErrors: void }>({
 });
 
 test.describe.configure({ mode: 'serial' });
-
-// The simulator started by playwright.config.ts, with its seeded accounts.
-const SIM = {
-  url: 'http://127.0.0.1:3190',
-  clientId: 'sim-client',
-  clientSecret: 'sim-client-secret',
-  group: '477a05d153013010b846ddeeff7b1225',
-  user: '6816f79cc0a8016401c5a33be04be441',
-  userId: 'itsm.bridge',
-  password: 'sim-password-1',
-};
 
 /** What Run now may answer: a run started, or the one under way. Nothing else. */
 const RUN_NOW_ANSWER = /^Run (\d+) (started\.|is in progress; nothing was started\.)$/;

@@ -1,15 +1,4 @@
-import { test, expect, open } from './helpers';
-
-// The simulator started by playwright.config.ts, with its seeded accounts.
-const SIM = {
-  url: 'http://127.0.0.1:3190',
-  clientId: 'sim-client',
-  clientSecret: 'sim-client-secret',
-  group: '477a05d153013010b846ddeeff7b1225',
-  user: '6816f79cc0a8016401c5a33be04be441',
-  userId: 'itsm.bridge',
-  password: 'sim-password-1',
-};
+import { test, expect, open, SIM } from './helpers';
 
 async function saveConnection(page, info, clientSecret: string) {
   await open(page, '/settings/connection', info);
