@@ -16,6 +16,7 @@ mod engine_support;
 mod health;
 mod helpers;
 mod itsm_settings;
+mod login_redirect;
 mod no_javascript;
 mod scans_api;
 mod secrets_at_rest;
