@@ -22,5 +22,6 @@ mod scans_api;
 mod secrets_at_rest;
 mod security_headers;
 mod servicenow_client;
+mod sign_in_throttle;
 mod test_connection;
 mod tokens_and_scans;
