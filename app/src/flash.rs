@@ -77,4 +77,24 @@ mod tests {
     fn an_unknown_id_gives_nothing() {
         assert_eq!(FlashStore::new().take::<String>("nope"), None);
     }
+
+    #[test]
+    fn the_store_is_bounded_in_bytes_not_only_in_count() {
+        let store = FlashStore::new();
+        // At most 16 KiB a flash (a refused form is far smaller), 4 MiB in all.
+        assert_eq!(
+            store.put(&"x".repeat(32 * 1024)),
+            None,
+            "an oversized flash was kept"
+        );
+        let value = "y".repeat(8 * 1024);
+        let mut ids = Vec::new();
+        while let Some(id) = store.put(&value) {
+            ids.push(id);
+            assert!(ids.len() * value.len() <= 4 * 1024 * 1024, "no byte bound");
+        }
+        // Taking one makes room again.
+        assert!(store.take::<String>(&ids[0]).is_some());
+        assert!(store.put(&value).is_some());
+    }
 }

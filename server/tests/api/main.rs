@@ -6,6 +6,7 @@
 mod access;
 mod accounts;
 mod audit;
+mod audit_retention;
 mod connection_settings;
 mod cross_site;
 mod engine_big_scan;
