@@ -53,4 +53,18 @@ mod tests {
             hash_password("same password!").unwrap()
         );
     }
+
+    /// On a one-thread runtime, a task spawned beside a verification runs while the
+    /// verification is under way only if the hashing happens off the runtime's thread.
+    #[tokio::test(flavor = "current_thread")]
+    async fn verifying_leaves_the_async_runtime_free() {
+        let hash = hash("correct horse battery".into()).await.unwrap();
+        let verifying = tokio::spawn(verify("correct horse battery".into(), hash));
+        tokio::task::yield_now().await;
+        assert!(
+            !verifying.is_finished(),
+            "the verification ran on the runtime's thread"
+        );
+        assert!(verifying.await.unwrap());
+    }
 }
