@@ -35,7 +35,6 @@ async fn a_next_that_would_leave_the_site_leads_to_the_settings_instead() {
     for next in [
         "/\t/evil.example",
         "/%09/evil.example",
-        "/\n",
         "/%0a",
         "/%0d%0aSet-Cookie:x=1",
         "/ /evil.example",
@@ -52,13 +51,19 @@ async fn a_next_that_would_leave_the_site_leads_to_the_settings_instead() {
         assert_eq!(status, 302, "{next:?}");
         assert_eq!(location, "/settings/connection", "{next:?}");
     }
+    // A newline at the end is trimmed away (it used to panic after the session was made).
+    assert_eq!(sign_in_with_next(&app, "/\n").await, (302, "/".into()));
+    assert_eq!(
+        sign_in_with_next(&app, "/x\ny").await,
+        (302, "/settings/connection".into())
+    );
 }
 
 #[tokio::test]
 async fn a_next_on_this_site_is_followed() {
     let app = spawn_app_without_admin().await;
     app.create_admin().await;
-    for next in ["/audit", "/scans/3?page=2", "/settings/itsm#top", "/a%20b"] {
+    for next in ["/audit", "/scans/3?page=2", "/settings/itsm#top"] {
         assert_eq!(
             sign_in_with_next(&app, next).await,
             (302, next.to_string()),
