@@ -2,7 +2,7 @@
 //! account server functions need from the backend. The server's access guard puts
 //! [`RequestInfo`] (and [`CurrentAdmin`] once signed in) into the request's extensions.
 
-use crate::api::AuditEntry;
+use crate::api::AuditLogPage;
 use crate::forms::{FieldErrors, NewAdmin};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -26,14 +26,32 @@ pub struct RequestInfo {
     pub session_id: Option<String>,
 }
 
-/// Why an account action did not happen.
+/// Why an account action did not happen. Each expected refusal has its own HTTP status;
+/// only `Internal` is a 500.
 #[derive(Debug)]
 pub enum AccountError {
-    /// Fields to correct.
+    /// Fields to correct (422).
     Invalid(FieldErrors),
-    /// Refused, with a message for the person (wrong password, throttled, bad token).
+    /// Wrong user name or password (401), with a message for the person.
     Refused(String),
+    /// Too many failed sign-ins from this address (429), saying how long to wait.
+    Throttled(String),
+    /// The admin account exists already (409).
+    Exists(String),
     Internal(anyhow::Error),
+}
+
+impl AccountError {
+    /// The HTTP status of an expected refusal.
+    pub fn status(&self) -> u16 {
+        match self {
+            AccountError::Invalid(_) => 422,
+            AccountError::Refused(_) => 401,
+            AccountError::Throttled(_) => 429,
+            AccountError::Exists(_) => 409,
+            AccountError::Internal(_) => 500,
+        }
+    }
 }
 
 impl From<anyhow::Error> for AccountError {
@@ -64,8 +82,8 @@ pub trait AccountBackend: Send + Sync + 'static {
         detail: &str,
         request: &RequestInfo,
     ) -> anyhow::Result<()>;
-    /// The latest audit entries, newest first.
-    async fn audit_log(&self, limit: u32) -> anyhow::Result<Vec<AuditEntry>>;
+    /// Page `page` (from 1) of the audit log, newest first.
+    async fn audit_log(&self, page: u32) -> anyhow::Result<AuditLogPage>;
 }
 
 pub type SharedAccountBackend = Arc<dyn AccountBackend>;

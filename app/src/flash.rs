@@ -18,8 +18,12 @@ pub struct FlashStore {
 impl FlashStore {
     /// Long enough to follow a redirect, short enough that a forgotten one goes away.
     const TTL: Duration = Duration::from_secs(600);
-    /// A bound on memory whatever a client posts.
-    const CAPACITY: usize = 10_000;
+    /// Bounds on memory whatever a client posts: a refused form with its messages is a few
+    /// hundred bytes (its fields are bounded before it is kept), so one of 16 KiB or more is
+    /// not kept, and all of them together hold at most 4 MiB. A flash that is not kept only
+    /// costs the message shown after the redirect.
+    pub const MAX_ENTRY_BYTES: usize = 16 * 1024;
+    pub const MAX_TOTAL_BYTES: usize = 4 * 1024 * 1024;
 
     pub fn new() -> Self {
         Self {
@@ -30,13 +34,17 @@ impl FlashStore {
     /// Keeps `value` and returns the id to take it back with.
     pub fn put<T: Serialize>(&self, value: &T) -> Option<String> {
         let json = serde_json::to_string(value).ok()?;
+        if json.len() >= Self::MAX_ENTRY_BYTES {
+            return None;
+        }
         let mut bytes = [0u8; 16];
         rand::rngs::OsRng.fill_bytes(&mut bytes);
         let id: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
         let now = Instant::now();
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         entries.retain(|_, (at, _)| now.duration_since(*at) < Self::TTL);
-        if entries.len() >= Self::CAPACITY {
+        let kept: usize = entries.values().map(|(_, json)| json.len()).sum();
+        if kept + json.len() > Self::MAX_TOTAL_BYTES {
             return None;
         }
         entries.insert(id.clone(), (now, json));
@@ -76,5 +84,25 @@ mod tests {
     #[test]
     fn an_unknown_id_gives_nothing() {
         assert_eq!(FlashStore::new().take::<String>("nope"), None);
+    }
+
+    #[test]
+    fn the_store_is_bounded_in_bytes_not_only_in_count() {
+        let store = FlashStore::new();
+        // At most 16 KiB a flash (a refused form is far smaller), 4 MiB in all.
+        assert_eq!(
+            store.put(&"x".repeat(32 * 1024)),
+            None,
+            "an oversized flash was kept"
+        );
+        let value = "y".repeat(8 * 1024);
+        let mut ids = Vec::new();
+        while let Some(id) = store.put(&value) {
+            ids.push(id);
+            assert!(ids.len() * value.len() <= 4 * 1024 * 1024, "no byte bound");
+        }
+        // Taking one makes room again.
+        assert!(store.take::<String>(&ids[0]).is_some());
+        assert!(store.put(&value).is_some());
     }
 }

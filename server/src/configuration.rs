@@ -122,6 +122,22 @@ pub struct Config {
     #[arg(long, env = "ITSM_BRIDGE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
 
+    /// The header a trusted reverse proxy sets with the client's address, e.g.
+    /// X-Forwarded-For; its right-most entry (the one the proxy appended) is the client for
+    /// the sign-in throttle, the audit log and the logs. Unset: the socket's peer address,
+    /// and the header is ignored (any client could send it).
+    #[arg(long, env = "ITSM_BRIDGE_TRUSTED_PROXY_HEADER", value_parser = parse_header_name)]
+    pub trusted_proxy_header: Option<http::HeaderName>,
+
+    /// Audit log entries older than this many days are deleted.
+    #[arg(
+        long,
+        env = "ITSM_BRIDGE_AUDIT_KEPT_DAYS",
+        default_value_t = 365,
+        value_parser = clap::value_parser!(u32).range(1..=36500)
+    )]
+    pub audit_kept_days: u32,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 
@@ -157,6 +173,11 @@ pub enum Command {
 pub enum AdminCommand {
     /// Sets a new password for USER (read from standard input) and ends USER's sessions.
     ResetPassword { user: String },
+}
+
+fn parse_header_name(raw: &str) -> Result<http::HeaderName, String> {
+    http::HeaderName::from_bytes(raw.trim().as_bytes())
+        .map_err(|_| format!("{raw:?} is not an HTTP header name"))
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -270,6 +291,26 @@ mod tests {
         assert_eq!(config.servicenow_requests_per_hour, Some(500));
         assert!(
             Config::try_parse_from(["itsm-bridge", "--servicenow-requests-per-hour", "0"]).is_err()
+        );
+    }
+
+    #[test]
+    fn the_trusted_proxy_header_is_off_unless_named() {
+        let config = Config::parse_from(["itsm-bridge"]);
+        assert_eq!(config.trusted_proxy_header, None);
+        assert_eq!(config.audit_kept_days, 365);
+        let config =
+            Config::parse_from(["itsm-bridge", "--trusted-proxy-header", "X-Forwarded-For"]);
+        assert_eq!(
+            config
+                .trusted_proxy_header
+                .map(|h| h.to_string())
+                .as_deref(),
+            Some("x-forwarded-for")
+        );
+        assert!(
+            Config::try_parse_from(["itsm-bridge", "--trusted-proxy-header", "bad header"])
+                .is_err()
         );
     }
 

@@ -2,7 +2,7 @@
 //! tests) and builds the router: health checks, the Leptos pages and server functions, the
 //! static site, and the cross-site guard around all of it.
 
-use crate::auth::{Auth, Clock, SessionPolicy, SystemClock};
+use crate::auth::{Auth, AuthSettings, Clock, SessionPolicy, SystemClock};
 use crate::configuration::Config;
 use crate::connection_test::ServiceNowConnectionTester;
 use crate::database;
@@ -76,16 +76,14 @@ impl Application {
             idle_seconds: i64::from(config.session_idle_minutes) * 60,
             absolute_seconds: i64::from(config.session_max_hours) * 3600,
         };
-        let auth = Arc::new(
-            Auth::start(
-                pool.clone(),
-                clock.clone(),
-                policy,
-                config.secure_cookies,
-                config.setup_token_path()?,
-            )
-            .await?,
-        );
+        let auth_settings = AuthSettings {
+            policy,
+            cookies: config.secure_cookies,
+            setup_token_file: config.setup_token_path()?,
+            audit_kept_seconds: i64::from(config.audit_kept_days) * 86_400,
+            trusted_proxy_header: config.trusted_proxy_header.clone(),
+        };
+        let auth = Arc::new(Auth::start(pool.clone(), clock.clone(), auth_settings).await?);
 
         let listener = TcpListener::bind(config.listen)
             .await

@@ -41,24 +41,31 @@ pub async fn setup_admin(form: SetupForm) -> Result<(), ServerFnError> {
     use super::plumbing::*;
     use crate::auth::AccountError;
     use crate::forms::Notice;
+    use http::StatusCode;
     let result = match form.validate() {
-        Err(errors) => Err(Notice::Invalid(errors)),
-        Ok(admin) => match accounts()?.setup_admin(admin, &request_info()).await {
-            Ok(()) => Ok(()),
-            Err(AccountError::Invalid(errors)) => Err(Notice::Invalid(errors)),
-            Err(AccountError::Refused(message)) => Err(Notice::Failed(message)),
-            Err(AccountError::Internal(error)) => Err(Notice::Failed(super::error_text(
-                &internal("create the admin account")(error),
-            ))),
-        },
+        Err(errors) => Err(AccountError::Invalid(errors)),
+        Ok(admin) => accounts()?.setup_admin(admin, &request_info()).await,
     };
-    match result {
+    let status = match &result {
+        Err(error) => StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST),
+        Ok(()) => StatusCode::OK,
+    };
+    let notice = match result {
         Ok(()) => {
             leptos_axum::redirect("/login?created=1");
-            Ok(())
+            return Ok(());
         }
-        Err(notice) => answer_refusal("/setup", form.without_secrets(), notice),
-    }
+        Err(AccountError::Invalid(errors)) => Notice::Invalid(errors),
+        Err(
+            AccountError::Refused(message)
+            | AccountError::Throttled(message)
+            | AccountError::Exists(message),
+        ) => Notice::Failed(message),
+        Err(AccountError::Internal(error)) => Notice::Failed(super::error_text(&internal(
+            "create the admin account",
+        )(error))),
+    };
+    answer_refusal("/setup", form.without_secrets(), notice, status)
 }
 
 #[server(endpoint = "login")]
@@ -66,6 +73,16 @@ pub async fn login(form: LoginForm) -> Result<(), ServerFnError> {
     use super::plumbing::*;
     use crate::auth::AccountError;
     use crate::forms::{Notice, safe_next};
+    use http::StatusCode;
+    // Checked before anything is counted, audited, logged or kept.
+    if let Err(message) = form.validate() {
+        return answer_refusal(
+            "/login",
+            form.without_secrets(),
+            Notice::Failed(message),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        );
+    }
     let result = accounts()?
         .login(&form.username, &form.password, &request_info())
         .await;
@@ -75,13 +92,17 @@ pub async fn login(form: LoginForm) -> Result<(), ServerFnError> {
             leptos_axum::redirect(&safe_next(&form.next));
             Ok(())
         }
-        Err(AccountError::Invalid(errors)) => {
-            answer_refusal("/login", form.without_secrets(), Notice::Invalid(errors))
+        Err(error) => {
+            let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST);
+            let notice = match error {
+                AccountError::Invalid(errors) => Notice::Invalid(errors),
+                AccountError::Refused(message)
+                | AccountError::Throttled(message)
+                | AccountError::Exists(message) => Notice::Failed(message),
+                AccountError::Internal(error) => return Err(internal("sign you in")(error)),
+            };
+            answer_refusal("/login", form.without_secrets(), notice, status)
         }
-        Err(AccountError::Refused(message)) => {
-            answer_refusal("/login", form.without_secrets(), Notice::Failed(message))
-        }
-        Err(AccountError::Internal(error)) => Err(internal("sign you in")(error)),
     }
 }
 

@@ -80,13 +80,31 @@ pub fn set_cookie(value: &str) {
     }
 }
 
-/// Logs the whole error chain and gives the browser a message without internals.
+/// Logs the whole error chain and gives the browser a 500 whose message says nothing of
+/// the internals.
 pub fn internal(action: &'static str) -> impl Fn(anyhow::Error) -> ServerFnError {
     move |error| {
         tracing::error!(error = format!("{error:#}"), "failed to {action}");
+        set_status(http::StatusCode::INTERNAL_SERVER_ERROR);
         ServerFnError::new(format!(
             "Could not {action}: an internal error occurred; the server log has the details."
         ))
+    }
+}
+
+/// An expected refusal (a wrong password, an invalid name, setup done already): its status
+/// (4xx) and its message for the person. A plain form post keeps the redirect's 302, or
+/// the browser would stay on the refusal instead of going back to the form.
+pub fn refuse(status: http::StatusCode, message: impl Into<String>) -> ServerFnError {
+    if !plain_form_post() {
+        set_status(status);
+    }
+    ServerFnError::new(message.into())
+}
+
+fn set_status(status: http::StatusCode) {
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(status);
     }
 }
 
@@ -117,25 +135,27 @@ pub fn redirect_plain_form_post<F: Serialize>(
 }
 
 /// A refused account form: a plain form post goes back to `page` with the notice; a script
-/// gets the notice's message as the error.
+/// gets `status` and the notice's message (each invalid field's message, in field order).
 pub fn answer_refusal<F: Serialize>(
     page: &str,
     form: F,
     notice: Notice,
+    status: http::StatusCode,
 ) -> Result<(), ServerFnError> {
     let message = match &notice {
         Notice::Failed(message) => message.clone(),
-        Notice::Invalid(errors) => format!(
-            "Correct these fields: {}.",
-            errors.fields().collect::<Vec<_>>().join(", ")
-        ),
+        Notice::Invalid(errors) => errors
+            .fields()
+            .filter_map(|field| errors.get(field))
+            .collect::<Vec<_>>()
+            .join(" "),
         Notice::Saved | Notice::Done(_) => String::new(),
     };
     if plain_form_post() {
         redirect_with_flash(page, form, notice);
         return Ok(());
     }
-    Err(ServerFnError::new(message))
+    Err(refuse(status, message))
 }
 
 /// Keeps `value` as a flash and redirects to `page?{param}=ID`.

@@ -112,7 +112,7 @@ pub async fn create_api_token(form: TokenForm) -> Result<CreatedToken, ServerFnE
                 Notice::Failed(message.clone()),
             );
         }
-        return Err(ServerFnError::new(message));
+        return Err(refuse(http::StatusCode::UNPROCESSABLE_ENTITY, message));
     }
     let token = scan_store()?
         .create_token(&name)

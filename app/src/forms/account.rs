@@ -49,10 +49,15 @@ impl SetupForm {
         }
     }
 
-    /// The form as it may be shown again: no token, no password.
+    /// The form as it may be shown again: no token, no password, no oversized name.
     pub fn without_secrets(&self) -> Self {
+        let username = if self.username.chars().count() <= MAX_USERNAME {
+            self.username.clone()
+        } else {
+            String::new()
+        };
         Self {
-            username: self.username.clone(),
+            username,
             ..Self::default()
         }
     }
@@ -68,10 +73,29 @@ pub struct LoginForm {
 }
 
 impl LoginForm {
+    /// Checks what can be checked without the database, before anything is counted, logged
+    /// or kept: a name that is no valid user name, or an oversized password, cannot sign in.
+    pub fn validate(&self) -> Result<(), String> {
+        parse_username(&self.username)?;
+        if self.password.chars().count() > MAX_PASSWORD {
+            return Err(format!("A password has at most {MAX_PASSWORD} characters."));
+        }
+        Ok(())
+    }
+
+    /// The form as it may be shown again: no password, and only values of a bounded size.
     pub fn without_secrets(&self) -> Self {
+        let bounded = |value: &str, max: usize| {
+            if value.chars().count() <= max {
+                value.to_string()
+            } else {
+                String::new()
+            }
+        };
         Self {
+            username: bounded(&self.username, MAX_USERNAME),
             password: String::new(),
-            ..self.clone()
+            next: bounded(&self.next, MAX_NEXT),
         }
     }
 }
@@ -110,15 +134,57 @@ pub fn check_new_password(password: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// The longest `next` kept: a path of this site is far shorter.
+pub const MAX_NEXT: usize = 2048;
+
 /// Where to go after signing in: a path on this site, never another site.
+///
+/// Accepted: a path that starts with a single `/` and holds only visible ASCII, without a
+/// backslash, both as given and once percent-decoded. Browsers drop tabs and newlines from
+/// a URL and read `\` as `/`, so `/\t/evil.example` or `/%5cevil.example` would lead away;
+/// a control character would not even make a valid `Location` header.
 pub fn safe_next(next: &str) -> String {
     let next = next.trim();
-    let local = next.starts_with('/') && !next.starts_with("//") && !next.contains('\\');
-    if local && !next.starts_with("/login") && !next.starts_with("/setup") {
+    let stays = next.len() <= MAX_NEXT
+        && is_plain_local_path(next)
+        && is_plain_local_path(&percent_decoded(next));
+    if stays && !next.starts_with("/login") && !next.starts_with("/setup") {
         next.to_string()
     } else {
         "/settings/connection".to_string()
     }
+}
+
+fn is_plain_local_path(path: &str) -> bool {
+    path.starts_with('/')
+        && !path.starts_with("//")
+        && path.chars().all(|c| c.is_ascii_graphic() && c != '\\')
+}
+
+/// `%XX` decoded once; anything that is not a valid escape is kept as it is.
+fn percent_decoded(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let escaped = (bytes[i] == b'%')
+            .then(|| bytes.get(i + 1..i + 3))
+            .flatten()
+            .filter(|hex| hex.iter().all(u8::is_ascii_hexdigit))
+            .and_then(|hex| std::str::from_utf8(hex).ok())
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+        match escaped {
+            Some(byte) => {
+                out.push(byte);
+                i += 3;
+            }
+            None => {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 impl fmt::Debug for SetupForm {
@@ -197,9 +263,39 @@ mod tests {
             "",
             "/login",
             "javascript:x",
+            "/\t/evil.example",
+            "/%09/evil.example",
+            "/x\ny",
+            "/%0a",
+            "/%5c%5cevil.example",
+            "/%2F/evil.example",
+            "/ok/\u{7f}",
         ] {
             assert_eq!(safe_next(bad), "/settings/connection", "{bad:?}");
         }
+        // Surrounding whitespace is trimmed first.
+        assert_eq!(safe_next("/\n"), "/");
+        assert_eq!(safe_next(" /audit\t"), "/audit");
+    }
+
+    #[test]
+    fn a_refused_form_keeps_no_oversized_value() {
+        let huge = "a".repeat(100_000);
+        let login = LoginForm {
+            username: huge.clone(),
+            password: "secret".into(),
+            next: huge.clone(),
+        };
+        assert_eq!(
+            login.validate(),
+            Err(format!("A user name is at most {MAX_USERNAME} characters."))
+        );
+        assert_eq!(login.without_secrets(), LoginForm::default());
+        let setup = SetupForm {
+            username: huge,
+            ..SetupForm::default()
+        };
+        assert_eq!(setup.without_secrets(), SetupForm::default());
     }
 
     #[test]

@@ -6,7 +6,10 @@ mod connection;
 mod field_errors;
 mod itsm;
 
-pub use account::{LoginForm, NewAdmin, SetupForm, check_new_password, parse_username, safe_next};
+pub use account::{
+    LoginForm, MAX_PASSWORD, MAX_USERNAME, NewAdmin, SetupForm, check_new_password, parse_username,
+    safe_next,
+};
 pub use connection::{ConnectionForm, ConnectionUpdate, ConnectionView, SecretsStored};
 pub use field_errors::FieldErrors;
 pub use itsm::{ItsmForm, ItsmSettings};

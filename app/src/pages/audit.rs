@@ -1,41 +1,56 @@
-//! The audit page: who did what, and when.
+//! The audit page: who did what, and when, a page at a time. The pages are plain links
+//! (`/audit?page=N`), so paging works with and without JavaScript.
 
 use super::widgets::load_failed;
 use crate::api::{AUDIT_PAGE_SIZE, load_audit_log};
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn AuditPage() -> impl IntoView {
-    let entries = Resource::new(|| (), |_| load_audit_log());
+    let query = use_query_map();
+    let log = Resource::new(
+        move || query.with(|q| q.get("page").and_then(|v| v.parse::<u32>().ok())),
+        load_audit_log,
+    );
     view! {
         <Title text="Audit log · itsm-bridge"/>
         <h1>"Audit log"</h1>
         <p class="lead">
-            {format!("Sign-ins, settings changes and account events, newest first (the last {AUDIT_PAGE_SIZE}).")}
+            {format!("Sign-ins, settings changes and account events, newest first, {AUDIT_PAGE_SIZE} a page.")}
         </p>
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             <ErrorBoundary fallback=load_failed>
                 {move || Suspend::new(async move {
-                    entries.await.map(|entries| view! {
-                        <div class="table-wrap">
-                            <table class="audit">
-                                <thead>
-                                    <tr><th>"When (UTC)"</th><th>"Who"</th><th>"What"</th><th>"Detail"</th><th>"From"</th></tr>
-                                </thead>
-                                <tbody>
-                                    {entries.into_iter().map(|e| view! {
-                                        <tr>
-                                            <td class="nowrap">{e.at}</td>
-                                            <td>{e.actor.unwrap_or_default()}</td>
-                                            <td class="nowrap">{e.action}</td>
-                                            <td>{e.detail}</td>
-                                            <td>{e.address.unwrap_or_default()}</td>
-                                        </tr>
-                                    }).collect_view()}
-                                </tbody>
-                            </table>
-                        </div>
+                    log.await.map(|log| {
+                        let previous = (log.page > 1).then(|| format!("/audit?page={}", log.page - 1));
+                        let next = (log.page < log.pages).then(|| format!("/audit?page={}", log.page + 1));
+                        view! {
+                            <div class="table-wrap">
+                                <table class="audit">
+                                    <thead>
+                                        <tr><th>"When (UTC)"</th><th>"Who"</th><th>"What"</th><th>"Detail"</th><th>"From"</th></tr>
+                                    </thead>
+                                    <tbody>
+                                        {log.entries.into_iter().map(|e| view! {
+                                            <tr>
+                                                <td class="nowrap">{e.at}</td>
+                                                <td>{e.actor.unwrap_or_default()}</td>
+                                                <td class="nowrap">{e.action}</td>
+                                                <td>{e.detail}</td>
+                                                <td>{e.address.unwrap_or_default()}</td>
+                                            </tr>
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            </div>
+                            <nav class="pager" aria-label="Pages">
+                                {previous.map(|href| view! { <a href=href rel="prev">"Newer"</a> })}
+                                <span>{format!("Page {} of {}", log.page, log.pages)}</span>
+                                {next.map(|href| view! { <a href=href rel="next">"Older"</a> })}
+                            </nav>
+                        }
                     })
                 })}
             </ErrorBoundary>

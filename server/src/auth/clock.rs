@@ -1,7 +1,13 @@
 //! Time for sessions and throttling, as a parameter: tests move a [`ManualClock`] forward
 //! instead of waiting.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
+
+/// What [`Clock::sleep`] returns: a boxed future, so that `Clock` stays usable as `dyn`.
+pub type Sleep<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
 
 pub trait Clock: Send + Sync + 'static {
     /// Seconds since the Unix epoch.
@@ -10,6 +16,11 @@ pub trait Clock: Send + Sync + 'static {
     /// Milliseconds since the Unix epoch: for the engine's lease, shared between processes.
     fn now_ms(&self) -> i64 {
         self.now() * 1000
+    }
+
+    /// Waits `seconds` of this clock's time (the sign-in throttle's delays).
+    fn sleep(&self, seconds: u64) -> Sleep<'_> {
+        Box::pin(tokio::time::sleep(Duration::from_secs(seconds)))
     }
 }
 
@@ -41,5 +52,12 @@ impl ManualClock {
 impl Clock for ManualClock {
     fn now(&self) -> i64 {
         self.0.load(Ordering::SeqCst)
+    }
+
+    /// Waiting on a manual clock moves it forward at once: a test sees the delay as time
+    /// gone by, without spending it.
+    fn sleep(&self, seconds: u64) -> Sleep<'_> {
+        self.advance(i64::try_from(seconds).unwrap_or(i64::MAX));
+        Box::pin(std::future::ready(()))
     }
 }

@@ -7,21 +7,36 @@ pub mod sessions;
 mod setup_token;
 mod throttle;
 
-pub use clock::{Clock, ManualClock, SystemClock};
+pub use clock::{Clock, ManualClock, Sleep, SystemClock};
 pub use sessions::SessionPolicy;
 pub use throttle::LoginThrottle;
 
 use crate::audit;
 use crate::configuration::CookieSecurity;
+use crate::http::client_address::client_address;
 use anyhow::Context;
-use app::api::AuditEntry;
+use app::api::{AUDIT_PAGE_SIZE, AuditLogPage};
 use app::auth::{AccountBackend, AccountError, CurrentAdmin, RequestInfo};
-use app::forms::{FieldErrors, NewAdmin, check_new_password};
+use app::forms::{FieldErrors, NewAdmin, check_new_password, parse_username};
 use async_trait::async_trait;
+use axum::extract::{ConnectInfo, Request};
+use axum::http::{HeaderName, header};
 use setup_token::SetupToken;
 use sqlx::{Row, SqlitePool};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+
+/// How accounts, sessions and the audit log behave, from the configuration.
+pub struct AuthSettings {
+    pub policy: SessionPolicy,
+    pub cookies: CookieSecurity,
+    pub setup_token_file: PathBuf,
+    /// Audit entries older than this are deleted.
+    pub audit_kept_seconds: i64,
+    /// The header a trusted reverse proxy sets with the client's address, if any.
+    pub trusted_proxy_header: Option<HeaderName>,
+}
 
 pub struct Auth {
     pool: SqlitePool,
@@ -30,18 +45,25 @@ pub struct Auth {
     cookies: CookieSecurity,
     throttle: LoginThrottle,
     setup: SetupToken,
+    audit_kept_seconds: i64,
+    trusted_proxy_header: Option<HeaderName>,
 }
 
 impl Auth {
     /// Loads the account state; while no admin exists, issues a setup token, prints it in the
-    /// log and writes it to `setup_token_file`.
+    /// log and writes it to the setup-token file.
     pub async fn start(
         pool: SqlitePool,
         clock: Arc<dyn Clock>,
-        policy: SessionPolicy,
-        cookies: CookieSecurity,
-        setup_token_file: PathBuf,
+        settings: AuthSettings,
     ) -> anyhow::Result<Self> {
+        let AuthSettings {
+            policy,
+            cookies,
+            setup_token_file,
+            audit_kept_seconds,
+            trusted_proxy_header,
+        } = settings;
         let setup = if admin_exists(&pool).await? {
             let _ = std::fs::remove_file(&setup_token_file);
             SetupToken::none(setup_token_file)
@@ -61,7 +83,35 @@ impl Auth {
             cookies,
             throttle: LoginThrottle::new(),
             setup,
+            audit_kept_seconds,
+            trusted_proxy_header,
         })
+    }
+
+    /// What the access guard learns about a request: the client's address (the one place
+    /// that decides it, [`client_address`]), whether it came over https, and the session
+    /// cookie of the name that fits.
+    pub fn request_info(&self, request: &Request) -> RequestInfo {
+        let headers = request.headers();
+        let forwarded_https = headers
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.eq_ignore_ascii_case("https"));
+        let socket = request
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0);
+        let mut info = RequestInfo {
+            address: client_address(headers, socket, self.trusted_proxy_header.as_ref()),
+            https: forwarded_https || request.uri().scheme_str() == Some("https"),
+            session_id: None,
+        };
+        let secure = self.secure(&info);
+        info.session_id = headers
+            .get(header::COOKIE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| sessions::from_cookie_header(v, secure));
+        info
     }
 
     pub async fn admin_exists(&self) -> anyhow::Result<bool> {
@@ -89,7 +139,9 @@ impl Auth {
         request: &RequestInfo,
     ) -> anyhow::Result<()> {
         let address = request.address.map(|a| a.to_string());
-        audit::record(&self.pool, self.clock.now(), actor, action, detail, address).await
+        let now = self.clock.now();
+        audit::record(&self.pool, now, actor, action, detail, address).await?;
+        audit::prune(&self.pool, now, self.audit_kept_seconds).await
     }
 }
 
@@ -100,10 +152,10 @@ impl AccountBackend for Auth {
         admin: NewAdmin,
         request: &RequestInfo,
     ) -> Result<(), AccountError> {
+        let exists =
+            || AccountError::Exists("An admin account exists already; sign in instead.".into());
         if self.admin_exists().await? {
-            return Err(AccountError::Refused(
-                "An admin account exists already; sign in instead.".into(),
-            ));
+            return Err(exists());
         }
         if !self.setup.matches(&admin.setup_token) {
             let mut errors = FieldErrors::default();
@@ -113,14 +165,22 @@ impl AccountBackend for Auth {
             );
             return Err(AccountError::Invalid(errors));
         }
-        let hash = password::hash_password(&admin.password)?;
-        sqlx::query("INSERT INTO admins (username, password_hash, created_at) VALUES (?, ?, ?)")
-            .bind(&admin.username)
-            .bind(hash)
-            .bind(self.clock.now())
-            .execute(&self.pool)
-            .await
-            .context("Failed to create the admin account")?;
+        let hash = password::hash(admin.password.clone()).await?;
+        // One statement that inserts only while no admin exists: of two setups at once,
+        // exactly one creates the account.
+        let created = sqlx::query(
+            "INSERT INTO admins (username, password_hash, created_at) \
+             SELECT ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM admins)",
+        )
+        .bind(&admin.username)
+        .bind(hash)
+        .bind(self.clock.now())
+        .execute(&self.pool)
+        .await
+        .context("Failed to create the admin account")?;
+        if created.rows_affected() == 0 {
+            return Err(exists());
+        }
         self.setup.consume();
         self.record(
             Some(&admin.username),
@@ -138,55 +198,86 @@ impl AccountBackend for Auth {
         password: &str,
         request: &RequestInfo,
     ) -> Result<String, AccountError> {
-        let now = self.clock.now();
-        let address = request.address.map(|a| a.to_string()).unwrap_or_default();
-        if let Err(wait) = self.throttle.check(username, &address, now) {
-            let minutes = (wait + 59) / 60;
-            self.record(
-                Some(username),
-                "login.throttled",
-                "refused: too many failures",
-                request,
-            )
-            .await?;
-            return Err(AccountError::Refused(format!(
-                "Too many failed sign-ins. Try again in {minutes} minute{}.",
-                if minutes == 1 { "" } else { "s" }
-            )));
+        // Nothing unchecked is counted, audited or logged (the server function checks too).
+        let username = parse_username(username).map_err(|message| {
+            let mut errors = FieldErrors::default();
+            errors.insert("username", message);
+            AccountError::Invalid(errors)
+        })?;
+        if password.chars().count() > app::forms::MAX_PASSWORD {
+            return Err(AccountError::Refused("Wrong user name or password.".into()));
         }
         let row = sqlx::query("SELECT id, username, password_hash FROM admins WHERE username = ?")
-            .bind(username.trim())
+            .bind(&username)
             .fetch_optional(&self.pool)
             .await
             .context("Failed to read the admin account")?;
-        let admin = match row {
-            Some(row) if password::verify_password(password, row.get("password_hash")) => {
-                CurrentAdmin {
-                    id: row.get("id"),
-                    username: row.get("username"),
+        let stored: Option<String> = row.as_ref().map(|row| row.get("password_hash"));
+        let address = request.address.map(|a| a.to_string()).unwrap_or_default();
+        let attempt = match self.throttle.begin(
+            &username,
+            &address,
+            stored.as_deref().map(fingerprint),
+            self.clock.now(),
+        ) {
+            Ok(attempt) => attempt,
+            Err(refused) => {
+                if refused.first_in_window {
+                    self.record(
+                        Some(&username),
+                        "login.throttled",
+                        "refused: too many failed sign-ins from this address",
+                        request,
+                    )
+                    .await?;
                 }
+                let minutes = (refused.wait_seconds + 59) / 60;
+                return Err(AccountError::Throttled(format!(
+                    "Too many failed sign-ins from your address. Try again in {minutes} minute{}.",
+                    if minutes == 1 { "" } else { "s" }
+                )));
             }
-            found => {
-                if found.is_none() {
-                    password::spend_a_verification(password);
-                }
-                self.throttle.record_failure(username, &address, now);
+        };
+        if attempt.delay_seconds > 0 {
+            self.clock.sleep(attempt.delay_seconds).await;
+        }
+        let verified = match &stored {
+            Some(hash) => password::verify(password.to_string(), hash.clone()).await,
+            None => {
+                password::spend_a_verification(password.to_string()).await;
+                false
+            }
+        };
+        let admin = match row {
+            Some(row) if verified => CurrentAdmin {
+                id: row.get("id"),
+                username: row.get("username"),
+            },
+            _ => {
                 self.record(
-                    Some(username),
+                    Some(&username),
                     "login.failed",
                     "wrong user name or password",
                     request,
                 )
                 .await?;
-                return Err(AccountError::Refused("Wrong user name or password.".into()));
+                let mut message = "Wrong user name or password.".to_string();
+                if attempt.delay_seconds > 0 {
+                    message.push_str(&format!(
+                        " After repeated failures each sign-in of this user name is slowed \
+                         down; this one waited {} seconds.",
+                        attempt.delay_seconds
+                    ));
+                }
+                return Err(AccountError::Refused(message));
             }
         };
-        self.throttle.clear_user(username);
+        self.throttle.succeeded(&attempt);
         // A fresh id at every login: a session id planted before login opens nothing.
         if let Some(old) = &request.session_id {
             sessions::delete(&self.pool, old).await?;
         }
-        let id = sessions::create(&self.pool, admin.id, now).await?;
+        let id = sessions::create(&self.pool, admin.id, self.clock.now()).await?;
         self.record(Some(&admin.username), "login", "signed in", request)
             .await?;
         Ok(sessions::cookie(
@@ -216,9 +307,19 @@ impl AccountBackend for Auth {
             .await
     }
 
-    async fn audit_log(&self, limit: u32) -> anyhow::Result<Vec<AuditEntry>> {
-        audit::latest(&self.pool, limit).await
+    async fn audit_log(&self, page: u32) -> anyhow::Result<AuditLogPage> {
+        audit::page(&self.pool, page, AUDIT_PAGE_SIZE).await
     }
+}
+
+/// A short fingerprint of a stored password hash: the throttle forgets a user name's
+/// failures when it changes (a password reset, from another process).
+fn fingerprint(stored: &str) -> u64 {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(stored.as_bytes());
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    u64::from_le_bytes(first)
 }
 
 async fn admin_exists(pool: &SqlitePool) -> anyhow::Result<bool> {
@@ -230,14 +331,15 @@ async fn admin_exists(pool: &SqlitePool) -> anyhow::Result<bool> {
 }
 
 /// `itsm-bridge admin reset-password USER`: sets a new password and ends the user's
-/// sessions.
+/// sessions. A running server sees the new hash at the next sign-in and ends any slow-down
+/// of that user name.
 pub async fn reset_password(
     pool: &SqlitePool,
     username: &str,
     password: &str,
 ) -> anyhow::Result<()> {
     check_new_password(password).map_err(|message| anyhow::anyhow!(message))?;
-    let hash = password::hash_password(password)?;
+    let hash = password::hash(password.to_string()).await?;
     let row = sqlx::query("UPDATE admins SET password_hash = ? WHERE username = ? RETURNING id")
         .bind(hash)
         .bind(username.trim())

@@ -11,7 +11,20 @@ use chacha20poly1305::aead::rand_core::RngCore;
 use sha2::{Digest, Sha256};
 use sqlx::{Row, SqlitePool};
 
+/// The cookie's name over plain http (on loopback, in development).
 pub const COOKIE_NAME: &str = "itsm_bridge_session";
+/// Its name when it is `Secure`: browsers take a `__Host-` cookie only if it is Secure, has
+/// `Path=/` and no `Domain`, so no other host (a sibling subdomain, a plain-http page) can
+/// set or shadow it.
+pub const SECURE_COOKIE_NAME: &str = "__Host-itsm_bridge_session";
+
+pub fn cookie_name(secure: bool) -> &'static str {
+    if secure {
+        SECURE_COOKIE_NAME
+    } else {
+        COOKIE_NAME
+    }
+}
 
 #[derive(Clone, Copy, Debug)]
 pub struct SessionPolicy {
@@ -95,8 +108,9 @@ pub async fn delete_all_of(pool: &SqlitePool, admin_id: i64) -> anyhow::Result<(
 
 /// The `Set-Cookie` value for a new session.
 pub fn cookie(id: &str, secure: bool, max_age: i64) -> String {
+    let name = cookie_name(secure);
     let secure = if secure { "; Secure" } else { "" };
-    format!("{COOKIE_NAME}={id}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}")
+    format!("{name}={id}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}")
 }
 
 /// The `Set-Cookie` value that removes the session cookie.
@@ -104,12 +118,14 @@ pub fn clearing_cookie(secure: bool) -> String {
     cookie("", secure, 0)
 }
 
-/// The session id in a `Cookie` header, if any.
-pub fn from_cookie_header(header: &str) -> Option<String> {
+/// The session id in a `Cookie` header, if any: only the cookie of the name for `secure`, so
+/// that over https a plain-named cookie (which any http page could have set) opens nothing.
+pub fn from_cookie_header(header: &str, secure: bool) -> Option<String> {
+    let wanted = cookie_name(secure);
     header
         .split(';')
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE_NAME)
+        .find(|(name, _)| *name == wanted)
         .map(|(_, value)| value.to_string())
         .filter(|value| !value.is_empty())
 }
@@ -129,17 +145,25 @@ mod tests {
             plain,
             "itsm_bridge_session=abc; Path=/; HttpOnly; SameSite=Lax; Max-Age=3600"
         );
-        assert!(cookie("abc", true, 3600).ends_with("; Secure"));
+        assert_eq!(
+            cookie("abc", true, 3600),
+            "__Host-itsm_bridge_session=abc; Path=/; HttpOnly; SameSite=Lax; Max-Age=3600; Secure"
+        );
         assert!(clearing_cookie(false).contains("Max-Age=0"));
     }
 
     #[test]
     fn the_session_id_is_read_from_a_cookie_header() {
         assert_eq!(
-            from_cookie_header("a=1; itsm_bridge_session=xyz; b=2").as_deref(),
+            from_cookie_header("a=1; itsm_bridge_session=xyz; b=2", false).as_deref(),
             Some("xyz")
         );
-        assert_eq!(from_cookie_header("itsm_bridge_session="), None);
-        assert_eq!(from_cookie_header("other=1"), None);
+        assert_eq!(from_cookie_header("itsm_bridge_session=xyz", true), None);
+        assert_eq!(
+            from_cookie_header("__Host-itsm_bridge_session=xyz", true).as_deref(),
+            Some("xyz")
+        );
+        assert_eq!(from_cookie_header("itsm_bridge_session=", false), None);
+        assert_eq!(from_cookie_header("other=1", false), None);
     }
 }

@@ -5,13 +5,10 @@
 //! authenticates with its own tokens.
 
 use crate::auth::Auth;
-use crate::auth::sessions::from_cookie_header;
-use app::auth::RequestInfo;
-use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{Method, StatusCode, header};
+use axum::extract::{Request, State};
+use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 /// Paths anyone may reach.
@@ -39,7 +36,7 @@ pub fn is_open(path: &str) -> bool {
 }
 
 pub async fn guard(State(auth): State<Arc<Auth>>, mut request: Request, next: Next) -> Response {
-    let info = request_info(&request);
+    let info = auth.request_info(&request);
     let path = request.uri().path().to_string();
     let admin = match &info.session_id {
         Some(id) => match auth.session(id).await {
@@ -86,25 +83,6 @@ pub async fn guard(State(auth): State<Arc<Auth>>, mut request: Request, next: Ne
             )
                 .into_response()
         }
-    }
-}
-
-fn request_info(request: &Request) -> RequestInfo {
-    let headers = request.headers();
-    let forwarded_https = headers
-        .get("x-forwarded-proto")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.eq_ignore_ascii_case("https"));
-    RequestInfo {
-        address: request
-            .extensions()
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip()),
-        https: forwarded_https || request.uri().scheme_str() == Some("https"),
-        session_id: headers
-            .get(header::COOKIE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(from_cookie_header),
     }
 }
 

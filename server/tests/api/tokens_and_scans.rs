@@ -55,7 +55,7 @@ async fn a_created_token_works_once_listed_by_prefix_only_and_revoked_stops_work
 async fn a_token_needs_a_name() {
     let app = spawn_app().await;
     let response = app.call("create_api_token", &[("form[name]", "  ")]).await;
-    assert_eq!(response.status(), 500);
+    assert_eq!(response.status(), 422);
     assert!(response.text().await.unwrap().contains("name of 1 to 100"));
     assert_eq!(
         app.call_json("load_api_tokens", &[]).await["tokens"],
