@@ -15,6 +15,7 @@ mod engine_scheduler;
 mod engine_support;
 mod health;
 mod helpers;
+mod ingest_limits;
 mod itsm_settings;
 mod no_javascript;
 mod scans_api;
