@@ -24,10 +24,10 @@ fn ocsf_finding(extra: &str) -> Value {
 
 fn trivy_report(vulnerability_extra: &str) -> Value {
     json!({"SchemaVersion": 2, "ArtifactName": "alpine:3.18", "Results": [{"Target": "alpine", "Type": "alpine",
-        "Vulnerabilities": [
-            {"VulnerabilityID": "CVE-1", "PkgName": "musl", "InstalledVersion": "1", "Severity": "LOW"},
-            {"VulnerabilityID": "CVE-2", "PkgName": "openssl", "InstalledVersion": "3", "Severity": "HIGH", "Description": vulnerability_extra}
-        ]}]})
+    "Vulnerabilities": [
+        {"VulnerabilityID": "CVE-1", "PkgName": "musl", "InstalledVersion": "1", "Severity": "LOW"},
+        {"VulnerabilityID": "CVE-2", "PkgName": "openssl", "InstalledVersion": "3", "Severity": "HIGH", "Description": vulnerability_extra}
+    ]}]})
 }
 
 async fn stored(app: &TestApp) -> i64 {
