@@ -188,7 +188,7 @@ pub enum Object<T> {
     Missing,
     Found(T),
     /// Present but not an object.
-    NotObject,
+    Mistyped,
 }
 
 impl<T: Default> Object<T> {
@@ -215,7 +215,7 @@ impl<T> Object<T> {
     }
 }
 
-/// Written back as the object, or `null` (read back as `NotObject`).
+/// Written back as the object, or `null` (read back as `Mistyped`).
 impl<T: Serialize> Serialize for Object<T> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self {
@@ -237,12 +237,12 @@ impl<'de, T: DeserializeOwned> Deserialize<'de> for Object<T> {
                 T::deserialize(MapAccessDeserializer::new(map)).map(Object::Found)
             }
             fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Object<T>, A::Error> {
-                skip_seq(seq).map(|_| Object::NotObject)
+                skip_seq(seq).map(|_| Object::Mistyped)
             }
             fn visit_str<E>(self, _: &str) -> Result<Object<T>, E> {
-                Ok(Object::NotObject)
+                Ok(Object::Mistyped)
             }
-            scalars_are!(Object::NotObject);
+            scalars_are!(Object::Mistyped);
         }
         d.deserialize_any(ObjectVisitor(PhantomData))
     }
@@ -325,7 +325,7 @@ mod tests {
         assert_eq!(s.name, Text::NotString);
         assert_eq!(s.count, Int(None));
         assert_eq!(s.at, Time(Some(1_739_539_623)));
-        assert_eq!(s.inner, Object::NotObject);
+        assert_eq!(s.inner, Object::Mistyped);
         assert_eq!(
             s.items.0.map(Object::fields),
             Some(Inner {
