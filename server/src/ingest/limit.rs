@@ -50,7 +50,7 @@ impl<R: Read> Read for LimitedReader<R> {
 
 /// The most one finding may take in the body, in bytes: an OCSF element, an NDJSON line, a
 /// Trivy vulnerability or misconfiguration. A real Prowler finding is a few KB and the
-/// longest fields a finding keeps come to about 100 KB (600 KB written with `\u` escapes),
+/// longest fields a finding keeps come to 94 KB (565 KB if written all in `\u` escapes),
 /// so 1 MiB refuses nothing real while bounding what one finding can make the parser hold.
 pub const MAX_FINDING_BYTES: u64 = 1024 * 1024;
 
