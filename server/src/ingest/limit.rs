@@ -1,6 +1,7 @@
-//! A reader that refuses to read past a size limit, and says so.
+//! Readers that refuse to read past a size limit, and say so: the body's, and one finding's.
 
-use std::cell::Cell;
+use super::model::Problem;
+use std::cell::{Cell, RefCell};
 use std::io::{self, Read};
 use std::rc::Rc;
 
@@ -43,6 +44,154 @@ impl<R: Read> Read for LimitedReader<R> {
             .min(usize::try_from(self.left).unwrap_or(usize::MAX));
         let n = self.inner.read(&mut buf[..want])?;
         self.left -= n as u64;
+        Ok(n)
+    }
+}
+
+/// The most one finding may take in the body, in bytes: an OCSF element, an NDJSON line, a
+/// Trivy vulnerability or misconfiguration. A real Prowler finding is a few KB and the
+/// longest fields a finding keeps come to 94 KB (565 KB if written all in `\u` escapes),
+/// so 1 MiB refuses nothing real while bounding what one finding can make the parser hold.
+pub const MAX_FINDING_BYTES: u64 = 1024 * 1024;
+
+/// What the JSON parser has read, and the start of the finding it is reading, shared
+/// between a [`CappedReader`] and the parser's visitors (which open and close findings).
+#[derive(Default)]
+pub struct FindingCap {
+    read: Cell<u64>,
+    /// Where the open finding started; `None` between findings.
+    open: Cell<Option<u64>>,
+    tripped: Cell<bool>,
+    /// The problem to answer with, set by the visitor of the finding that went over.
+    problem: RefCell<Option<Problem>>,
+}
+
+impl FindingCap {
+    pub fn new() -> Rc<Self> {
+        Rc::new(Self::default())
+    }
+
+    /// What follows is one finding (or a value the parser keeps): at most
+    /// [`MAX_FINDING_BYTES`] are read until [`FindingCap::close`].
+    pub fn open(&self) {
+        self.open.set(Some(self.read.get()));
+    }
+
+    /// What follows is skipped without being kept: no cap.
+    pub fn close(&self) {
+        self.open.set(None);
+    }
+
+    /// Reads one finding (or kept value) with `read`; if the cap stopped it, the answer
+    /// names `at`, the finding's JSON pointer.
+    pub fn finding<T, E>(
+        &self,
+        what: &str,
+        at: impl FnOnce() -> String,
+        read: impl FnOnce() -> Result<T, E>,
+    ) -> Result<T, E> {
+        self.open();
+        let result = read();
+        self.close();
+        if result.is_err() && self.tripped.get() && self.problem.borrow().is_none() {
+            *self.problem.borrow_mut() = Some(over_the_cap(at(), what));
+        }
+        result
+    }
+
+    /// The problem to answer with when the cap stopped the parser.
+    pub fn take_problem(&self) -> Option<Problem> {
+        self.problem.borrow_mut().take()
+    }
+}
+
+/// The problem of a finding over the cap: where it is, and the cap.
+pub fn over_the_cap(at: impl Into<String>, what: &str) -> Problem {
+    Problem::new(
+        at,
+        format!("{what} is larger than the limit of {MAX_FINDING_BYTES} bytes for one finding"),
+    )
+}
+
+/// How deep arrays and objects may nest, as serde_json allows when it builds values. What
+/// the parsers skip is skipped by serde_json without its limit, keeping one byte per level
+/// open: this bounds that too.
+pub const MAX_DEPTH: u32 = 128;
+
+/// Counts the bytes the JSON parser takes and refuses more than [`MAX_FINDING_BYTES`] to an
+/// open finding, or nesting deeper than [`MAX_DEPTH`]. It sits between the parser and its
+/// buffer, so what it sees is exactly what the parser consumed (serde_json reads a byte at
+/// a time from it).
+pub struct CappedReader<R> {
+    inner: R,
+    cap: Rc<FindingCap>,
+    depth: u32,
+    in_string: bool,
+    escaped: bool,
+    lines: u64,
+}
+
+impl<R: Read> CappedReader<R> {
+    pub fn new(inner: R, cap: Rc<FindingCap>) -> Self {
+        Self {
+            inner,
+            cap,
+            depth: 0,
+            in_string: false,
+            escaped: false,
+            lines: 1,
+        }
+    }
+
+    /// Follows strings and brackets; false once the nesting is too deep.
+    fn follow(&mut self, byte: u8) -> bool {
+        if self.in_string {
+            match byte {
+                _ if self.escaped => self.escaped = false,
+                b'\\' => self.escaped = true,
+                b'"' => self.in_string = false,
+                _ => {}
+            }
+            return true;
+        }
+        match byte {
+            b'"' => self.in_string = true,
+            b'[' | b'{' => self.depth += 1,
+            b']' | b'}' => self.depth = self.depth.saturating_sub(1),
+            b'\n' => self.lines += 1,
+            _ => {}
+        }
+        self.depth <= MAX_DEPTH
+    }
+}
+
+impl<R: Read> Read for CappedReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let read = self.cap.read.get();
+        let mut want = buf.len();
+        if let Some(start) = self.cap.open.get() {
+            let left = MAX_FINDING_BYTES.saturating_sub(read - start);
+            if left == 0 && !buf.is_empty() {
+                self.cap.tripped.set(true);
+                return Err(io::Error::other("one finding is over the size limit"));
+            }
+            want = want.min(usize::try_from(left).unwrap_or(usize::MAX));
+        }
+        let n = self.inner.read(&mut buf[..want])?;
+        self.cap.read.set(read + n as u64);
+        for &byte in &buf[..n] {
+            if !self.follow(byte) {
+                let at = format!("line {}", self.lines);
+                let message = format!(
+                    "the JSON is nested deeper than {MAX_DEPTH} levels (the recursion limit)"
+                );
+                self.cap
+                    .problem
+                    .borrow_mut()
+                    .get_or_insert(Problem::new(at, message));
+                return Err(io::Error::other("the JSON is nested too deep"));
+            }
+        }
         Ok(n)
     }
 }

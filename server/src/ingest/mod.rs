@@ -4,11 +4,13 @@
 //! input was good, so a scan is stored whole or not at all.
 
 mod detect;
+mod fields;
 mod limit;
 mod model;
 mod native;
 mod ocsf;
 mod sink;
+mod spill;
 pub mod store;
 pub mod tokens;
 mod trivy;
@@ -191,7 +193,7 @@ fn parse<R: Read>(
         };
         return Err(IngestError::UnsupportedFormat(hint));
     };
-    let input = BufReader::with_capacity(HEAD, Cursor::new(head).chain(limited));
+    let mut input = BufReader::with_capacity(HEAD, Cursor::new(head).chain(limited));
     let mut sink = Sink::new(sender);
     let mut parsed = Parsed {
         format,
@@ -201,27 +203,38 @@ fn parse<R: Read>(
         scan_time: None,
     };
     let outcome = match (format, layout) {
-        (Format::Native, Layout::Document) => native::read_document(input, &mut sink).map(|h| {
-            parsed.source = h.source;
-            parsed.external_id = h.scan_id;
-            parsed.tool = h.tool;
-            parsed.scan_time = h.scan_time;
-        }),
-        (Format::Native, Layout::Lines) => native::read_lines(input, &mut sink),
-        (Format::Ocsf, Layout::Document) => ocsf::read_array(input, &mut sink).map(|s| {
+        (Format::Native, Layout::Document) => {
+            native::read_document(&mut input, &mut sink).map(|h| {
+                parsed.source = h.source;
+                parsed.external_id = h.scan_id;
+                parsed.tool = h.tool;
+                parsed.scan_time = h.scan_time;
+            })
+        }
+        (Format::Native, Layout::Lines) => native::read_lines(&mut input, &mut sink),
+        (Format::Ocsf, Layout::Document) => ocsf::read_array(&mut input, &mut sink).map(|s| {
             parsed.source = s;
             parsed.tool = Some("ocsf".into());
         }),
-        (Format::Ocsf, Layout::Lines) => ocsf::read_lines(input, &mut sink).map(|s| {
+        (Format::Ocsf, Layout::Lines) => ocsf::read_lines(&mut input, &mut sink).map(|s| {
             parsed.source = s;
             parsed.tool = Some("ocsf".into());
         }),
-        (Format::Trivy, _) => trivy::read_report(input, &mut sink).map(|h| {
-            parsed.source = h.artifact.map(|a| format!("trivy-{a}"));
-            parsed.scan_time = h.created_at;
-            parsed.tool = Some("trivy".into());
-        }),
+        (Format::Trivy, _) => trivy::read_report(&mut input, &mut sink)
+            .map_err(|e| anyhow!("Failed to set Trivy findings aside on disk: {e}"))?
+            .map(|h| {
+                parsed.source = h.artifact.map(|a| format!("trivy-{a}"));
+                parsed.scan_time = h.created_at;
+                parsed.tool = Some("trivy".into());
+            }),
     };
+    if outcome.is_err() {
+        // A parser stops at the first problem it cannot read past (a syntax error, a finding
+        // over the cap). The rest of the body, up to the limit, is read and dropped so the
+        // answer reaches an HTTP client still sending it: closing a connection on unread
+        // data resets it, and the client would see that instead of the 400. Time, no memory.
+        let _ = std::io::copy(&mut input, &mut std::io::sink());
+    }
     if exceeded.get() {
         return Err(IngestError::TooLarge { limit: max });
     }

@@ -119,17 +119,11 @@ impl Problem {
     }
 }
 
-/// Reads an RFC 3339 time, or a number of seconds or milliseconds since the epoch.
-pub fn parse_time(value: &serde_json::Value) -> Option<i64> {
-    match value {
-        serde_json::Value::Number(n) => n.as_i64().map(epoch_seconds),
-        serde_json::Value::String(s) => {
-            time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
-                .ok()
-                .map(|t| t.unix_timestamp())
-        }
-        _ => None,
-    }
+/// Reads an RFC 3339 time as seconds since the epoch.
+pub fn rfc3339_seconds(text: &str) -> Option<i64> {
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .ok()
+        .map(|t| t.unix_timestamp())
 }
 
 /// OCSF writes milliseconds, Prowler seconds: anything past year 5138 in seconds is ms.

@@ -1,43 +1,127 @@
 //! OCSF findings (FORMATS.md): Prowler's Detection Findings (class 2004) and Compliance
 //! Findings (class 2003), as a JSON array or NDJSON.
 
-use super::model::{Finding, Problem, Severity, Status, parse_time};
+use super::fields::{First, Int, Object, Text, Time};
+use super::limit::{CappedReader, FindingCap};
+use super::model::{Finding, Problem, Severity, Status};
 use super::native::json_problem;
 use super::sink::Sink;
+use serde::Deserialize;
 use serde::de::{DeserializeSeed, SeqAccess, Visitor};
-use serde_json::Value;
 use std::fmt;
 use std::io::BufRead;
 
+/// One OCSF finding: the fields ingestion uses, nothing else (a Prowler finding's
+/// `unmapped`, `raw_data`, `resources[].data`… are skipped as they are read).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct OcsfFinding {
+    class_uid: Int,
+    compliance: Object<Compliance>,
+    metadata: Object<Metadata>,
+    resources: First<Object<Resource>>,
+    status_id: Int,
+    status_code: Text,
+    severity_id: Int,
+    finding_info: Object<FindingInfo>,
+    time: Time,
+    time_dt: Time,
+    status_detail: Text,
+    cloud: Object<Cloud>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Compliance {
+    checks: First<Object<Check>>,
+    control: Text,
+    status_id: Int,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Check {
+    uid: Text,
+    name: Text,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Metadata {
+    event_code: Text,
+    product: Object<Product>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Product {
+    name: Text,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Resource {
+    uid: Text,
+    name: Text,
+    #[serde(rename = "type")]
+    kind: Text,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct FindingInfo {
+    title: Text,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Cloud {
+    provider: Text,
+    account: Object<Account>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Account {
+    uid: Text,
+}
+
 /// The default source of an OCSF finding, when the upload names none.
-pub fn default_source(value: &Value) -> Option<String> {
-    let provider = value.pointer("/cloud/provider").and_then(Value::as_str);
-    let account = value.pointer("/cloud/account/uid").and_then(Value::as_str);
+pub fn default_source(value: &OcsfFinding) -> Option<String> {
+    let cloud = value.cloud.get();
+    let provider = cloud.and_then(|c| c.provider.as_str());
+    let account = cloud
+        .and_then(|c| c.account.get())
+        .and_then(|a| a.uid.as_str());
     if let (Some(provider), Some(account)) = (provider, account) {
         return Some(format!("prowler-{provider}-{account}"));
     }
     value
-        .pointer("/metadata/product/name")
-        .and_then(Value::as_str)
+        .metadata
+        .get()
+        .and_then(|m| m.product.get())
+        .and_then(|p| p.name.as_str())
         .map(|name| name.to_lowercase())
 }
 
 /// Reads a JSON array of OCSF findings; returns the default source of the first one.
 pub fn read_array<R: std::io::Read>(reader: R, sink: &mut Sink) -> Result<Option<String>, Problem> {
-    let mut deserializer = serde_json::Deserializer::from_reader(reader);
-    let source = ArraySeed { sink }
+    let cap = FindingCap::new();
+    let mut deserializer =
+        serde_json::Deserializer::from_reader(CappedReader::new(reader, cap.clone()));
+    ArraySeed { sink, cap: &cap }
         .deserialize(&mut deserializer)
-        .map_err(|e| json_problem(&e))?;
-    deserializer.end().map_err(|e| json_problem(&e))?;
-    Ok(source)
+        .and_then(|source| deserializer.end().map(|()| source))
+        .map_err(|e| cap.take_problem().unwrap_or_else(|| json_problem(&e)))
 }
 
 /// Reads NDJSON, one OCSF finding a line; blank lines are skipped.
 pub fn read_lines<R: BufRead>(reader: R, sink: &mut Sink) -> Result<Option<String>, Problem> {
     let mut source = None;
-    super::sink::read_ndjson(reader, sink, |value, at| {
+    super::sink::read_ndjson(reader, sink, |value: Object<OcsfFinding>, at| {
+        let value = value.fields();
         if source.is_none() {
-            source = default_source(value);
+            source = default_source(&value);
         }
         finding(value, at)
     })?;
@@ -46,6 +130,7 @@ pub fn read_lines<R: BufRead>(reader: R, sink: &mut Sink) -> Result<Option<Strin
 
 struct ArraySeed<'a> {
     sink: &'a mut Sink,
+    cap: &'a FindingCap,
 }
 
 impl<'de> DeserializeSeed<'de> for ArraySeed<'_> {
@@ -65,11 +150,17 @@ impl<'de> Visitor<'de> for ArraySeed<'_> {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         let mut source = None;
         let mut index = 0usize;
-        while let Some(value) = seq.next_element::<Value>()? {
+        loop {
+            let at = || format!("/{index}");
+            let next = self.cap.finding("the finding", at, || {
+                seq.next_element::<Object<OcsfFinding>>()
+            })?;
+            let Some(value) = next else { break };
+            let value = value.fields();
             if source.is_none() {
                 source = default_source(&value);
             }
-            match finding(&value, &format!("/{index}")) {
+            match finding(value, &at()) {
                 Ok(f) => self.sink.finding(f),
                 Err(p) => self.sink.problem(p),
             }
@@ -80,15 +171,17 @@ impl<'de> Visitor<'de> for ArraySeed<'_> {
 }
 
 /// One OCSF finding of class 2004 or 2003.
-pub fn finding(value: &Value, at: &str) -> Result<Finding, Problem> {
-    let text = |pointer: &str| value.pointer(pointer).and_then(Value::as_str);
-    let class = value.get("class_uid").and_then(Value::as_i64);
-    let compliance =
-        class == Some(2003) || value.get("compliance").is_some() && class != Some(2004);
+pub fn finding(value: OcsfFinding, at: &str) -> Result<Finding, Problem> {
+    let class = value.class_uid.0;
+    let compliance = class == Some(2003) || value.compliance.is_present() && class != Some(2004);
+    let details = value.compliance.fields();
+    let check = details.checks.0.map(Object::fields).unwrap_or_default();
+    let metadata = value.metadata.fields();
+    let resource = value.resources.0.map(Object::fields).unwrap_or_default();
     let control_id = if compliance {
-        text("/compliance/checks/0/uid").or_else(|| text("/compliance/control"))
+        check.uid.as_str().or_else(|| details.control.as_str())
     } else {
-        text("/metadata/event_code")
+        metadata.event_code.as_str()
     };
     let control_id = control_id.filter(|s| !s.is_empty()).ok_or_else(|| {
         let pointer = if compliance {
@@ -98,27 +191,22 @@ pub fn finding(value: &Value, at: &str) -> Result<Finding, Problem> {
         };
         Problem::new(format!("{at}/{pointer}"), "the control id is missing")
     })?;
-    let resource_id = text("/resources/0/uid")
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| {
-            Problem::new(
-                format!("{at}/resources/0/uid"),
-                "the resource id is missing",
-            )
-        })?;
+    let resource_id = resource.uid.non_empty().ok_or_else(|| {
+        Problem::new(
+            format!("{at}/resources/0/uid"),
+            "the resource id is missing",
+        )
+    })?;
     // The top-level status_id is the triage state: 3 = Suppressed (muted), never failing.
-    let muted = value.get("status_id").and_then(Value::as_i64) == Some(3);
+    let muted = value.status_id.0 == Some(3);
     let status = if compliance {
-        match value
-            .pointer("/compliance/status_id")
-            .and_then(Value::as_i64)
-        {
+        match details.status_id.0 {
             Some(3) => Status::Fail,
             Some(1) => Status::Pass,
             _ => Status::Other,
         }
     } else {
-        match text("/status_code") {
+        match value.status_code.as_str() {
             Some("FAIL") => Status::Fail,
             Some("PASS") => Status::Pass,
             Some(_) => Status::Other,
@@ -136,28 +224,26 @@ pub fn finding(value: &Value, at: &str) -> Result<Finding, Problem> {
         status
     };
     let severity = value
-        .get("severity_id")
-        .and_then(Value::as_i64)
+        .severity_id
+        .0
         .map(Severity::from_ocsf_id)
         .unwrap_or(Severity::UNKNOWN);
+    let info = value.finding_info.fields();
     let title = if compliance {
-        text("/compliance/checks/0/name").or_else(|| text("/finding_info/title"))
+        check.name.as_str().or_else(|| info.title.as_str())
     } else {
-        text("/finding_info/title")
+        info.title.as_str()
     };
     Finding {
         control_id: control_id.to_string(),
         control_title: title.unwrap_or_default().to_string(),
         resource_id: resource_id.to_string(),
-        resource_name: text("/resources/0/name").unwrap_or_default().to_string(),
-        resource_type: text("/resources/0/type").unwrap_or_default().to_string(),
+        resource_name: resource.name.or_empty(),
+        resource_type: resource.kind.or_empty(),
         status,
         severity,
-        time: value
-            .get("time")
-            .and_then(parse_time)
-            .or_else(|| value.get("time_dt").and_then(parse_time)),
-        detail: text("/status_detail").unwrap_or_default().to_string(),
+        time: value.time.0.or(value.time_dt.0),
+        detail: value.status_detail.or_empty(),
     }
     .within_limits(at)
 }
@@ -165,8 +251,13 @@ pub fn finding(value: &Value, at: &str) -> Result<Finding, Problem> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::ingest::limit::MAX_FINDING_BYTES;
+    use crate::ingest::sink::collect;
+    use serde_json::{Value, json};
 
+    fn finding(value: &Value, at: &str) -> Result<Finding, Problem> {
+        super::finding(serde_json::from_value(value.clone()).unwrap(), at)
+    }
     #[test]
     fn a_compliance_finding_takes_its_check_and_compliance_status() {
         let value = json!({
@@ -212,5 +303,31 @@ mod tests {
         );
         let value = json!({"class_uid": 2004, "metadata": {"event_code": "x"}, "status_code": "FAIL", "resources": []});
         assert_eq!(finding(&value, "/3").unwrap_err().at, "/3/resources/0/uid");
+    }
+
+    #[test]
+    fn an_element_over_the_cap_is_refused_by_pointer() {
+        let small = json!({"class_uid": 2004, "metadata": {"event_code": "x", "product": {"name": "Prowler"}},
+            "status_code": "FAIL", "resources": [{"uid": "r", "data": {"a": [1, {"b": null}]}}, {"uid": "second"}],
+            "unmapped": {"k": "v"}});
+        let body = json!([small, small]).to_string();
+        let (source, findings, problems) = collect(|sink| read_array(body.as_bytes(), sink));
+        assert_eq!(source.unwrap().as_deref(), Some("prowler"));
+        assert_eq!((findings.len(), problems.len()), (2, 0));
+        assert_eq!(
+            findings[0].resource_id, "r",
+            "the first resource is the finding's"
+        );
+
+        let big = json!({"class_uid": 2004, "raw_data": "w".repeat(MAX_FINDING_BYTES as usize)});
+        let body = json!([small, big]).to_string();
+        let (outcome, _, _) = collect(|sink| read_array(body.as_bytes(), sink));
+        let problem = outcome.unwrap_err();
+        assert_eq!(problem.at, "/1");
+        assert!(problem.message.contains("1048576"), "{}", problem.message);
+
+        let body = format!("{small}\n{big}\n");
+        let (outcome, _, _) = collect(|sink| read_lines(body.as_bytes(), sink));
+        assert_eq!(outcome.unwrap_err().at, "line 2");
     }
 }

@@ -1,7 +1,10 @@
 //! Where a parser puts what it reads: findings go to the database writer in batches, while
 //! the first problems are kept for the error answer.
 
+use super::limit::{MAX_FINDING_BYTES, over_the_cap};
 use super::model::{Finding, Problem};
+use serde::de::DeserializeOwned;
+use std::io::{BufRead, Read};
 use tokio::sync::mpsc::Sender;
 
 pub struct Sink {
@@ -70,24 +73,53 @@ impl Sink {
 }
 
 /// Reads NDJSON, one JSON object a line (blank lines skipped), handing each value and its
-/// place (`line N`) to `each`, which says what finding it is.
-pub fn read_ndjson<R: std::io::BufRead>(
-    reader: R,
+/// place (`line N`) to `each`, which says what finding it is. A line is read whole, so it
+/// is refused past [`MAX_FINDING_BYTES`] before it is held.
+pub fn read_ndjson<R: BufRead, T: DeserializeOwned>(
+    mut reader: R,
     sink: &mut Sink,
-    mut each: impl FnMut(&serde_json::Value, &str) -> Result<Finding, Problem>,
+    mut each: impl FnMut(T, &str) -> Result<Finding, Problem>,
 ) -> Result<(), Problem> {
-    for (index, line) in reader.lines().enumerate() {
-        let at = format!("line {}", index + 1);
-        let line = line.map_err(|e| Problem::new(&at, format!("unreadable: {e}")))?;
-        if line.trim().is_empty() {
+    let mut line = Vec::new();
+    let mut number = 0usize;
+    loop {
+        number += 1;
+        let at = format!("line {number}");
+        line.clear();
+        let read = (&mut reader)
+            .take(MAX_FINDING_BYTES + 1)
+            .read_until(b'\n', &mut line)
+            .map_err(|e| Problem::new(&at, format!("unreadable: {e}")))?;
+        if read == 0 {
+            return Ok(());
+        }
+        if line.last() != Some(&b'\n') && line.len() as u64 > MAX_FINDING_BYTES {
+            return Err(over_the_cap(at, "the line"));
+        }
+        if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let value: serde_json::Value = serde_json::from_str(&line)
+        let value: T = serde_json::from_slice(&line)
             .map_err(|e| Problem::new(&at, super::native::json_problem(&e).message))?;
-        match each(&value, &at) {
+        match each(value, &at) {
             Ok(finding) => sink.finding(finding),
             Err(problem) => sink.problem(problem),
         }
     }
-    Ok(())
+}
+
+/// Runs a parser on a sink of its own; gives what it returned, the findings it sent and
+/// the problems it reported.
+#[cfg(test)]
+pub fn collect<T>(read: impl FnOnce(&mut Sink) -> T) -> (T, Vec<Finding>, Vec<Problem>) {
+    let (sender, mut receiver) = tokio::sync::mpsc::channel(1024);
+    let mut sink = Sink::new(sender);
+    let outcome = read(&mut sink);
+    sink.flush();
+    let (problems, _) = sink.into_problems();
+    let mut findings = Vec::new();
+    while let Ok(batch) = receiver.try_recv() {
+        findings.extend(batch);
+    }
+    (outcome, findings, problems)
 }

@@ -1,12 +1,26 @@
-//! Trivy JSON reports (FORMATS.md): misconfigurations and vulnerabilities. Read one
-//! `Results[]` entry at a time.
+//! Trivy JSON reports (FORMATS.md): misconfigurations and vulnerabilities, read one at a
+//! time; the rest of a report (its packages, metadata, summaries) is skipped as it is read.
+//!
+//! A finding's resource id starts with the report's `ArtifactName`, and a misconfiguration's
+//! names its result's `Target`; its type is the result's `Type`. Trivy writes these before
+//! `Results` and before the findings of a result, so findings normally go straight to the
+//! writer. A report rewritten by another tool may have them after (`jq -S` sorts
+//! `Misconfigurations` before `Target`): the findings read before what they need are then
+//! put aside in a temporary file ([`Spill`]), not in memory, and finished once it is known:
+//! at the end of their result, or at the end of the report. The writer cannot be asked to
+//! fix rows it was already sent, and dropping the artifact from resource ids would merge the
+//! same package of two images into one ticket, so waiting on disk is the cheap way.
 
-use super::model::{Finding, Problem, Severity, Status, parse_time};
+use super::fields::{Object, Text, Time};
+use super::limit::{CappedReader, FindingCap};
+use super::model::{Finding, Problem, Severity, Status};
 use super::native::json_problem;
 use super::sink::Sink;
+use super::spill::Spill;
 use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde_json::Value;
+use serde::{Deserialize, Serialize};
 use std::fmt;
+use std::io;
 
 #[derive(Debug, Default)]
 pub struct TrivyHeader {
@@ -14,27 +28,161 @@ pub struct TrivyHeader {
     pub created_at: Option<i64>,
 }
 
-pub fn read_report<R: std::io::Read>(reader: R, sink: &mut Sink) -> Result<TrivyHeader, Problem> {
-    let mut deserializer = serde_json::Deserializer::from_reader(reader);
-    let header = ReportSeed { sink }
-        .deserialize(&mut deserializer)
-        .map_err(|e| json_problem(&e))?;
-    deserializer.end().map_err(|e| json_problem(&e))?;
-    Ok(header)
+/// One misconfiguration: the fields ingestion uses.
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(default, rename_all = "PascalCase")]
+struct Misconfiguration {
+    #[serde(rename = "AVDID")]
+    avd_id: Text,
+    #[serde(rename = "ID")]
+    id: Text,
+    title: Text,
+    status: Text,
+    severity: Text,
+    message: Text,
+    cause_metadata: Object<Cause>,
 }
 
-struct ReportSeed<'a> {
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(default, rename_all = "PascalCase")]
+struct Cause {
+    resource: Text,
+}
+
+/// One vulnerability: the fields ingestion uses.
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(default, rename_all = "PascalCase")]
+struct Vulnerability {
+    #[serde(rename = "VulnerabilityID")]
+    vulnerability_id: Text,
+    #[serde(rename = "PkgID")]
+    pkg_id: Text,
+    pkg_name: Text,
+    installed_version: Text,
+    title: Text,
+    severity: Text,
+    description: Text,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+enum Element {
+    Misconfiguration(Misconfiguration),
+    Vulnerability(Vulnerability),
+}
+
+/// A finding read, with where it is and what is known of its result.
+#[derive(Debug, Deserialize, Serialize)]
+struct Pending {
+    at: String,
+    target: String,
+    kind: String,
+    element: Element,
+}
+
+#[derive(Deserialize)]
+#[serde(field_identifier)]
+enum ReportKey {
+    ArtifactName,
+    CreatedAt,
+    Results,
+    #[serde(other)]
+    Other,
+}
+
+#[derive(Deserialize)]
+#[serde(field_identifier)]
+enum ResultKey {
+    Target,
+    Type,
+    Misconfigurations,
+    Vulnerabilities,
+    #[serde(other)]
+    Other,
+}
+
+/// What the parser knows while it reads a report.
+struct Report<'a> {
     sink: &'a mut Sink,
+    cap: &'a FindingCap,
+    artifact: Option<String>,
+    /// Findings whose result is known, waiting for the artifact.
+    for_artifact: Spill<Pending>,
+    /// Findings of the current result, waiting for its end (its target and type).
+    for_result: Spill<Pending>,
+    disk_error: Option<io::Error>,
 }
 
-impl<'de> DeserializeSeed<'de> for ReportSeed<'_> {
+impl Report<'_> {
+    /// A finding whose result's target and type are known: to the sink, or aside until
+    /// the artifact is named.
+    fn ready(&mut self, read: Pending) -> io::Result<()> {
+        match &self.artifact {
+            Some(artifact) => {
+                emit(self.sink, artifact, read);
+                Ok(())
+            }
+            None => self.for_artifact.push(&read),
+        }
+    }
+
+    /// Keeps a disk error for the caller; the parser stops with a generic error.
+    fn failed<E: serde::de::Error>(&mut self, error: io::Error) -> E {
+        self.disk_error = Some(error);
+        E::custom("a finding could not be set aside")
+    }
+}
+
+/// Reads a Trivy report. The outer error is the disk's (findings set aside could not be
+/// written or read back); the inner one the report's.
+pub fn read_report<R: std::io::Read>(
+    reader: R,
+    sink: &mut Sink,
+) -> io::Result<Result<TrivyHeader, Problem>> {
+    let cap = FindingCap::new();
+    let mut deserializer =
+        serde_json::Deserializer::from_reader(CappedReader::new(reader, cap.clone()));
+    let mut report = Report {
+        sink,
+        cap: &cap,
+        artifact: None,
+        for_artifact: Spill::default(),
+        for_result: Spill::default(),
+        disk_error: None,
+    };
+    let read = ReportSeed {
+        report: &mut report,
+    }
+    .deserialize(&mut deserializer)
+    .and_then(|header| deserializer.end().map(|()| header));
+    if let Some(error) = report.disk_error.take() {
+        return Err(error);
+    }
+    let header = match read {
+        Ok(header) => header,
+        Err(e) => return Ok(Err(cap.take_problem().unwrap_or_else(|| json_problem(&e)))),
+    };
+    // The whole report is read: what waited for the artifact gets it (or none, as before).
+    let artifact = header.artifact.clone().unwrap_or_default();
+    let sink = &mut *report.sink;
+    report.for_artifact.drain(|read| {
+        emit(sink, &artifact, read);
+        Ok(())
+    })?;
+    Ok(Ok(header))
+}
+
+struct ReportSeed<'r, 'a> {
+    report: &'r mut Report<'a>,
+}
+
+impl<'de> DeserializeSeed<'de> for ReportSeed<'_, '_> {
     type Value = TrivyHeader;
     fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_map(self)
     }
 }
 
-impl<'de> Visitor<'de> for ReportSeed<'_> {
+impl<'de> Visitor<'de> for ReportSeed<'_, '_> {
     type Value = TrivyHeader;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -42,107 +190,221 @@ impl<'de> Visitor<'de> for ReportSeed<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let cap = self.report.cap;
         let mut header = TrivyHeader::default();
-        // Results seen before ArtifactName (Trivy writes it first) wait for it.
-        let mut waiting: Vec<(usize, Value)> = Vec::new();
-        while let Some(key) = map.next_key::<String>()? {
-            match key.as_str() {
-                "ArtifactName" => header.artifact = Some(map.next_value()?),
-                "CreatedAt" => header.created_at = parse_time(&map.next_value::<Value>()?),
-                "Results" => {
-                    let results = map.next_value_seed(ResultsSeed {
-                        sink: &mut *self.sink,
-                        artifact: header.artifact.clone(),
-                    })?;
-                    waiting.extend(results);
+        let input = || "input".to_string();
+        while let Some(key) = cap.finding("a field name", input, || map.next_key::<ReportKey>())? {
+            match key {
+                ReportKey::ArtifactName => {
+                    let at = || "/ArtifactName".to_string();
+                    let name: String = cap.finding("the artifact name", at, || map.next_value())?;
+                    self.report.artifact = Some(name.clone());
+                    header.artifact = Some(name);
                 }
-                _ => {
+                ReportKey::CreatedAt => {
+                    let at = || "/CreatedAt".to_string();
+                    let time: Time = cap.finding("the time", at, || map.next_value())?;
+                    header.created_at = time.0;
+                }
+                ReportKey::Results => map.next_value_seed(ResultsSeed {
+                    report: &mut *self.report,
+                })?,
+                ReportKey::Other => {
                     map.next_value::<IgnoredAny>()?;
                 }
             }
-        }
-        let artifact = header.artifact.clone().unwrap_or_default();
-        for (index, result) in waiting {
-            result_findings(&result, &artifact, index, self.sink);
         }
         Ok(header)
     }
 }
 
-struct ResultsSeed<'a> {
-    sink: &'a mut Sink,
-    artifact: Option<String>,
+struct ResultsSeed<'r, 'a> {
+    report: &'r mut Report<'a>,
 }
 
-impl<'de> DeserializeSeed<'de> for ResultsSeed<'_> {
-    type Value = Vec<(usize, Value)>;
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+impl<'de> DeserializeSeed<'de> for ResultsSeed<'_, '_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         d.deserialize_seq(self)
     }
 }
 
-impl<'de> Visitor<'de> for ResultsSeed<'_> {
-    type Value = Vec<(usize, Value)>;
+impl<'de> Visitor<'de> for ResultsSeed<'_, '_> {
+    type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("an array of results")
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        let mut waiting = Vec::new();
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         let mut index = 0;
-        while let Some(result) = seq.next_element::<Value>()? {
-            match &self.artifact {
-                Some(artifact) => result_findings(&result, artifact, index, self.sink),
-                None => waiting.push((index, result)),
-            }
+        // One result at a time; within it, one finding at a time.
+        while seq
+            .next_element_seed(ResultSeed {
+                report: &mut *self.report,
+                at: format!("/Results/{index}"),
+            })?
+            .is_some()
+        {
             index += 1;
         }
-        Ok(waiting)
+        Ok(())
     }
 }
 
-fn result_findings(result: &Value, artifact: &str, index: usize, sink: &mut Sink) {
-    let target = result
-        .get("Target")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    let kind = result
-        .get("Type")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    let list = |key: &str| {
-        result
-            .get(key)
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default()
+struct ResultSeed<'r, 'a> {
+    report: &'r mut Report<'a>,
+    at: String,
+}
+
+impl<'de> DeserializeSeed<'de> for ResultSeed<'_, '_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ResultSeed<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a Trivy result object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let report = self.report;
+        let cap = report.cap;
+        let at = &self.at;
+        let mut target: Option<String> = None;
+        let mut kind: Option<String> = None;
+        let here = || at.clone();
+        while let Some(key) = cap.finding("a field name", here, || map.next_key::<ResultKey>())? {
+            match key {
+                ResultKey::Target => {
+                    let place = || format!("{at}/Target");
+                    let value: Text = cap.finding("the target", place, || map.next_value())?;
+                    target = Some(value.or_empty());
+                }
+                ResultKey::Type => {
+                    let place = || format!("{at}/Type");
+                    let value: Text = cap.finding("the type", place, || map.next_value())?;
+                    kind = Some(value.or_empty());
+                }
+                ResultKey::Misconfigurations | ResultKey::Vulnerabilities => {
+                    let misconfigurations = matches!(key, ResultKey::Misconfigurations);
+                    map.next_value_seed(ElementsSeed {
+                        report: &mut *report,
+                        at: if misconfigurations {
+                            format!("{at}/Misconfigurations")
+                        } else {
+                            format!("{at}/Vulnerabilities")
+                        },
+                        misconfigurations,
+                        target: target.as_deref(),
+                        kind: kind.as_deref(),
+                    })?;
+                }
+                ResultKey::Other => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        // The result is read: what waited for its target and type gets them.
+        let (target, kind) = (target.unwrap_or_default(), kind.unwrap_or_default());
+        let mut waiting = std::mem::take(&mut report.for_result);
+        let drained = waiting.drain(|read| {
+            report.ready(Pending {
+                target: target.clone(),
+                kind: kind.clone(),
+                ..read
+            })
+        });
+        report.for_result = waiting;
+        drained.map_err(|e| report.failed(e))
+    }
+}
+
+struct ElementsSeed<'r, 'a, 'k> {
+    report: &'r mut Report<'a>,
+    at: String,
+    misconfigurations: bool,
+    /// The result's target and type, if read yet.
+    target: Option<&'k str>,
+    kind: Option<&'k str>,
+}
+
+impl<'de> DeserializeSeed<'de> for ElementsSeed<'_, '_, '_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ElementsSeed<'_, '_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an array of misconfigurations or vulnerabilities")
+    }
+
+    /// `null`: none (as `[]`).
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let report = self.report;
+        let cap = report.cap;
+        let what = if self.misconfigurations {
+            "the misconfiguration"
+        } else {
+            "the vulnerability"
+        };
+        let mut index = 0usize;
+        loop {
+            let at = || format!("{}/{index}", self.at);
+            let element = if self.misconfigurations {
+                cap.finding(what, at, || seq.next_element::<Misconfiguration>())?
+                    .map(Element::Misconfiguration)
+            } else {
+                cap.finding(what, at, || seq.next_element::<Vulnerability>())?
+                    .map(Element::Vulnerability)
+            };
+            let Some(element) = element else { break };
+            let read = Pending {
+                at: at(),
+                target: self.target.unwrap_or_default().to_string(),
+                kind: self.kind.unwrap_or_default().to_string(),
+                element,
+            };
+            let done = if self.target.is_some() && self.kind.is_some() {
+                report.ready(read)
+            } else {
+                report.for_result.push(&read)
+            };
+            done.map_err(|e| report.failed(e))?;
+            index += 1;
+        }
+        Ok(())
+    }
+}
+
+/// Makes the finding of `read` and hands it (or its problem) to the sink.
+fn emit(sink: &mut Sink, artifact: &str, read: Pending) {
+    let outcome = match &read.element {
+        Element::Misconfiguration(m) => {
+            misconfiguration(m, artifact, &read.target, &read.kind, &read.at)
+        }
+        Element::Vulnerability(v) => vulnerability(v, artifact, &read.kind, &read.at),
     };
-    for (i, m) in list("Misconfigurations").iter().enumerate() {
-        let at = format!("/Results/{index}/Misconfigurations/{i}");
-        match misconfiguration(m, artifact, target, kind, &at) {
-            Ok(f) => sink.finding(f),
-            Err(p) => sink.problem(p),
-        }
-    }
-    for (i, v) in list("Vulnerabilities").iter().enumerate() {
-        let at = format!("/Results/{index}/Vulnerabilities/{i}");
-        match vulnerability(v, artifact, kind, &at) {
-            Ok(f) => sink.finding(f),
-            Err(p) => sink.problem(p),
-        }
+    match outcome {
+        Ok(f) => sink.finding(f),
+        Err(p) => sink.problem(p),
     }
 }
 
-fn text<'a>(value: &'a Value, key: &str) -> Option<&'a str> {
-    value
-        .get(key)
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-}
-
-fn severity(value: &Value, at: &str) -> Result<Severity, Problem> {
-    let raw = text(value, "Severity").unwrap_or("UNKNOWN");
+fn severity(raw: &Text, at: &str) -> Result<Severity, Problem> {
+    let raw = raw.non_empty().unwrap_or("UNKNOWN");
     Severity::parse(raw).ok_or_else(|| {
         Problem::new(
             format!("{at}/Severity"),
@@ -152,68 +414,71 @@ fn severity(value: &Value, at: &str) -> Result<Severity, Problem> {
 }
 
 fn misconfiguration(
-    m: &Value,
+    m: &Misconfiguration,
     artifact: &str,
     target: &str,
     kind: &str,
     at: &str,
 ) -> Result<Finding, Problem> {
-    let id = text(m, "AVDID")
-        .or_else(|| text(m, "ID"))
+    let id = m
+        .avd_id
+        .non_empty()
+        .or_else(|| m.id.non_empty())
         .ok_or_else(|| Problem::new(format!("{at}/ID"), "the check id is missing"))?;
     let mut resource_id = format!("{artifact}:{target}");
-    if let Some(cause) = m
-        .pointer("/CauseMetadata/Resource")
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-    {
+    if let Some(cause) = m.cause_metadata.get().and_then(|c| c.resource.non_empty()) {
         resource_id = format!("{resource_id}:{cause}");
     }
-    let status = match text(m, "Status") {
+    let status = match m.status.non_empty() {
         Some("FAIL") => Status::Fail,
         Some("PASS") => Status::Pass,
         _ => Status::Other,
     };
     Finding {
         control_id: id.to_string(),
-        control_title: text(m, "Title").unwrap_or_default().to_string(),
+        control_title: m.title.non_empty().unwrap_or_default().to_string(),
         resource_id,
         resource_name: target.to_string(),
         resource_type: kind.to_string(),
         status,
-        severity: severity(m, at)?,
+        severity: severity(&m.severity, at)?,
         time: None,
-        detail: text(m, "Message").unwrap_or_default().to_string(),
+        detail: m.message.non_empty().unwrap_or_default().to_string(),
     }
     .within_limits(at)
 }
 
-fn vulnerability(v: &Value, artifact: &str, kind: &str, at: &str) -> Result<Finding, Problem> {
-    let id = text(v, "VulnerabilityID").ok_or_else(|| {
+fn vulnerability(
+    v: &Vulnerability,
+    artifact: &str,
+    kind: &str,
+    at: &str,
+) -> Result<Finding, Problem> {
+    let id = v.vulnerability_id.non_empty().ok_or_else(|| {
         Problem::new(
             format!("{at}/VulnerabilityID"),
             "the vulnerability id is missing",
         )
     })?;
-    let package = text(v, "PkgID").map(String::from).or_else(|| {
+    let package = v.pkg_id.non_empty().map(String::from).or_else(|| {
         Some(format!(
             "{}@{}",
-            text(v, "PkgName")?,
-            text(v, "InstalledVersion").unwrap_or("")
+            v.pkg_name.non_empty()?,
+            v.installed_version.non_empty().unwrap_or("")
         ))
     });
     let package =
         package.ok_or_else(|| Problem::new(format!("{at}/PkgName"), "the package is missing"))?;
     Finding {
         control_id: id.to_string(),
-        control_title: text(v, "Title").unwrap_or_default().to_string(),
+        control_title: v.title.non_empty().unwrap_or_default().to_string(),
         resource_id: format!("{artifact}:{package}"),
-        resource_name: text(v, "PkgName").unwrap_or_default().to_string(),
+        resource_name: v.pkg_name.non_empty().unwrap_or_default().to_string(),
         resource_type: kind.to_string(),
         status: Status::Fail,
-        severity: severity(v, at)?,
+        severity: severity(&v.severity, at)?,
         time: None,
-        detail: text(v, "Description").unwrap_or_default().to_string(),
+        detail: v.description.non_empty().unwrap_or_default().to_string(),
     }
     .within_limits(at)
 }
@@ -221,8 +486,35 @@ fn vulnerability(v: &Value, artifact: &str, kind: &str, at: &str) -> Result<Find
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::ingest::limit::MAX_FINDING_BYTES;
+    use crate::ingest::sink::collect;
+    use serde_json::{Value, json};
 
+    fn misconfiguration(
+        m: &Value,
+        artifact: &str,
+        target: &str,
+        kind: &str,
+        at: &str,
+    ) -> Result<Finding, Problem> {
+        let m = serde_json::from_value(m.clone()).unwrap();
+        super::misconfiguration(&m, artifact, target, kind, at)
+    }
+
+    fn vulnerability(v: &Value, artifact: &str, kind: &str, at: &str) -> Result<Finding, Problem> {
+        super::vulnerability(
+            &serde_json::from_value(v.clone()).unwrap(),
+            artifact,
+            kind,
+            at,
+        )
+    }
+
+    fn read(body: &str) -> (Result<TrivyHeader, Problem>, Vec<Finding>, Vec<Problem>) {
+        let (outcome, findings, problems) =
+            collect(|sink| read_report(body.as_bytes(), sink).unwrap());
+        (outcome, findings, problems)
+    }
     #[test]
     fn an_older_report_prefers_avdid_and_names_the_cause() {
         let m = json!({"ID": "DS002", "AVDID": "AVD-DS-0002", "Status": "FAIL", "Severity": "HIGH", "CauseMetadata": {"Resource": "aws_s3_bucket.logs"}});
@@ -270,5 +562,56 @@ mod tests {
                 .resource_id,
             "img:openssl@3.0.1-r0"
         );
+    }
+
+    /// The same findings as Trivy writes them, and with `ArtifactName` after `Results` and
+    /// `Misconfigurations` before `Target` and `Type` (keys sorted, as `jq -S` writes them).
+    #[test]
+    fn findings_read_before_their_artifact_or_target_are_finished_when_those_come() {
+        let misconfiguration =
+            r#"{"ID":"DS-1","Severity":"LOW","Status":"FAIL","CauseMetadata":{"Resource":"c"}}"#;
+        let vulnerability =
+            r#"{"VulnerabilityID":"CVE-1","PkgName":"p","InstalledVersion":"1","Severity":"HIGH"}"#;
+        let trivy_order = format!(
+            r#"{{"SchemaVersion":2,"ArtifactName":"img","Results":[{{"Target":"Dockerfile","Type":"dockerfile","Misconfigurations":[{misconfiguration}],"Vulnerabilities":[{vulnerability}]}},{{"Target":"x","Type":"alpine","Vulnerabilities":[{vulnerability}]}}]}}"#
+        );
+        let sorted = format!(
+            r#"{{"Results":[{{"Class":"config","Misconfigurations":[{misconfiguration}],"Target":"Dockerfile","Type":"dockerfile","Vulnerabilities":[{vulnerability}]}},{{"Target":"x","Type":"alpine","Vulnerabilities":[{vulnerability}]}}],"ArtifactName":"img","SchemaVersion":2}}"#
+        );
+        let (header, mut expected, problems) = read(&trivy_order);
+        assert_eq!(header.unwrap().artifact.as_deref(), Some("img"));
+        assert!(problems.is_empty());
+        assert_eq!(expected.len(), 3);
+        let (header, mut findings, problems) = read(&sorted);
+        assert_eq!(header.unwrap().artifact.as_deref(), Some("img"));
+        assert!(problems.is_empty());
+        expected.sort_by(|a, b| {
+            (&a.resource_id, &a.resource_type).cmp(&(&b.resource_id, &b.resource_type))
+        });
+        findings.sort_by(|a, b| {
+            (&a.resource_id, &a.resource_type).cmp(&(&b.resource_id, &b.resource_type))
+        });
+        assert_eq!(findings, expected);
+        assert_eq!(findings[0].resource_id, "img:Dockerfile:c");
+        assert_eq!(findings[0].resource_name, "Dockerfile");
+    }
+
+    #[test]
+    fn a_finding_over_the_cap_is_refused_and_the_parts_skipped_are_not_capped() {
+        let big = "q".repeat(MAX_FINDING_BYTES as usize);
+        let report = |description: &str| {
+            json!({"ArtifactName": "a", "Metadata": {"blob": big}, "Results": [{"Target": "t", "Type": "alpine",
+                "Packages": [{"Name": big}], "Vulnerabilities": [
+                    {"VulnerabilityID": "CVE-1", "PkgName": "p", "Severity": "LOW"},
+                    {"VulnerabilityID": "CVE-2", "PkgName": "p", "Description": description}]}]})
+            .to_string()
+        };
+        let (header, findings, problems) = read(&report("short"));
+        assert!(header.is_ok() && problems.is_empty());
+        assert_eq!(findings.len(), 2);
+        let (header, _, _) = read(&report(&big));
+        let problem = header.unwrap_err();
+        assert_eq!(problem.at, "/Results/0/Vulnerabilities/1");
+        assert!(problem.message.contains("1048576"), "{}", problem.message);
     }
 }

@@ -16,6 +16,7 @@ mod engine_scheduler;
 mod engine_support;
 mod health;
 mod helpers;
+mod ingest_limits;
 mod itsm_settings;
 mod login_redirect;
 mod no_javascript;

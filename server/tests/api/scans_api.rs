@@ -220,6 +220,10 @@ async fn bad_and_hostile_input_is_refused_and_stores_nothing() {
         "s",
         json!([{"control": {"id": "c"}, "resource": {"id": "r"}, "status": "fail", "severity": "low", "detail": "x".repeat(10 * 1024 * 1024)}]),
     );
+    let long = native(
+        "s",
+        json!([{"control": {"id": "c"}, "resource": {"id": "r"}, "status": "fail", "severity": "low", "detail": "x".repeat(100 * 1024)}]),
+    );
     let mut invalid_utf8 = native("s", json!([finding("c", "r", "fail")])).into_bytes();
     let at = invalid_utf8.iter().position(|&b| b == b't').unwrap();
     invalid_utf8[at] = 0xff;
@@ -229,7 +233,8 @@ async fn bad_and_hostile_input_is_refused_and_stores_nothing() {
         ("a missing required field", native("s", json!([finding("c", "r", "fail"), {"control": {"id": "c"}, "status": "fail", "severity": "low"}])).into_bytes(), 400, "/findings/1/resource"),
         ("an unknown status", native("s", json!([finding("c", "r", "failed")])).into_bytes(), 400, "/findings/0/status"),
         ("deeply nested arrays", deep.into_bytes(), 400, "recursion limit"),
-        ("a 10 MB string", huge.into_bytes(), 400, "at most 65536"),
+        ("a 10 MB string", huge.into_bytes(), 400, "larger than the limit of 1048576 bytes for one finding"),
+        ("a 100 KB detail", long.into_bytes(), 400, "at most 65536"),
         ("invalid UTF-8", invalid_utf8, 400, "line 1"),
         ("an empty findings list", native("s", json!([])).into_bytes(), 400, "no findings"),
         ("no source", json!({"findings": [finding("c", "r", "fail")]}).to_string().into_bytes(), 400, "names no source"),
