@@ -67,6 +67,10 @@ pub struct ClientSettings {
     pub max_retry_after: Duration,
     /// A PEM file of extra CA certificates to trust (a private CA, the simulator's).
     pub ca_file: Option<PathBuf>,
+    /// The largest answer read, in bytes; a larger one is refused as `TooLarge`.
+    pub max_answer_bytes: usize,
+    /// The most records [`ServiceNowClient::list_all`] gathers; more is `TooLarge`.
+    pub max_list_records: usize,
 }
 
 impl Default for ClientSettings {
@@ -77,6 +81,8 @@ impl Default for ClientSettings {
             base_backoff: Duration::from_millis(500),
             max_retry_after: Duration::from_secs(60),
             ca_file: None,
+            max_answer_bytes: 32 << 20,
+            max_list_records: 100_000,
         }
     }
 }

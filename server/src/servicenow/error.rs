@@ -33,6 +33,14 @@ pub enum ServiceNowError {
         "the TLS connection to the instance failed: {0}; check the URL, and for a private CA the CA file setting"
     )]
     Tls(String),
+    #[error(
+        "the instance answered {status}, a redirect to {location}; itsm-bridge never follows a redirect, since it would carry the credentials wherever it points: set the ServiceNow URL to the instance's own address"
+    )]
+    Redirected { status: u16, location: String },
+    #[error(
+        "the instance's answer is too large: {0}; itsm-bridge stops reading rather than hold it all"
+    )]
+    TooLarge(String),
 }
 
 impl ServiceNowError {
@@ -63,7 +71,9 @@ impl ServiceNowError {
             | Self::QueryIgnored(_)
             | Self::Timeout(_)
             | Self::Network(_)
-            | Self::Tls(_) => true,
+            | Self::Tls(_)
+            | Self::Redirected { .. }
+            | Self::TooLarge(_) => true,
         }
     }
 
@@ -79,13 +89,18 @@ impl ServiceNowError {
     /// such record, or TLS failed before anything was sent.
     pub fn may_have_reached_instance(&self) -> bool {
         match self {
-            Self::Timeout(_) | Self::Network(_) | Self::Server { .. } | Self::NotJson(_) => true,
+            Self::Timeout(_)
+            | Self::Network(_)
+            | Self::Server { .. }
+            | Self::NotJson(_)
+            | Self::TooLarge(_) => true,
             Self::BadCredentials(_)
             | Self::RateLimited { .. }
             | Self::Refused { .. }
             | Self::NotFound(_)
             | Self::QueryIgnored(_)
-            | Self::Tls(_) => false,
+            | Self::Tls(_)
+            | Self::Redirected { .. } => false,
         }
     }
 }

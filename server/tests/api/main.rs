@@ -21,5 +21,6 @@ mod scans_api;
 mod secrets_at_rest;
 mod security_headers;
 mod servicenow_client;
+mod servicenow_hostile_answers;
 mod test_connection;
 mod tokens_and_scans;
