@@ -164,8 +164,14 @@ fn parse_condition(part: &str) -> Option<Condition> {
     if part.is_empty() {
         return None;
     }
+    let is_field = |f: &str| {
+        !f.is_empty()
+            && f.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+    };
     for (suffix, op) in [("ISNOTEMPTY", Op::IsNotEmpty), ("ISEMPTY", Op::IsEmpty)] {
-        if let Some(field) = part.strip_suffix(suffix) {
+        // Only a field name before it: `x=aISEMPTY` is an equality whose value ends so.
+        if let Some(field) = part.strip_suffix(suffix).filter(|f| is_field(f)) {
             return Some(Condition {
                 field: field.to_string(),
                 op,
@@ -174,11 +180,6 @@ fn parse_condition(part: &str) -> Option<Condition> {
             });
         }
     }
-    let is_field = |f: &str| {
-        !f.is_empty()
-            && f.chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
-    };
     // Word operators follow the field directly (`stateIN1,2`); field names are lower case.
     let word = ["NOT IN", "STARTSWITH", "IN"]
         .iter()
@@ -322,6 +323,12 @@ mod tests {
         assert!(!query.matches(&other), "the value added an OR clause");
         // Unescaped, the same text is two clauses.
         assert!(q("correlation_id=x^ORstate=2").matches(&other));
+        let looks_like_a_test = q("correlation_id=x^^ORcorrelation_idISNOTEMPTY");
+        assert!(!looks_like_a_test.matches(&other));
+        assert!(looks_like_a_test.matches(&record(&[(
+            "correlation_id",
+            "x^ORcorrelation_idISNOTEMPTY"
+        )])));
         let trailing = record(&[("correlation_id", "x^"), ("state", "1")]);
         assert!(q("correlation_id=x^^^state=1").matches(&trailing));
         assert!(!q("correlation_id=x^^^NQstate=2").matches(&record(&[("state", "1")])));

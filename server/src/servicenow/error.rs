@@ -136,6 +136,11 @@ mod tests {
             ServiceNowError::Timeout(Duration::from_secs(30)),
             ServiceNowError::Network("x".into()),
             ServiceNowError::Tls("x".into()),
+            ServiceNowError::Redirected {
+                status: 307,
+                location: "https://elsewhere.example".into(),
+            },
+            ServiceNowError::TooLarge("x".into()),
         ]
     }
 
@@ -155,13 +160,14 @@ mod tests {
             .collect();
         assert_eq!(
             instance_wide.len(),
-            7,
-            "bad credentials, rate limited, server, not JSON, timeout, network, TLS: {instance_wide:?}"
+            9,
+            "bad credentials, rate limited, server, not JSON, timeout, network, TLS, redirected, too large: {instance_wide:?}"
         );
     }
 
     #[test]
     fn a_write_may_have_happened_after_a_timeout_a_dropped_connection_a_5xx_or_a_strange_answer() {
+        // A body too large to read came after the instance acted: it may have written.
         let maybe: Vec<ServiceNowError> = every_kind()
             .into_iter()
             .filter(ServiceNowError::may_have_reached_instance)
@@ -173,6 +179,7 @@ mod tests {
                 ServiceNowError::NotJson("x".into()),
                 ServiceNowError::Timeout(Duration::from_secs(30)),
                 ServiceNowError::Network("x".into()),
+                ServiceNowError::TooLarge("x".into()),
             ]
         );
     }
@@ -188,6 +195,10 @@ mod tests {
             refused(409),
             ServiceNowError::NotFound("x".into()),
             ServiceNowError::Tls("x".into()),
+            ServiceNowError::Redirected {
+                status: 307,
+                location: "https://elsewhere.example".into(),
+            },
         ] {
             assert!(!error.may_have_reached_instance(), "{error:?}");
         }
