@@ -19,8 +19,10 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::sync::Mutex;
+// Tokio's clock, like the pacer's: tests pause and advance it to reach a token's expiry.
+use tokio::time::Instant;
 
 pub type Record = Map<String, Value>;
 
