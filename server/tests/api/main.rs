@@ -22,5 +22,6 @@ mod secrets_at_rest;
 mod security_headers;
 mod servicenow_client;
 mod servicenow_hostile_answers;
+mod servicenow_sabotage;
 mod test_connection;
 mod tokens_and_scans;
