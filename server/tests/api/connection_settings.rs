@@ -99,13 +99,13 @@ async fn a_blank_secret_on_a_later_save_keeps_the_stored_one() {
         .save_connection(&connection_form(&[
             ("client_secret", ""),
             ("password", ""),
-            ("client_id", "renamed-client"),
+            ("duplicate_days", "45"),
         ]))
         .await;
     assert_eq!(answer, json!("Saved"));
     assert_eq!(
-        app.load_connection().await["view"]["values"]["client_id"],
-        "renamed-client"
+        app.load_connection().await["view"]["values"]["duplicate_days"],
+        "45"
     );
 
     let (client_secret, password) = stored_secrets(app).await;
