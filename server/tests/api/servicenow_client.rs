@@ -428,3 +428,19 @@ async fn the_token_is_reused_until_a_minute_before_it_expires_then_refreshed() {
     );
     assert_eq!(sim.count("GET", "/api/now/table/incident"), 3);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_token_shorter_lived_than_the_margin_is_still_used_until_half_its_life() {
+    // 20 s tokens (it says 19): renewed after 9.5 s, not before every request.
+    let sim = servicenow_sim::start("127.0.0.1:0".parse().unwrap(), 20)
+        .await
+        .unwrap();
+    let client = client(&sim);
+    for _ in 0..3 {
+        client.list("incident", "", &[], 1, 0).await.unwrap();
+    }
+    assert_eq!(sim.count("POST", "/oauth_token.do"), 1);
+    tokio::time::advance(Duration::from_secs(10)).await;
+    client.list("incident", "", &[], 1, 0).await.unwrap();
+    assert_eq!(sim.count("POST", "/oauth_token.do"), 2);
+}
