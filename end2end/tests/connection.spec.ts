@@ -68,12 +68,29 @@ test('good values are saved, shown again after a reload, and secrets come back e
 
 test('a later save with blank secrets keeps them', async ({ page }, info) => {
   await open(page, '/settings/connection', info);
-  await page.getByLabel('Client ID').fill('itsm-bridge-renamed');
+  await page.getByLabel('Days before a new ticket is opened').fill('45');
   await page.getByRole('button', { name: 'Save' }).click();
   await expect(page.locator('.notice-saved')).toHaveText('Saved.');
 
   await open(page, '/settings/connection', info);
-  await expect(page.getByLabel('Client ID')).toHaveValue('itsm-bridge-renamed');
+  await expect(page.getByLabel('Days before a new ticket is opened')).toHaveValue('45');
   await expect(page.getByText('A client secret is stored; it is never shown.')).toBeVisible();
   await expect(page.getByText('A password is stored; it is never shown.')).toBeVisible();
+});
+
+test('a new Client ID with blank secrets asks for both secrets again and saves nothing', async ({ page }, info) => {
+  const saves = countSaves(page);
+  await open(page, '/settings/connection', info);
+  await page.getByLabel('Client ID').fill('itsm-bridge-renamed');
+  await page.getByRole('button', { name: 'Save' }).click();
+
+  await expect(page.locator('.notice-invalid')).toContainText('Nothing was saved');
+  await expect(page.locator('#client_secret-error')).toContainText('Enter the client secret again: the client ID changed');
+  await expect(page.locator('#password-error')).toContainText('Enter the password again: the client ID changed');
+  if (hydrated(info)) {
+    expect(saves(), 'the browser refused the form itself').toBe(0);
+  }
+
+  await open(page, '/settings/connection', info);
+  await expect(page.getByLabel('Client ID')).toHaveValue('itsm-bridge-e2e');
 });

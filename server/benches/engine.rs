@@ -22,7 +22,7 @@
 
 use app::backend::SettingsStore;
 use app::domain::{Grouping, IncidentState};
-use app::forms::{ConnectionForm, ItsmSettings, SecretsStored};
+use app::forms::{ConnectionForm, ConnectionView, ItsmSettings};
 use server::configuration::Config;
 use server::engine::model::{
     Finding, GroupKey, LatestResult, LatestResults, Member, Rules, TrackedTicket,
@@ -631,7 +631,7 @@ async fn save_settings(
         duplicate_days: "0".into(),
     };
     let update = form
-        .validate(SecretsStored::default(), &IncidentState::standard_choices())
+        .validate(&ConnectionView::nothing_stored())
         .expect("a valid connection");
     store.save_connection(update).await.expect("it is saved");
     store

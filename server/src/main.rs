@@ -99,6 +99,7 @@ async fn run_once(config: &Config) -> anyhow::Result<()> {
         pool.clone(),
         std::sync::Arc::new(cipher),
     ));
+    server::startup::seal_secrets_to_their_url(&store).await;
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let engine = server::startup::build_engine(
         config,

@@ -1,7 +1,8 @@
 //! Secrets at rest. The client secret and the password are sealed with XChaCha20-Poly1305
 //! (RustCrypto) under a key kept outside the database: a key file created with mode 0600
-//! beside the database on first start, or ITSM_BRIDGE_SECRET_KEY. The field's name is bound
-//! in as associated data, so a sealed password cannot be passed off as the client secret.
+//! beside the database on first start, or ITSM_BRIDGE_SECRET_KEY. The field's name and the
+//! instance URL are bound in as associated data: a sealed password cannot be passed off as
+//! the client secret, nor a secret entered for one instance be opened to go to another.
 
 use anyhow::{Context, bail};
 use base64::Engine;
@@ -15,7 +16,11 @@ use std::path::Path;
 const KEY_LENGTH: usize = 32;
 const NONCE_LENGTH: usize = 24;
 /// The first byte of every sealed value: lets a later format or key rotation be told apart.
-const FORMAT_VERSION: u8 = 1;
+/// 2: the field's name and the instance URL are the associated data.
+const FORMAT_VERSION: u8 = 2;
+/// The format of the releases before the URL was bound in: the field's name alone. Opened
+/// only to seal anew at start ([`SecretCipher::open_unbound`]).
+const UNBOUND_FORMAT: u8 = 1;
 
 pub struct SecretCipher {
     cipher: XChaCha20Poly1305,
@@ -68,12 +73,18 @@ impl SecretCipher {
         })
     }
 
-    /// Seals `secret` for the database column `field`.
-    pub fn seal(&self, field: &str, secret: &SecretString) -> anyhow::Result<Vec<u8>> {
+    /// Seals `secret` for the database column `field`, to be sent to `instance_url` only.
+    pub fn seal(
+        &self,
+        field: &str,
+        instance_url: &str,
+        secret: &SecretString,
+    ) -> anyhow::Result<Vec<u8>> {
         let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
+        let aad = associated_data(field, instance_url);
         let payload = Payload {
             msg: secret.expose_secret().as_bytes(),
-            aad: field.as_bytes(),
+            aad: &aad,
         };
         let sealed = self
             .cipher
@@ -86,32 +97,79 @@ impl SecretCipher {
         Ok(out)
     }
 
-    /// Opens a value sealed by [`seal`](Self::seal) for the same `field`.
-    pub fn open(&self, field: &str, sealed: &[u8]) -> anyhow::Result<SecretString> {
-        let Some((&FORMAT_VERSION, rest)) = sealed.split_first() else {
-            bail!("The stored {field} is not in a known format");
+    /// Opens a value sealed by [`seal`](Self::seal) for the same `field` and `instance_url`.
+    pub fn open(
+        &self,
+        field: &str,
+        instance_url: &str,
+        sealed: &[u8],
+    ) -> anyhow::Result<SecretString> {
+        let rest = match sealed.split_first() {
+            Some((&FORMAT_VERSION, rest)) => rest,
+            Some((&UNBOUND_FORMAT, _)) => bail!(
+                "The stored {field} is not yet sealed to its ServiceNow URL (that is done at \
+                 start); enter the {field} again to store it anew."
+            ),
+            _ => bail!("The stored {field} is not in a known format"),
         };
+        self.decrypt(field, rest, &associated_data(field, instance_url), || {
+            anyhow::anyhow!(
+                "The stored {field} cannot be decrypted with this key for this ServiceNow URL: \
+                 was the key file or ITSM_BRIDGE_SECRET_KEY changed? Enter the {field} again \
+                 to store it anew."
+            )
+        })
+    }
+
+    /// Whether `sealed` is in the format of the releases before the URL was bound in.
+    pub fn is_unbound(sealed: &[u8]) -> bool {
+        sealed.first() == Some(&UNBOUND_FORMAT)
+    }
+
+    /// Opens a value sealed by an earlier release, bound to the field's name alone: only to
+    /// seal it anew with its URL ([`seal`](Self::seal)) as the server starts.
+    pub fn open_unbound(&self, field: &str, sealed: &[u8]) -> anyhow::Result<SecretString> {
+        let Some((&UNBOUND_FORMAT, rest)) = sealed.split_first() else {
+            bail!("The stored {field} is not in the earlier format");
+        };
+        self.decrypt(field, rest, field.as_bytes(), || {
+            anyhow::anyhow!(
+                "The stored {field} cannot be decrypted with this key: was the key file or \
+                 ITSM_BRIDGE_SECRET_KEY changed? Enter the {field} again to store it anew."
+            )
+        })
+    }
+
+    /// Nonce and ciphertext to the secret; `refused` words a failed decryption.
+    fn decrypt(
+        &self,
+        field: &str,
+        rest: &[u8],
+        aad: &[u8],
+        refused: impl FnOnce() -> anyhow::Error,
+    ) -> anyhow::Result<SecretString> {
         if rest.len() < NONCE_LENGTH {
             bail!("The stored {field} is truncated");
         }
         let (nonce, ciphertext) = rest.split_at(NONCE_LENGTH);
         let payload = Payload {
             msg: ciphertext,
-            aad: field.as_bytes(),
+            aad,
         };
         let plain = self
             .cipher
             .decrypt(XNonce::from_slice(nonce), payload)
-            .map_err(|_| {
-                anyhow::anyhow!(
-                    "The stored {field} cannot be decrypted with this key: was the key file or \
-                     ITSM_BRIDGE_SECRET_KEY changed? Enter the {field} again to store it anew."
-                )
-            })?;
+            .map_err(|_| refused())?;
         let text = String::from_utf8(plain)
             .map_err(|_| anyhow::anyhow!("The stored {field} is not valid text"))?;
         Ok(SecretString::from(text))
     }
+}
+
+/// What a sealed value is bound to: its column and the instance it may be sent to. A URL
+/// holds no line break (it is validated), so the two cannot run into each other.
+fn associated_data(field: &str, instance_url: &str) -> Vec<u8> {
+    format!("{field}\n{instance_url}").into_bytes()
 }
 
 impl fmt::Debug for SecretCipher {
@@ -138,6 +196,8 @@ fn warn_if_readable_by_others(_path: &Path) {}
 mod tests {
     use super::*;
 
+    const URL: &str = "https://acme.service-now.com";
+
     fn secret(text: &str) -> SecretString {
         SecretString::from(text.to_string())
     }
@@ -149,10 +209,15 @@ mod tests {
     #[test]
     fn sealed_text_opens_back_and_hides_the_plain_text() {
         let cipher = cipher();
-        let sealed = cipher.seal("password", &secret("hunter2 hunter2")).unwrap();
+        let sealed = cipher
+            .seal("password", URL, &secret("hunter2 hunter2"))
+            .unwrap();
         assert!(!sealed.windows(7).any(|w| w == b"hunter2"));
         assert_eq!(
-            cipher.open("password", &sealed).unwrap().expose_secret(),
+            cipher
+                .open("password", URL, &sealed)
+                .unwrap()
+                .expose_secret(),
             "hunter2 hunter2"
         );
     }
@@ -160,29 +225,75 @@ mod tests {
     #[test]
     fn the_same_secret_seals_differently_each_time() {
         let cipher = cipher();
-        let a = cipher.seal("password", &secret("same")).unwrap();
-        let b = cipher.seal("password", &secret("same")).unwrap();
+        let a = cipher.seal("password", URL, &secret("same")).unwrap();
+        let b = cipher.seal("password", URL, &secret("same")).unwrap();
         assert_ne!(a, b);
     }
 
     #[test]
     fn a_value_sealed_for_one_field_does_not_open_as_another() {
         let cipher = cipher();
-        let sealed = cipher.seal("password", &secret("x")).unwrap();
-        assert!(cipher.open("client_secret", &sealed).is_err());
+        let sealed = cipher.seal("password", URL, &secret("x")).unwrap();
+        assert!(cipher.open("client_secret", URL, &sealed).is_err());
+    }
+
+    #[test]
+    fn a_value_sealed_for_one_instance_does_not_open_for_another() {
+        let cipher = cipher();
+        let sealed = cipher.seal("password", URL, &secret("x")).unwrap();
+        let error = cipher
+            .open("password", "https://elsewhere.example.com", &sealed)
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("for this ServiceNow URL"), "{error}");
+    }
+
+    #[test]
+    fn a_value_of_the_earlier_format_opens_only_to_be_sealed_anew() {
+        let cipher = cipher();
+        // The earlier format by hand: version 1, the nonce, the field's name as the only
+        // associated data.
+        let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
+        let payload = Payload {
+            msg: b"old secret".as_slice(),
+            aad: b"password".as_slice(),
+        };
+        let old = [
+            &[UNBOUND_FORMAT][..],
+            &nonce,
+            &cipher.cipher.encrypt(&nonce, payload).unwrap(),
+        ]
+        .concat();
+        assert!(SecretCipher::is_unbound(&old));
+        assert!(cipher.open("password", URL, &old).is_err());
+        let opened = cipher.open_unbound("password", &old).unwrap();
+        assert_eq!(opened.expose_secret(), "old secret");
+        assert!(cipher.open_unbound("client secret", &old).is_err());
+        let sealed = cipher.seal("password", URL, &opened).unwrap();
+        assert!(!SecretCipher::is_unbound(&sealed));
+        assert!(cipher.open_unbound("password", &sealed).is_err());
     }
 
     #[test]
     fn another_key_or_a_flipped_bit_is_refused_without_showing_the_secret() {
-        let sealed = cipher().seal("password", &secret("top secret")).unwrap();
+        let sealed = cipher()
+            .seal("password", URL, &secret("top secret"))
+            .unwrap();
         let other = SecretCipher::from_base64(&BASE64.encode([8u8; KEY_LENGTH])).unwrap();
-        let err = other.open("password", &sealed).unwrap_err().to_string();
+        let err = other
+            .open("password", URL, &sealed)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("cannot be decrypted") && !err.contains("top secret"));
         let mut flipped = sealed.clone();
         *flipped.last_mut().unwrap() ^= 1;
-        assert!(cipher().open("password", &flipped).is_err());
-        assert!(cipher().open("password", &[FORMAT_VERSION, 1, 2]).is_err());
-        assert!(cipher().open("password", &[]).is_err());
+        assert!(cipher().open("password", URL, &flipped).is_err());
+        assert!(
+            cipher()
+                .open("password", URL, &[FORMAT_VERSION, 1, 2])
+                .is_err()
+        );
+        assert!(cipher().open("password", URL, &[]).is_err());
     }
 
     #[test]
@@ -203,10 +314,13 @@ mod tests {
             let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
             assert_eq!(mode, 0o600);
         }
-        let sealed = first.seal("password", &secret("kept")).unwrap();
+        let sealed = first.seal("password", URL, &secret("kept")).unwrap();
         let second = SecretCipher::load(None, &path).unwrap();
         assert_eq!(
-            second.open("password", &sealed).unwrap().expose_secret(),
+            second
+                .open("password", URL, &sealed)
+                .unwrap()
+                .expose_secret(),
             "kept"
         );
     }
@@ -221,9 +335,9 @@ mod tests {
             !path.exists(),
             "a key file was written although the key came from the environment"
         );
-        let sealed = cipher.seal("password", &secret("x")).unwrap();
+        let sealed = cipher.seal("password", URL, &secret("x")).unwrap();
         let same = SecretCipher::from_base64(env_key.expose_secret()).unwrap();
-        assert!(same.open("password", &sealed).is_ok());
+        assert!(same.open("password", URL, &sealed).is_ok());
     }
 
     #[test]

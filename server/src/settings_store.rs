@@ -1,6 +1,8 @@
 //! The settings store over SQLite: what the settings pages' server functions read and write.
 //! Secrets are sealed by [`SecretCipher`] before they reach the database and never read
-//! back for a page: the page only learns whether one is stored.
+//! back for a page: the page only learns whether one is stored. They are sealed to the
+//! instance URL, and kept across a save only while the URL, the client ID and the user ID
+//! stay the same: a kept secret never goes to another instance, client or user.
 
 use crate::secrets::SecretCipher;
 use crate::timestamps::{format_unix, now_unix};
@@ -110,19 +112,64 @@ impl SqliteSettingsStore {
         Ok(Some((view, client_secret, password)))
     }
 
-    /// The stored secrets, decrypted: for the ServiceNow client, never for a page.
+    /// The stored secrets, decrypted: for the ServiceNow client, never for a page. They open
+    /// only for the stored instance URL.
     pub async fn connection_secrets(&self) -> anyhow::Result<Option<(SecretString, SecretString)>> {
-        let row =
-            sqlx::query("SELECT client_secret, password FROM connection_settings WHERE id = 1")
-                .fetch_optional(&self.pool)
-                .await
-                .context("Failed to read the stored secrets")?;
+        let row = sqlx::query(
+            "SELECT instance_url, client_secret, password FROM connection_settings WHERE id = 1",
+        )
+        .fetch_optional(&self.pool)
+        .await
+        .context("Failed to read the stored secrets")?;
         let Some(row) = row else { return Ok(None) };
+        let url: String = row.get("instance_url");
         let client_secret = self
             .cipher
-            .open("client secret", row.get("client_secret"))?;
-        let password = self.cipher.open("password", row.get("password"))?;
+            .open("client secret", &url, row.get("client_secret"))?;
+        let password = self.cipher.open("password", &url, row.get("password"))?;
         Ok(Some((client_secret, password)))
+    }
+
+    /// Seals anew, bound to their instance URL, the secrets an earlier release stored bound to
+    /// their field's name alone; run at start. Returns how many were sealed anew. A secret
+    /// that does not open (another key) is left as it is, to be entered again.
+    pub async fn seal_secrets_to_their_url(&self) -> anyhow::Result<usize> {
+        let mut transaction = self
+            .pool
+            .begin()
+            .await
+            .context("Failed to begin a transaction")?;
+        let row = sqlx::query(
+            "SELECT instance_url, client_secret, password FROM connection_settings WHERE id = 1",
+        )
+        .fetch_optional(&mut *transaction)
+        .await
+        .context("Failed to read the stored secrets")?;
+        let Some(row) = row else { return Ok(0) };
+        let url: String = row.get("instance_url");
+        let mut sealed_anew = 0;
+        for (field, column) in [("client secret", "client_secret"), ("password", "password")] {
+            let sealed: Vec<u8> = row.get(column);
+            if !SecretCipher::is_unbound(&sealed) {
+                continue;
+            }
+            let secret = self.cipher.open_unbound(field, &sealed)?;
+            let bound = self.cipher.seal(field, &url, &secret)?;
+            // `column` is one of the two names above, never input.
+            sqlx::query(&format!(
+                "UPDATE connection_settings SET {column} = ? WHERE id = 1"
+            ))
+            .bind(bound)
+            .execute(&mut *transaction)
+            .await
+            .context("Failed to store the secrets sealed anew")?;
+            sealed_anew += 1;
+        }
+        transaction
+            .commit()
+            .await
+            .context("Failed to store the secrets sealed anew")?;
+        Ok(sealed_anew)
     }
 }
 
@@ -171,10 +218,11 @@ impl SettingsStore for SqliteSettingsStore {
 
     async fn save_connection(&self, update: ConnectionUpdate) -> anyhow::Result<()> {
         let saved_at = format_unix(now_unix());
+        let url = update.instance_url.as_str();
         let seal = |field: &str, secret: &Option<SecretString>| {
             secret
                 .as_ref()
-                .map(|s| self.cipher.seal(field, s))
+                .map(|s| self.cipher.seal(field, url, s))
                 .transpose()
         };
         let client_secret = seal("client secret", &update.client_secret)?;
@@ -186,6 +234,25 @@ impl SettingsStore for SqliteSettingsStore {
             .begin()
             .await
             .context("Failed to begin a transaction")?;
+        // The form asks for both secrets again when these change (`ConnectionForm::validate`);
+        // checked here too, in the transaction, so that no caller and no concurrent save can
+        // keep a secret for another instance, client or user.
+        if client_secret.is_none() || password.is_none() {
+            let identity: Option<(String, String, String)> = sqlx::query_as(
+                "SELECT instance_url, client_id, user_id FROM connection_settings WHERE id = 1",
+            )
+            .fetch_optional(&mut *transaction)
+            .await
+            .context("Failed to read the connection settings")?;
+            if let Some((old_url, old_client, old_user)) = identity
+                && (old_url != url || old_client != update.client_id || old_user != update.user_id)
+            {
+                anyhow::bail!(
+                    "The ServiceNow URL, client ID or user ID changed: both secrets must be \
+                     entered again"
+                );
+            }
+        }
         let updated = sqlx::query(
             "UPDATE connection_settings SET \
                 instance_url = ?, client_id = ?, client_secret = COALESCE(?, client_secret), \

@@ -64,6 +64,7 @@ impl Application {
         let pool = database::open(&database_path).await?;
         let cipher = SecretCipher::load(config.secret_key.as_ref(), &config.key_file_path()?)?;
         let store = Arc::new(SqliteSettingsStore::new(pool.clone(), Arc::new(cipher)));
+        seal_secrets_to_their_url(&store).await;
         if let Err(error) = store.connection_secrets().await {
             // Start anyway: the administrator can enter the secrets again on the page.
             tracing::warn!(
@@ -220,6 +221,24 @@ pub fn servicenow_pacer(config: &Config) -> Arc<Pacer> {
         config.servicenow_requests_per_second,
         config.servicenow_requests_per_hour,
     ))
+}
+
+/// Seals the secrets an earlier release stored anew, bound to their instance URL. A failure
+/// is logged, not fatal: the administrator can enter the secrets again on the page.
+pub async fn seal_secrets_to_their_url(store: &SqliteSettingsStore) {
+    match store.seal_secrets_to_their_url().await {
+        Ok(0) => {}
+        Ok(count) => {
+            tracing::info!(
+                count,
+                "sealed the stored ServiceNow secrets to their instance URL"
+            )
+        }
+        Err(error) => tracing::warn!(
+            error = format!("{error:#}"),
+            "could not seal the stored ServiceNow secrets to their instance URL"
+        ),
+    }
 }
 
 /// The ServiceNow client's settings from the configuration (timeout, CA file).

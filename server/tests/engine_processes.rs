@@ -10,8 +10,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use app::backend::SettingsStore;
-use app::domain::IncidentState;
-use app::forms::{ConnectionForm, SecretsStored};
+use app::forms::{ConnectionForm, ConnectionView};
 use serde_json::{Value, json};
 use server::engine::run_store::{self, RunRow};
 use server::ingest::{Format, IngestRequest};
@@ -54,7 +53,7 @@ async fn prepare(sim: &SimHandle) -> Database {
         duplicate_days: "0".into(),
     };
     let update = form
-        .validate(SecretsStored::default(), &IncidentState::standard_choices())
+        .validate(&ConnectionView::nothing_stored())
         .unwrap_or_else(|errors| panic!("the connection form is valid: {errors:?}"));
     store.save_connection(update).await.unwrap();
     Database { folder, path, pool }

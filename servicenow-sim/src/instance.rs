@@ -62,8 +62,18 @@ pub enum Fault {
     Hibernate,
     /// Create the record, then drop the connection without an answer.
     DropAfterCreate,
+    /// Create the record (logged at once), then wait this long before answering: a slow
+    /// business rule, as a client that timed out never learns whether its create landed.
+    DelayAfterCreate { millis: u64 },
     /// Answer a list as if every part of its query were invalid (all records).
     IgnoreQuery,
+    /// Answer `status` (301, 302, 307, 308…) with `Location: {location}{path and query}`,
+    /// as a misconfigured proxy or a moved instance would.
+    Redirect { status: u16, location: String },
+    /// Answer 200 with a JSON body of this many bytes (a `result` list padded with spaces).
+    HugeBody { bytes: usize },
+    /// The next token answer says `expires_in` is this many seconds.
+    ExpiresIn { seconds: u64 },
 }
 
 /// One journal entry: a work note or a comment written to an incident.

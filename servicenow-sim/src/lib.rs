@@ -104,6 +104,12 @@ impl SimHandle {
         });
     }
 
+    /// Forgets the refresh tokens only, as when they expire: a refresh grant is refused,
+    /// the access tokens still work.
+    pub fn expire_refresh_tokens(&self) {
+        self.with(|s| s.refresh_tokens.clear());
+    }
+
     pub fn log(&self) -> Vec<LogEntry> {
         self.with(|s| s.log.clone())
     }

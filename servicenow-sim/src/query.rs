@@ -1,7 +1,8 @@
 //! The encoded-query subset: `field=value`, `!=`, `IN`, `NOT IN`, `STARTSWITH`, `ISEMPTY`,
 //! `ISNOTEMPTY`, `<`, `<=`, `>`, `>=`; `^` AND, `^OR` OR, `^NQ` a new OR group;
-//! `ORDERBYfield`, `ORDERBYDESCfield`. Like ServiceNow, a part naming a field the table does
-//! not have is ignored, not refused: a misspelt lookup matches everything.
+//! `ORDERBYfield`, `ORDERBYDESCfield`; `^^` is a `^` inside a value, as in ServiceNow. Like
+//! ServiceNow, a part naming a field the table does not have is ignored, not refused: a
+//! misspelt lookup matches everything.
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashSet};
@@ -45,35 +46,45 @@ impl Query {
     /// Parses `text`; conditions on fields not in `fields` are dropped.
     pub fn parse(text: &str, fields: &[String]) -> Query {
         let mut query = Query::default();
-        for group_text in text.split("^NQ") {
-            let mut group: Vec<Vec<Condition>> = vec![Vec::new()];
-            for (i, part) in group_text.split('^').enumerate() {
-                let (or, part) = match part.strip_prefix("OR") {
-                    Some(rest) if i > 0 => (true, rest),
-                    _ => (false, part),
-                };
-                if let Some(field) = part.strip_prefix("ORDERBYDESC") {
-                    query.order.push((field.to_string(), true));
-                    continue;
-                }
-                if let Some(field) = part.strip_prefix("ORDERBY") {
-                    query.order.push((field.to_string(), false));
-                    continue;
-                }
-                let Some(condition) = parse_condition(part) else {
-                    continue;
-                };
-                if !fields.contains(&condition.field) {
-                    continue; // ServiceNow ignores an invalid part
-                }
-                if or {
-                    group.push(vec![condition]);
-                } else if let Some(last) = group.last_mut() {
-                    last.push(condition);
+        let mut group: Vec<Vec<Condition>> = vec![Vec::new()];
+        for (i, part) in split_parts(text).iter().enumerate() {
+            let mut part = part.as_str();
+            let mut or = false;
+            if i > 0 {
+                if let Some(rest) = part.strip_prefix("NQ") {
+                    query
+                        .groups
+                        .push(std::mem::replace(&mut group, vec![Vec::new()]));
+                    part = rest;
+                } else if let Some(rest) = part
+                    .strip_prefix("OR")
+                    .filter(|_| !part.starts_with("ORDERBY"))
+                {
+                    or = true;
+                    part = rest;
                 }
             }
-            query.groups.push(group);
+            if let Some(field) = part.strip_prefix("ORDERBYDESC") {
+                query.order.push((field.to_string(), true));
+                continue;
+            }
+            if let Some(field) = part.strip_prefix("ORDERBY") {
+                query.order.push((field.to_string(), false));
+                continue;
+            }
+            let Some(condition) = parse_condition(part) else {
+                continue;
+            };
+            if !fields.contains(&condition.field) {
+                continue; // ServiceNow ignores an invalid part
+            }
+            if or {
+                group.push(vec![condition]);
+            } else if let Some(last) = group.last_mut() {
+                last.push(condition);
+            }
         }
+        query.groups.push(group);
         query
     }
 
@@ -131,12 +142,36 @@ impl Query {
     }
 }
 
+/// The query's parts, split at each `^` that is not doubled; `^^` is a `^` of the value.
+/// Read left to right, so `a^^^b` is `a^` and `b`.
+fn split_parts(text: &str) -> Vec<String> {
+    let mut parts = vec![String::new()];
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '^' if chars.peek() == Some(&'^') => {
+                chars.next();
+                parts.last_mut().expect("one part at least").push('^');
+            }
+            '^' => parts.push(String::new()),
+            c => parts.last_mut().expect("one part at least").push(c),
+        }
+    }
+    parts
+}
+
 fn parse_condition(part: &str) -> Option<Condition> {
     if part.is_empty() {
         return None;
     }
+    let is_field = |f: &str| {
+        !f.is_empty()
+            && f.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+    };
     for (suffix, op) in [("ISNOTEMPTY", Op::IsNotEmpty), ("ISEMPTY", Op::IsEmpty)] {
-        if let Some(field) = part.strip_suffix(suffix) {
+        // Only a field name before it: `x=aISEMPTY` is an equality whose value ends so.
+        if let Some(field) = part.strip_suffix(suffix).filter(|f| is_field(f)) {
             return Some(Condition {
                 field: field.to_string(),
                 op,
@@ -145,11 +180,6 @@ fn parse_condition(part: &str) -> Option<Condition> {
             });
         }
     }
-    let is_field = |f: &str| {
-        !f.is_empty()
-            && f.chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
-    };
     // Word operators follow the field directly (`stateIN1,2`); field names are lower case.
     let word = ["NOT IN", "STARTSWITH", "IN"]
         .iter()
@@ -282,6 +312,27 @@ mod tests {
         ] {
             assert_eq!(q(text).matches(&r), expected, "{text}");
         }
+    }
+
+    #[test]
+    fn a_doubled_caret_is_part_of_the_value_not_a_new_clause() {
+        let odd = record(&[("correlation_id", "x^ORstate=2")]);
+        let other = record(&[("correlation_id", "y"), ("state", "2")]);
+        let query = q("correlation_id=x^^ORstate=2");
+        assert!(query.matches(&odd));
+        assert!(!query.matches(&other), "the value added an OR clause");
+        // Unescaped, the same text is two clauses.
+        assert!(q("correlation_id=x^ORstate=2").matches(&other));
+        let looks_like_a_test = q("correlation_id=x^^ORcorrelation_idISNOTEMPTY");
+        assert!(!looks_like_a_test.matches(&other));
+        assert!(looks_like_a_test.matches(&record(&[(
+            "correlation_id",
+            "x^ORcorrelation_idISNOTEMPTY"
+        )])));
+        let trailing = record(&[("correlation_id", "x^"), ("state", "1")]);
+        assert!(q("correlation_id=x^^^state=1").matches(&trailing));
+        assert!(!q("correlation_id=x^^^NQstate=2").matches(&record(&[("state", "1")])));
+        assert!(q("correlation_id=x^^^NQstate=2").matches(&other));
     }
 
     #[test]

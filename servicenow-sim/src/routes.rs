@@ -76,8 +76,9 @@ pub fn set_hourly_limit(s: &mut Instance, limit: u32) {
     });
 }
 
-/// The next scripted fault, or the per-hour limit; `None` to answer normally.
-async fn take_fault(state: &Shared, table_api: bool) -> Option<Result<Fault, Response>> {
+/// The next scripted fault, or the per-hour limit; `None` to answer normally. `uri` is the
+/// request's, for a redirect's `Location`.
+async fn take_fault(state: &Shared, table_api: bool, uri: &Uri) -> Option<Result<Fault, Response>> {
     let fault = {
         let mut s = lock(state);
         if table_api && let Some(hourly) = s.hourly.as_mut() {
@@ -136,7 +137,34 @@ async fn take_fault(state: &Shared, table_api: bool) -> Option<Result<Fault, Res
             Some(Err(response))
         }
         Fault::Hibernate => Some(Err((StatusCode::OK, Html(HIBERNATING)).into_response())),
-        fault @ (Fault::DropAfterCreate | Fault::IgnoreQuery) => Some(Ok(fault)),
+        Fault::Redirect { status, location } => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::TEMPORARY_REDIRECT);
+            let target = format!(
+                "{location}{}",
+                uri.path_and_query().map(|p| p.as_str()).unwrap_or("/")
+            );
+            let mut response = status.into_response();
+            if let Ok(value) = HeaderValue::from_str(&target) {
+                response.headers_mut().insert(header::LOCATION, value);
+            }
+            Some(Err(response))
+        }
+        Fault::HugeBody { bytes } => {
+            let mut body = String::with_capacity(bytes.max(13));
+            body.push_str("{\"result\":[");
+            body.extend(std::iter::repeat_n(' ', bytes.saturating_sub(13)));
+            body.push_str("]}");
+            let mut response = (StatusCode::OK, body).into_response();
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            Some(Err(response))
+        }
+        fault @ (Fault::DropAfterCreate
+        | Fault::DelayAfterCreate { .. }
+        | Fault::IgnoreQuery
+        | Fault::ExpiresIn { .. }) => Some(Ok(fault)),
     }
 }
 
@@ -203,15 +231,17 @@ async fn token(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let response = token_answer(&state, &headers, &body).await;
+    let response = token_answer(&state, &uri, &headers, &body).await;
     record_log(&state, &method, &uri, response.status());
     response
 }
 
-async fn token_answer(state: &Shared, headers: &HeaderMap, body: &Bytes) -> Response {
-    if let Some(Err(response)) = take_fault(state, false).await {
-        return response;
-    }
+async fn token_answer(state: &Shared, uri: &Uri, headers: &HeaderMap, body: &Bytes) -> Response {
+    let expires_in = match take_fault(state, false, uri).await {
+        Some(Err(response)) => return response,
+        Some(Ok(Fault::ExpiresIn { seconds })) => Some(seconds),
+        _ => None,
+    };
     let form_encoded = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -258,17 +288,17 @@ async fn token_answer(state: &Shared, headers: &HeaderMap, body: &Bytes) -> Resp
             access.clone(),
             Token {
                 user: user.clone(),
-                expires_at: now + lifetime,
+                expires_at: now.saturating_add(lifetime),
             },
         );
-        (access, now + lifetime)
+        (access, now.saturating_add(lifetime))
     });
     let refresh = crate::instance::new_sys_id();
     s.refresh_tokens.insert(refresh.clone(), user);
     Json(json!({
         "scope": "useraccount",
         "token_type": "Bearer",
-        "expires_in": (expires_at - now - 1).max(0),
+        "expires_in": expires_in.unwrap_or((expires_at - now - 1).max(0) as u64),
         "refresh_token": refresh,
         "access_token": access,
     }))
@@ -276,8 +306,12 @@ async fn token_answer(state: &Shared, headers: &HeaderMap, body: &Bytes) -> Resp
 }
 
 /// Runs the common checks of a Table API request: faults, Accept, auth.
-async fn table_checks(state: &Shared, headers: &HeaderMap) -> Result<Option<Fault>, Response> {
-    let fault = match take_fault(state, true).await {
+async fn table_checks(
+    state: &Shared,
+    uri: &Uri,
+    headers: &HeaderMap,
+) -> Result<Option<Fault>, Response> {
+    let fault = match take_fault(state, true, uri).await {
         Some(Err(response)) => return Err(response),
         Some(Ok(fault)) => Some(fault),
         None => None,
@@ -407,7 +441,7 @@ async fn list_answer(
     uri: &Uri,
     headers: &HeaderMap,
 ) -> Response {
-    let fault = match table_checks(state, headers).await {
+    let fault = match table_checks(state, uri, headers).await {
         Err(response) => return response,
         Ok(fault) => fault,
     };
@@ -485,7 +519,7 @@ async fn read(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    let response = match table_checks(&state, &headers).await {
+    let response = match table_checks(&state, &uri, &headers).await {
         Err(response) => response,
         Ok(_) => {
             let mut s = lock(&state);
@@ -552,47 +586,58 @@ async fn create(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (response, drop) = match table_checks(&state, &headers).await {
-        Err(response) => (response, false),
-        Ok(fault) => match body_object(&headers, &body) {
-            Err(response) => (response, false),
-            Ok(_) if table != "incident" => (
-                error(
-                    StatusCode::FORBIDDEN,
-                    "Operation Failed",
-                    &format!("Error during insert of {table}"),
-                ),
-                false,
-            ),
-            Ok(fields) => {
-                let mut s = lock(&state);
-                let journal = s.journal.len();
-                let record = s.new_incident(&fields);
-                let sys_id = record["sys_id"].clone();
-                if let Err(response) = data_policy(&record) {
-                    // Refused: nothing of it stays, its work notes neither.
-                    s.journal.truncate(journal);
-                    (response, false)
-                } else {
-                    s.insert_incident(record.clone());
-                    let base = base_url(s.scheme, &headers);
-                    let mut response = (
-                        StatusCode::CREATED,
-                        Json(json!({"result": present(&s, &record, &table, &params, &base)})),
-                    )
-                        .into_response();
-                    if let Ok(location) =
-                        HeaderValue::from_str(&format!("{base}/api/now/table/incident/{sys_id}"))
-                    {
-                        response.headers_mut().insert(header::LOCATION, location);
-                    }
-                    (response, fault == Some(Fault::DropAfterCreate))
-                }
-            }
-        },
+    let fault = match table_checks(&state, &uri, &headers).await {
+        Err(response) => {
+            record_log(&state, &method, &uri, response.status());
+            return response;
+        }
+        Ok(fault) => fault,
     };
+    let (response, drop_connection) = match body_object(&headers, &body) {
+        Err(response) => (response, false),
+        Ok(_) if table != "incident" => (
+            error(
+                StatusCode::FORBIDDEN,
+                "Operation Failed",
+                &format!("Error during insert of {table}"),
+            ),
+            false,
+        ),
+        Ok(fields) => {
+            let mut s = lock(&state);
+            let journal = s.journal.len();
+            let record = s.new_incident(&fields);
+            let sys_id = record["sys_id"].clone();
+            if let Err(response) = data_policy(&record) {
+                // Refused: nothing of it stays, its work notes neither.
+                s.journal.truncate(journal);
+                (response, false)
+            } else {
+                s.insert_incident(record.clone());
+                let base = base_url(s.scheme, &headers);
+                let mut response = (
+                    StatusCode::CREATED,
+                    Json(json!({"result": present(&s, &record, &table, &params, &base)})),
+                )
+                    .into_response();
+                if let Ok(location) =
+                    HeaderValue::from_str(&format!("{base}/api/now/table/incident/{sys_id}"))
+                {
+                    response.headers_mut().insert(header::LOCATION, location);
+                }
+                (response, fault == Some(Fault::DropAfterCreate))
+            }
+        }
+    };
+    // Logged before any delay: the client may give up, and its connection with it, before
+    // the answer goes.
     record_log(&state, &method, &uri, response.status());
-    if drop {
+    if let Some(Fault::DelayAfterCreate { millis }) = fault
+        && response.status() == StatusCode::CREATED
+    {
+        tokio::time::sleep(std::time::Duration::from_millis(millis)).await;
+    }
+    if drop_connection {
         // The record exists; the client never hears: ending the connection's task without
         // an answer is what a dropped connection looks like to it.
         std::panic::resume_unwind(Box::new(
@@ -611,7 +656,7 @@ async fn update(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let response = match table_checks(&state, &headers).await {
+    let response = match table_checks(&state, &uri, &headers).await {
         Err(response) => response,
         Ok(_) => {
             match body_object(&headers, &body) {

@@ -84,7 +84,7 @@ pub async fn save_connection_settings(form: ConnectionForm) -> Result<SaveOutcom
             .connection()
             .await
             .map_err(internal("load the connection settings"))?;
-        match form.validate(current.stored, &current.states) {
+        match form.validate(&current) {
             Ok(update) => {
                 let changed = update.changed_fields(&current);
                 store

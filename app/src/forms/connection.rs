@@ -57,6 +57,17 @@ pub struct ConnectionView {
     pub updated_at: Option<String>,
 }
 
+impl ConnectionView {
+    /// What a first visit shows: the defaults, no secret stored, the standard states.
+    pub fn nothing_stored() -> Self {
+        Self {
+            values: ConnectionForm::defaults(),
+            states: IncidentState::standard_choices(),
+            ..Self::default()
+        }
+    }
+}
+
 impl ConnectionUpdate {
     /// The names of the fields this update changes against what is stored; a secret counts
     /// as changed whenever a new one is given (its value is never compared or named).
@@ -104,33 +115,59 @@ impl ConnectionForm {
         }
     }
 
-    /// Checks every field and reports every invalid one; `stored` says which secrets may
-    /// be left blank.
-    pub fn validate(
-        &self,
-        stored: SecretsStored,
-        states: &[StateChoice],
-    ) -> Result<ConnectionUpdate, FieldErrors> {
+    /// Checks every field against what is stored (`current`) and reports every invalid one.
+    /// A blank secret keeps the stored one, but only while the URL, the client ID and the
+    /// user ID stay as they are: a stored secret is never sent anywhere else than where it
+    /// was entered for, so changing any of them asks for both secrets again. The browser
+    /// runs this before sending, the server again before saving.
+    pub fn validate(&self, current: &ConnectionView) -> Result<ConnectionUpdate, FieldErrors> {
         let mut errors = FieldErrors::default();
+        let stored = current.stored;
         let instance_url = errors.check("instance_url", InstanceUrl::parse(&self.instance_url));
         let client_id = errors.check(
             "client_id",
             parse_required_text(&self.client_id, Self::MAX_CLIENT_ID, "client ID"),
         );
-        let client_secret = errors.check(
-            "client_secret",
-            parse_secret(&self.client_secret, stored.client_secret, "client secret"),
-        );
-        let group_sys_id = errors.check("group_sys_id", SysId::parse(&self.group_sys_id));
-        let user_sys_id = errors.check("user_sys_id", SysId::parse(&self.user_sys_id));
         let user_id = errors.check(
             "user_id",
             parse_required_text(&self.user_id, Self::MAX_USER_ID, "ServiceNow user ID"),
         );
+        let old = &current.values;
+        let moved: Vec<&str> = [
+            (
+                "ServiceNow URL",
+                instance_url
+                    .as_ref()
+                    .is_some_and(|url| url.as_str() != old.instance_url),
+            ),
+            (
+                "client ID",
+                client_id.as_ref().is_some_and(|id| *id != old.client_id),
+            ),
+            (
+                "user ID",
+                user_id.as_ref().is_some_and(|id| *id != old.user_id),
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(name, changed)| changed.then_some(name))
+        .collect();
+        let client_secret = errors.check(
+            "client_secret",
+            parse_secret(
+                &self.client_secret,
+                stored.client_secret,
+                "client secret",
+                &moved,
+            ),
+        );
+        let group_sys_id = errors.check("group_sys_id", SysId::parse(&self.group_sys_id));
+        let user_sys_id = errors.check("user_sys_id", SysId::parse(&self.user_sys_id));
         let password = errors.check(
             "password",
-            parse_secret(&self.password, stored.password, "password"),
+            parse_secret(&self.password, stored.password, "password", &moved),
         );
+        let states = &current.states;
         let duplicate_status = errors.check(
             "duplicate_status",
             states
@@ -189,14 +226,26 @@ impl ConnectionForm {
     }
 }
 
-/// A secret may be blank only when one is stored already (blank = keep it).
-fn parse_secret(raw: &str, stored: bool, what: &str) -> Result<Option<SecretString>, String> {
+/// A secret may be blank (keep the stored one) only when one is stored and none of the
+/// fields it belongs with (`moved`: the URL, client ID, user ID that changed) changed.
+fn parse_secret(
+    raw: &str,
+    stored: bool,
+    what: &str,
+    moved: &[&str],
+) -> Result<Option<SecretString>, String> {
     if raw.trim().is_empty() {
-        return if stored {
-            Ok(None)
-        } else {
-            Err(format!("Enter the {what}; it is required the first time."))
-        };
+        if !stored {
+            return Err(format!("Enter the {what}; it is required the first time."));
+        }
+        if !moved.is_empty() {
+            return Err(format!(
+                "Enter the {what} again: the {} changed, and a stored {what} is only ever sent \
+                 to the instance, client and user it was entered for.",
+                moved.join(" and ")
+            ));
+        }
+        return Ok(None);
     }
     if raw.chars().count() > ConnectionForm::MAX_SECRET {
         return Err(format!(
@@ -247,19 +296,28 @@ mod tests {
         }
     }
 
-    const NOTHING_STORED: SecretsStored = SecretsStored {
-        client_secret: false,
-        password: false,
-    };
     const BOTH_STORED: SecretsStored = SecretsStored {
         client_secret: true,
         password: true,
     };
 
+    /// `valid()` saved before, with both its secrets.
+    fn both_stored() -> ConnectionView {
+        ConnectionView {
+            values: ConnectionForm {
+                instance_url: "https://acme.service-now.com".into(),
+                ..valid().without_secrets()
+            },
+            stored: BOTH_STORED,
+            states: IncidentState::standard_choices(),
+            updated_at: Some("2026-11-30T06:00:00Z".into()),
+        }
+    }
+
     #[test]
     fn a_valid_form_is_normalised() {
         let update = valid()
-            .validate(NOTHING_STORED, &IncidentState::standard_choices())
+            .validate(&ConnectionView::nothing_stored())
             .unwrap_or_else(|e| panic!("{e:?}"));
         assert_eq!(update.instance_url.as_str(), "https://acme.service-now.com");
         assert_eq!(update.group_sys_id.as_str(), GROUP);
@@ -282,7 +340,7 @@ mod tests {
             ..ConnectionForm::default()
         };
         let errors = form
-            .validate(NOTHING_STORED, &IncidentState::standard_choices())
+            .validate(&ConnectionView::nothing_stored())
             .err()
             .expect("accepted an empty form");
         let fields: Vec<_> = errors.fields().collect();
@@ -309,7 +367,7 @@ mod tests {
             ..valid()
         };
         let errors = form
-            .validate(NOTHING_STORED, &IncidentState::standard_choices())
+            .validate(&ConnectionView::nothing_stored())
             .err()
             .expect("accepted");
         assert_eq!(errors.len(), 1);
@@ -324,7 +382,7 @@ mod tests {
             ..valid()
         };
         let errors = form
-            .validate(NOTHING_STORED, &IncidentState::standard_choices())
+            .validate(&ConnectionView::nothing_stored())
             .err()
             .expect("accepted");
         assert!(
@@ -341,10 +399,62 @@ mod tests {
         );
 
         let update = form
-            .validate(BOTH_STORED, &IncidentState::standard_choices())
+            .validate(&both_stored())
             .unwrap_or_else(|e| panic!("{e:?}"));
         assert!(update.client_secret.is_none());
         assert!(update.password.is_none());
+    }
+
+    #[test]
+    fn a_new_url_client_id_or_user_id_needs_both_secrets_again_and_says_why() {
+        for (form, named) in [
+            (
+                ConnectionForm {
+                    instance_url: "https://elsewhere.example.com".into(),
+                    ..valid()
+                },
+                "the ServiceNow URL changed",
+            ),
+            (
+                ConnectionForm {
+                    client_id: "another".into(),
+                    ..valid()
+                },
+                "the client ID changed",
+            ),
+            (
+                ConnectionForm {
+                    client_id: "another".into(),
+                    user_id: "someone.else".into(),
+                    ..valid()
+                },
+                "the client ID and user ID changed",
+            ),
+        ] {
+            assert!(form.validate(&both_stored()).is_ok(), "{named}");
+            let blank = ConnectionForm {
+                client_secret: String::new(),
+                password: String::new(),
+                ..form
+            };
+            let errors = blank.validate(&both_stored()).err().expect(named);
+            assert_eq!(errors.len(), 2, "{named}");
+            for field in ["client_secret", "password"] {
+                let message = errors.get(field).unwrap();
+                assert!(
+                    message.contains("again") && message.contains(named),
+                    "{message}"
+                );
+            }
+        }
+        // The same URL written differently is the same instance.
+        let same = ConnectionForm {
+            instance_url: " https://ACME.service-now.com/ ".into(),
+            client_secret: String::new(),
+            password: String::new(),
+            ..valid()
+        };
+        assert!(same.validate(&both_stored()).is_ok());
     }
 
     #[test]
@@ -354,7 +464,7 @@ mod tests {
             ..valid()
         };
         let update = form
-            .validate(NOTHING_STORED, &IncidentState::standard_choices())
+            .validate(&ConnectionView::nothing_stored())
             .unwrap_or_else(|e| panic!("{e:?}"));
         assert_eq!(update.password.unwrap().expose_secret(), " padded ");
 
@@ -362,19 +472,12 @@ mod tests {
             client_secret: "x".repeat(ConnectionForm::MAX_SECRET),
             ..valid()
         };
-        assert!(
-            at_limit
-                .validate(NOTHING_STORED, &IncidentState::standard_choices())
-                .is_ok()
-        );
+        assert!(at_limit.validate(&ConnectionView::nothing_stored()).is_ok());
         let over = ConnectionForm {
             client_secret: "x".repeat(ConnectionForm::MAX_SECRET + 1),
             ..valid()
         };
-        assert!(
-            over.validate(BOTH_STORED, &IncidentState::standard_choices())
-                .is_err()
-        );
+        assert!(over.validate(&both_stored()).is_err());
     }
 
     #[test]
@@ -391,8 +494,7 @@ mod tests {
                 ..valid()
             };
             assert_eq!(
-                form.validate(NOTHING_STORED, &IncidentState::standard_choices())
-                    .is_ok(),
+                form.validate(&ConnectionView::nothing_stored()).is_ok(),
                 ok,
                 "days {days:?}"
             );
@@ -406,18 +508,14 @@ mod tests {
             user_id: "u".repeat(255),
             ..valid()
         };
-        assert!(
-            at_limit
-                .validate(NOTHING_STORED, &IncidentState::standard_choices())
-                .is_ok()
-        );
+        assert!(at_limit.validate(&ConnectionView::nothing_stored()).is_ok());
         let over = ConnectionForm {
             client_id: "c".repeat(256),
             user_id: "u".repeat(256),
             ..valid()
         };
         let errors = over
-            .validate(NOTHING_STORED, &IncidentState::standard_choices())
+            .validate(&ConnectionView::nothing_stored())
             .err()
             .expect("accepted");
         assert!(errors.get("client_id").is_some() && errors.get("user_id").is_some());
@@ -440,43 +538,31 @@ mod tests {
 
     #[test]
     fn changed_fields_name_what_changed_and_any_new_secret() {
-        let stored = ConnectionView {
-            values: valid().without_secrets(),
-            stored: BOTH_STORED,
-            states: IncidentState::standard_choices(),
-            updated_at: None,
-        };
-        let stored = ConnectionView {
-            values: ConnectionForm {
-                instance_url: "https://acme.service-now.com".into(),
-                ..stored.values
-            },
-            ..stored
-        };
+        let stored = both_stored();
         let same = ConnectionForm {
             client_secret: String::new(),
             password: String::new(),
             ..valid()
         };
         assert!(
-            same.validate(BOTH_STORED, &IncidentState::standard_choices())
+            same.validate(&both_stored())
                 .ok()
                 .unwrap()
                 .changed_fields(&stored)
                 .is_empty()
         );
         let changed = ConnectionForm {
-            client_id: "other".into(),
+            duplicate_days: "31".into(),
             password: String::new(),
             ..valid()
         };
         assert_eq!(
             changed
-                .validate(BOTH_STORED, &IncidentState::standard_choices())
+                .validate(&both_stored())
                 .ok()
                 .unwrap()
                 .changed_fields(&stored),
-            ["Client ID", "Client secret"]
+            ["Client secret", "Days before a new ticket"]
         );
     }
 
@@ -490,11 +576,12 @@ mod tests {
             duplicate_status: "9".into(),
             ..valid()
         };
-        assert!(form.validate(NOTHING_STORED, &states).is_ok());
-        assert!(
-            form.validate(NOTHING_STORED, &IncidentState::standard_choices())
-                .is_err()
-        );
+        let offered = ConnectionView {
+            states,
+            ..ConnectionView::nothing_stored()
+        };
+        assert!(form.validate(&offered).is_ok());
+        assert!(form.validate(&ConnectionView::nothing_stored()).is_err());
     }
 
     #[test]

@@ -75,7 +75,8 @@ fn ConnectionForm(
         ..
     } = data;
     let secrets = stored.stored;
-    let states = stored.states.clone();
+    // What the browser checks a submit against, as the server will.
+    let current = stored.clone();
     let offered = stored.states.clone();
     // A refused no-JavaScript submit comes back with what was typed (secrets excepted).
     let values = match &flash {
@@ -92,7 +93,7 @@ fn ConnectionForm(
     let on_submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         match SaveConnectionSettings::from_event(&ev) {
-            Ok(input) => match input.form.validate(secrets, &states) {
+            Ok(input) => match input.form.validate(&current) {
                 Ok(_) => {
                     client_errors.set(None);
                     save.dispatch(input);
@@ -104,7 +105,11 @@ fn ConnectionForm(
     };
     let secret_status = |stored: bool, what: &str| {
         if stored {
-            format!("A {what} is stored; it is never shown. Leave this blank to keep it.")
+            format!(
+                "A {what} is stored; it is never shown. Leave this blank to keep it, unless you \
+                 change the URL, client ID or user ID: it is only ever sent to the instance, \
+                 client and user it was entered for."
+            )
         } else {
             format!("No {what} is stored yet.")
         }

@@ -3,9 +3,15 @@
 //! backoff and jitter for reads, `Retry-After` on 429 (from the Table API or the token
 //! endpoint alike), every request paced by the process's one [`Pacer`], and a timeout on
 //! every request.
+//!
+//! What comes back is not trusted further than needed: a redirect is never followed (a 307
+//! would re-post the OAuth form, both secrets in it, to any host), an answer is read up to
+//! a size limit, a token's stated lifetime is capped, and a list gathers at most so many
+//! records.
 
 use super::error::ServiceNowError;
 use super::pacer::Pacer;
+use super::query::query_value;
 use rand::Rng;
 use reqwest::header::HeaderMap;
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
@@ -13,8 +19,10 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::sync::Mutex;
+// Tokio's clock, like the pacer's: tests pause and advance it to reach a token's expiry.
+use tokio::time::Instant;
 
 pub type Record = Map<String, Value>;
 
@@ -67,6 +75,10 @@ pub struct ClientSettings {
     pub max_retry_after: Duration,
     /// A PEM file of extra CA certificates to trust (a private CA, the simulator's).
     pub ca_file: Option<PathBuf>,
+    /// The largest answer read, in bytes; a larger one is refused as `TooLarge`.
+    pub max_answer_bytes: usize,
+    /// The most records [`ServiceNowClient::list_all`] gathers; more is `TooLarge`.
+    pub max_list_records: usize,
 }
 
 impl Default for ClientSettings {
@@ -77,14 +89,26 @@ impl Default for ClientSettings {
             base_backoff: Duration::from_millis(500),
             max_retry_after: Duration::from_secs(60),
             ca_file: None,
+            max_answer_bytes: 32 << 20,
+            max_list_records: 100_000,
         }
     }
 }
 
+/// The longest a token is believed to last, whatever the instance says. ServiceNow's default
+/// is 30 minutes; a day leaves room for an instance set to more, and keeps an absurd
+/// `expires_in` (18446744073709551615) from overflowing the clock.
+const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 3600);
+
+/// How long before its expiry a token is replaced: a minute, or half its life if shorter,
+/// so that a token of a few seconds is still used once.
+const REFRESH_MARGIN: Duration = Duration::from_secs(60);
+
 struct CachedToken {
     access: SecretString,
     refresh: Option<SecretString>,
-    expires_at: Instant,
+    /// When a new token is asked for instead.
+    renew_at: Instant,
 }
 
 pub struct ServiceNowClient {
@@ -113,6 +137,8 @@ impl ServiceNowClient {
         let mut builder = reqwest::Client::builder()
             .timeout(settings.timeout)
             .connect_timeout(settings.timeout.min(Duration::from_secs(10)))
+            // A redirect is answered as an error (see `send`), never followed.
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("itsm-bridge/", env!("CARGO_PKG_VERSION")));
         if let Some(path) = &settings.ca_file {
             let pem = std::fs::read(path).map_err(|e| {
@@ -181,7 +207,9 @@ impl ServiceNowClient {
         Ok(Page { records, total })
     }
 
-    /// Every record of a query, page by page.
+    /// Every record of a query, page by page, at most `max_list_records` of them: more is
+    /// `TooLarge`, said at the first page when the instance counts them, and in any case
+    /// before an instance that ignores the offset (full pages without end) fills memory.
     pub async fn list_all(
         &self,
         table: &str,
@@ -189,13 +217,24 @@ impl ServiceNowClient {
         fields: &[&str],
     ) -> Result<Vec<Record>, ServiceNowError> {
         const PAGE: u32 = 1000;
+        let most = self.settings.max_list_records;
+        let too_many = || {
+            ServiceNowError::TooLarge(format!(
+                "more than {most} records of {table} match the query"
+            ))
+        };
         let mut all = Vec::new();
         loop {
-            let page = self
-                .list(table, query, fields, PAGE, all.len() as u32)
-                .await?;
+            let offset = u32::try_from(all.len()).map_err(|_| too_many())?;
+            let page = self.list(table, query, fields, PAGE, offset).await?;
+            if page.total.is_some_and(|total| total > most as u64) {
+                return Err(too_many());
+            }
             let got = page.records.len();
             all.extend(page.records);
+            if all.len() > most {
+                return Err(too_many());
+            }
             let done = page.total.is_some_and(|t| all.len() as u64 >= t);
             if got < PAGE as usize || done {
                 return Ok(all);
@@ -252,7 +291,13 @@ impl ServiceNowClient {
     ) -> Result<Vec<Record>, ServiceNowError> {
         const FIELDS: [&str; 5] = ["sys_id", "number", "state", "opened_at", "correlation_id"];
         let page = self
-            .list("incident", &format!("correlation_id={id}"), &FIELDS, 10, 0)
+            .list(
+                "incident",
+                &format!("correlation_id={}", query_value(id)),
+                &FIELDS,
+                10,
+                0,
+            )
             .await?;
         // An instance that ignored the query answers with other records: say so rather than
         // page through every incident, or believe the ticket is not there.
@@ -300,7 +345,7 @@ impl ServiceNowClient {
                         request = request.json(body);
                     }
                     let outcome = match self.send(request).await {
-                        Ok(response) => read_answer(response).await,
+                        Ok(response) => self.read_answer(response).await,
                         Err(error) => Err(error),
                     };
                     (outcome, true)
@@ -352,10 +397,58 @@ impl ServiceNowClient {
         Duration::from_millis(rand::thread_rng().gen_range(millis / 2..=millis))
     }
 
-    /// Waits for this request's turn with the process's pacer, then sends.
+    /// Waits for this request's turn with the process's pacer, then sends. A redirect is an
+    /// error: following it would send the credentials (the OAuth form, the bearer token) to
+    /// wherever it points.
     async fn send(&self, request: RequestBuilder) -> Result<Response, ServiceNowError> {
         self.pacer.wait_turn(self.settings.max_retry_after).await?;
-        request.send().await.map_err(|e| self.transport_error(&e))
+        let response = request.send().await.map_err(|e| self.transport_error(&e))?;
+        if response.status().is_redirection() {
+            let location = response
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .map(snippet)
+                .unwrap_or_else(|| "nowhere (no Location header)".into());
+            return Err(ServiceNowError::Redirected {
+                status: response.status().as_u16(),
+                location,
+            });
+        }
+        Ok(response)
+    }
+
+    /// The answer's body, read up to `max_answer_bytes`: whatever answers in the instance's
+    /// place could otherwise send more than memory holds.
+    async fn read_body(&self, mut response: Response) -> Result<String, ServiceNowError> {
+        let limit = self.settings.max_answer_bytes;
+        let too_large = || ServiceNowError::TooLarge(format!("more than {limit} bytes"));
+        if response.content_length().is_some_and(|n| n > limit as u64) {
+            return Err(too_large());
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| self.transport_error(&e))?
+        {
+            if body.len() + chunk.len() > limit {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(String::from_utf8_lossy(&body).into_owned())
+    }
+
+    /// Reads a Table API answer: `result` on success, a typed error otherwise.
+    async fn read_answer(
+        &self,
+        response: Response,
+    ) -> Result<(Value, Option<u64>), ServiceNowError> {
+        let status = response.status();
+        let headers = response.headers().clone();
+        let text = self.read_body(response).await?;
+        table_answer(status, &headers, &text)
     }
 
     fn transport_error(&self, error: &reqwest::Error) -> ServiceNowError {
@@ -374,7 +467,7 @@ impl ServiceNowClient {
     async fn access_token(&self) -> Result<SecretString, ServiceNowError> {
         let mut cached = self.token.lock().await;
         if let Some(token) = cached.as_ref()
-            && token.expires_at > Instant::now() + Duration::from_secs(60)
+            && token.renew_at > Instant::now()
         {
             return Ok(token.access.clone());
         }
@@ -426,10 +519,7 @@ impl ServiceNowClient {
         let response = self.send(request).await?;
         let status = response.status();
         let headers = response.headers().clone();
-        let text = response
-            .text()
-            .await
-            .map_err(|e| self.transport_error(&e))?;
+        let text = self.read_body(response).await?;
         let json = token_answer(status, &headers, &text)?;
         let access = json
             .get("access_token")
@@ -440,14 +530,15 @@ impl ServiceNowClient {
         let lifetime = json
             .get("expires_in")
             .and_then(Value::as_u64)
-            .unwrap_or(1799);
+            .map_or(Duration::from_secs(1799), Duration::from_secs)
+            .min(MAX_TOKEN_LIFETIME);
         Ok(CachedToken {
             access: SecretString::from(access.to_string()),
             refresh: json
                 .get("refresh_token")
                 .and_then(Value::as_str)
                 .map(|s| SecretString::from(s.to_string())),
-            expires_at: Instant::now() + Duration::from_secs(lifetime),
+            renew_at: Instant::now() + lifetime - REFRESH_MARGIN.min(lifetime / 2),
         })
     }
 }
@@ -513,19 +604,17 @@ fn rate_limited(headers: &HeaderMap) -> ServiceNowError {
     }
 }
 
-/// Reads a Table API answer: `result` on success, a typed error otherwise.
-async fn read_answer(response: Response) -> Result<(Value, Option<u64>), ServiceNowError> {
-    let status = response.status();
-    let headers = response.headers().clone();
+/// Sorts a Table API answer: `result` on success, a typed error otherwise.
+fn table_answer(
+    status: StatusCode,
+    headers: &HeaderMap,
+    text: &str,
+) -> Result<(Value, Option<u64>), ServiceNowError> {
     let total = headers
         .get("x-total-count")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse().ok());
-    let text = response
-        .text()
-        .await
-        .map_err(|e| ServiceNowError::Network(e.to_string()))?;
-    let json: Option<Value> = serde_json::from_str(&text).ok();
+    let json: Option<Value> = serde_json::from_str(text).ok();
     let message = || {
         json.as_ref()
             .and_then(|j| j.get("error"))
@@ -536,16 +625,16 @@ async fn read_answer(response: Response) -> Result<(Value, Option<u64>), Service
                     .trim_end_matches(": ")
                     .to_string()
             })
-            .unwrap_or_else(|| snippet(&text))
+            .unwrap_or_else(|| snippet(text))
     };
     match status {
         s if s.is_success() => match json.and_then(|mut j| j.get_mut("result").map(Value::take)) {
             Some(result) => Ok((result, total)),
-            None => Err(ServiceNowError::NotJson(snippet(&text))),
+            None => Err(ServiceNowError::NotJson(snippet(text))),
         },
         StatusCode::UNAUTHORIZED => Err(ServiceNowError::BadCredentials(message())),
         StatusCode::NOT_FOUND => Err(ServiceNowError::NotFound(message())),
-        StatusCode::TOO_MANY_REQUESTS => Err(rate_limited(&headers)),
+        StatusCode::TOO_MANY_REQUESTS => Err(rate_limited(headers)),
         s if s.is_server_error() => Err(ServiceNowError::Server {
             status: s.as_u16(),
             message: message(),

@@ -33,6 +33,14 @@ pub enum ServiceNowError {
         "the TLS connection to the instance failed: {0}; check the URL, and for a private CA the CA file setting"
     )]
     Tls(String),
+    #[error(
+        "the instance answered {status}, a redirect to {location}; itsm-bridge never follows a redirect, since it would carry the credentials wherever it points: set the ServiceNow URL to the instance's own address"
+    )]
+    Redirected { status: u16, location: String },
+    #[error(
+        "the instance's answer is too large: {0}; itsm-bridge stops reading rather than hold it all"
+    )]
+    TooLarge(String),
 }
 
 impl ServiceNowError {
@@ -63,7 +71,9 @@ impl ServiceNowError {
             | Self::QueryIgnored(_)
             | Self::Timeout(_)
             | Self::Network(_)
-            | Self::Tls(_) => true,
+            | Self::Tls(_)
+            | Self::Redirected { .. }
+            | Self::TooLarge(_) => true,
         }
     }
 
@@ -79,13 +89,18 @@ impl ServiceNowError {
     /// such record, or TLS failed before anything was sent.
     pub fn may_have_reached_instance(&self) -> bool {
         match self {
-            Self::Timeout(_) | Self::Network(_) | Self::Server { .. } | Self::NotJson(_) => true,
+            Self::Timeout(_)
+            | Self::Network(_)
+            | Self::Server { .. }
+            | Self::NotJson(_)
+            | Self::TooLarge(_) => true,
             Self::BadCredentials(_)
             | Self::RateLimited { .. }
             | Self::Refused { .. }
             | Self::NotFound(_)
             | Self::QueryIgnored(_)
-            | Self::Tls(_) => false,
+            | Self::Tls(_)
+            | Self::Redirected { .. } => false,
         }
     }
 }
@@ -121,6 +136,11 @@ mod tests {
             ServiceNowError::Timeout(Duration::from_secs(30)),
             ServiceNowError::Network("x".into()),
             ServiceNowError::Tls("x".into()),
+            ServiceNowError::Redirected {
+                status: 307,
+                location: "https://elsewhere.example".into(),
+            },
+            ServiceNowError::TooLarge("x".into()),
         ]
     }
 
@@ -140,13 +160,14 @@ mod tests {
             .collect();
         assert_eq!(
             instance_wide.len(),
-            7,
-            "bad credentials, rate limited, server, not JSON, timeout, network, TLS: {instance_wide:?}"
+            9,
+            "bad credentials, rate limited, server, not JSON, timeout, network, TLS, redirected, too large: {instance_wide:?}"
         );
     }
 
     #[test]
     fn a_write_may_have_happened_after_a_timeout_a_dropped_connection_a_5xx_or_a_strange_answer() {
+        // A body too large to read came after the instance acted: it may have written.
         let maybe: Vec<ServiceNowError> = every_kind()
             .into_iter()
             .filter(ServiceNowError::may_have_reached_instance)
@@ -158,6 +179,7 @@ mod tests {
                 ServiceNowError::NotJson("x".into()),
                 ServiceNowError::Timeout(Duration::from_secs(30)),
                 ServiceNowError::Network("x".into()),
+                ServiceNowError::TooLarge("x".into()),
             ]
         );
     }
@@ -173,6 +195,10 @@ mod tests {
             refused(409),
             ServiceNowError::NotFound("x".into()),
             ServiceNowError::Tls("x".into()),
+            ServiceNowError::Redirected {
+                status: 307,
+                location: "https://elsewhere.example".into(),
+            },
         ] {
             assert!(!error.may_have_reached_instance(), "{error:?}");
         }

@@ -4,7 +4,9 @@
 mod client;
 mod error;
 mod pacer;
+mod query;
 
 pub use client::{ClientSettings, Credentials, Page, Record, ServiceNowClient};
 pub use error::ServiceNowError;
 pub use pacer::Pacer;
+pub use query::query_value;

@@ -99,13 +99,13 @@ async fn a_blank_secret_on_a_later_save_keeps_the_stored_one() {
         .save_connection(&connection_form(&[
             ("client_secret", ""),
             ("password", ""),
-            ("client_id", "renamed-client"),
+            ("duplicate_days", "45"),
         ]))
         .await;
     assert_eq!(answer, json!("Saved"));
     assert_eq!(
-        app.load_connection().await["view"]["values"]["client_id"],
-        "renamed-client"
+        app.load_connection().await["view"]["values"]["duplicate_days"],
+        "45"
     );
 
     let (client_secret, password) = stored_secrets(app).await;
@@ -156,4 +156,59 @@ async fn stored_secrets(app: TestApp) -> (String, String) {
         client_secret.expose_secret().to_string(),
         password.expose_secret().to_string(),
     )
+}
+
+#[tokio::test]
+async fn changing_the_url_the_client_id_or_the_user_id_requires_both_secrets_again() {
+    let app = spawn_app().await;
+    app.save_connection(&connection_form(&[])).await;
+    let before = app.load_connection().await;
+    for (change, named) in [
+        (
+            ("instance_url", "https://elsewhere.example.com"),
+            "ServiceNow URL",
+        ),
+        (("client_id", "another-client"), "client ID"),
+        (("user_id", "another.user"), "user ID"),
+    ] {
+        let answer = app
+            .save_connection(&connection_form(&[
+                change,
+                ("client_secret", ""),
+                ("password", ""),
+            ]))
+            .await;
+        for field in ["client_secret", "password"] {
+            let message = answer["Invalid"][field]
+                .as_str()
+                .unwrap_or_else(|| panic!("{change:?} kept the {field}: {answer}"));
+            assert!(
+                message.contains("again") && message.contains(named),
+                "{message}"
+            );
+        }
+        // One secret given is not enough: the other is asked for too.
+        let answer = app
+            .save_connection(&connection_form(&[change, ("password", "")]))
+            .await;
+        assert!(answer["Invalid"]["password"].is_string(), "{answer}");
+        assert!(answer["Invalid"].get("client_secret").is_none(), "{answer}");
+    }
+    assert_eq!(app.load_connection().await, before, "something was saved");
+    // The same URL written differently is no change; with both secrets, a new URL is saved.
+    let same = app
+        .save_connection(&connection_form(&[
+            ("instance_url", "https://ACME.service-now.com/"),
+            ("client_secret", ""),
+            ("password", ""),
+        ]))
+        .await;
+    assert_eq!(same, json!("Saved"));
+    let moved = app
+        .save_connection(&connection_form(&[(
+            "instance_url",
+            "https://elsewhere.example.com",
+        )]))
+        .await;
+    assert_eq!(moved, json!("Saved"));
 }

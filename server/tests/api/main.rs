@@ -24,6 +24,8 @@ mod scans_api;
 mod secrets_at_rest;
 mod security_headers;
 mod servicenow_client;
+mod servicenow_hostile_answers;
+mod servicenow_sabotage;
 mod sign_in_throttle;
 mod test_connection;
 mod tokens_and_scans;

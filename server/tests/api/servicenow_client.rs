@@ -1,4 +1,6 @@
-//! The ServiceNow client against the simulator and its faults.
+//! The ServiceNow client against the simulator and its faults. What waits (Retry-After,
+//! backoff, token expiry, the rate cap) is tested on tokio's paused clock: the simulator runs
+//! in the same runtime, so a test waits for nothing real.
 
 use secrecy::SecretString;
 use serde_json::{Value, json};
@@ -7,7 +9,8 @@ use server::servicenow::{
 };
 use servicenow_sim::{CLIENT_ID, CLIENT_SECRET, Fault, SimHandle, USER_NAME, USER_PASSWORD};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use tokio::time::Instant;
 
 async fn sim() -> SimHandle {
     servicenow_sim::start("127.0.0.1:0".parse().unwrap(), 1800)
@@ -25,9 +28,11 @@ fn credentials(sim: &SimHandle, password: &str) -> Credentials {
     }
 }
 
+/// Short backoffs; a timeout long enough that a loaded machine never reaches it for real
+/// (the tests that time out run on paused time).
 fn fast() -> ClientSettings {
     ClientSettings {
-        timeout: Duration::from_millis(500),
+        timeout: Duration::from_secs(5),
         base_backoff: Duration::from_millis(20),
         ..ClientSettings::default()
     }
@@ -78,14 +83,14 @@ async fn creates_reads_patches_and_lists_incidents_with_a_form_encoded_password_
     assert_eq!(sim.count("POST", "/oauth_token.do"), 1);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn reads_are_retried_after_server_errors_and_timeouts_then_succeed() {
     let sim = sim().await;
     let client = client(&sim);
     client.authenticate().await.unwrap();
     sim.inject(Fault::Status { status: 503 }, 1);
     sim.inject(Fault::Status { status: 502 }, 1);
-    sim.inject(Fault::Delay { millis: 1500 }, 1);
+    sim.inject(Fault::Delay { millis: 10_000 }, 1);
     assert!(client.list("incident", "", &[], 10, 0).await.is_ok());
     assert_eq!(
         sim.count("GET", "/api/now/table/incident"),
@@ -137,20 +142,23 @@ async fn a_create_is_never_sent_twice() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_429_is_waited_out_as_it_asks_or_reported_when_too_long() {
     let sim = sim().await;
     let client = client(&sim);
     client.authenticate().await.unwrap();
-    sim.inject(Fault::RateLimited { retry_after: 1 }, 1);
+    sim.inject(Fault::RateLimited { retry_after: 7 }, 1);
     let started = Instant::now();
     assert!(client.list("incident", "", &[], 10, 0).await.is_ok());
+    let waited = started.elapsed();
     assert!(
-        started.elapsed() >= Duration::from_secs(1),
-        "Retry-After was not obeyed"
+        waited >= Duration::from_secs(7) && waited < Duration::from_secs(8),
+        "Retry-After was not obeyed: {waited:?}"
     );
     sim.inject(Fault::RateLimited { retry_after: 3600 }, 1);
+    let started = Instant::now();
     let error = client.list("incident", "", &[], 10, 0).await.unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(1), "it waited");
     assert_eq!(
         error,
         ServiceNowError::RateLimited {
@@ -248,7 +256,7 @@ async fn query_results_are_checked_again_on_our_side() {
 
 // The pacer's own tests (paused time) show the caps; this shows that every request, token
 // requests included, of every client sharing a pacer counts against them.
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn clients_sharing_a_pacer_share_its_hourly_budget_token_requests_included() {
     let sim = sim().await;
     let pacer = Arc::new(Pacer::new(1000, Some(3)));
@@ -301,16 +309,17 @@ async fn a_sleeping_instance_at_the_token_endpoint_is_not_bad_credentials() {
     assert!(matches!(error, ServiceNowError::NotJson(_)), "{error}");
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_429_at_the_token_endpoint_is_waited_out_like_any_other() {
     let sim = sim().await;
     let client = client(&sim);
-    sim.inject_token_fault(Fault::RateLimited { retry_after: 1 }, 1);
+    sim.inject_token_fault(Fault::RateLimited { retry_after: 30 }, 1);
     let started = Instant::now();
     assert!(client.list("incident", "", &[], 10, 0).await.is_ok());
+    let waited = started.elapsed();
     assert!(
-        started.elapsed() >= Duration::from_secs(1),
-        "Retry-After was not obeyed"
+        waited >= Duration::from_secs(30) && waited < Duration::from_secs(31),
+        "Retry-After was not obeyed: {waited:?}"
     );
     let counters = sim.counters();
     assert_eq!(counters["POST /oauth_token.do 429"], 1, "{counters:?}");
@@ -369,4 +378,69 @@ async fn an_https_instance_is_trusted_through_the_ca_file_and_only_so() {
         .await
         .unwrap_err();
     assert!(matches!(error, ServiceNowError::Tls(_)), "{error}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn backoff_between_read_retries_doubles_with_jitter() {
+    let sim = sim().await;
+    let client = ServiceNowClient::new(
+        credentials(&sim, USER_PASSWORD),
+        ClientSettings {
+            base_backoff: Duration::from_secs(1),
+            ..fast()
+        },
+        unpaced(),
+    )
+    .unwrap();
+    client.authenticate().await.unwrap();
+    sim.inject(Fault::Status { status: 503 }, 3);
+    let started = Instant::now();
+    assert!(client.list("incident", "", &[], 10, 0).await.is_ok());
+    // Waits of 1 to 2 s, 2 to 4 s, then 4 to 8 s (half to all of base x 2^attempt).
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_secs(7) && waited <= Duration::from_secs(14),
+        "{waited:?}"
+    );
+    assert_eq!(sim.count("GET", "/api/now/table/incident"), 4);
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_token_is_reused_until_a_minute_before_it_expires_then_refreshed() {
+    let sim = sim().await;
+    let client = client(&sim);
+    client.list("incident", "", &[], 1, 0).await.unwrap();
+    // The simulator's tokens last 1800 s and it says 1799: still good 90 s before the end.
+    tokio::time::advance(Duration::from_secs(1799 - 90)).await;
+    client.list("incident", "", &[], 1, 0).await.unwrap();
+    assert_eq!(
+        sim.count("POST", "/oauth_token.do"),
+        1,
+        "refreshed too early"
+    );
+    // Within the last minute: a new token before the request.
+    tokio::time::advance(Duration::from_secs(40)).await;
+    client.list("incident", "", &[], 1, 0).await.unwrap();
+    assert_eq!(
+        sim.count("POST", "/oauth_token.do"),
+        2,
+        "the token was not refreshed before it expired"
+    );
+    assert_eq!(sim.count("GET", "/api/now/table/incident"), 3);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_token_shorter_lived_than_the_margin_is_still_used_until_half_its_life() {
+    // 20 s tokens (it says 19): renewed after 9.5 s, not before every request.
+    let sim = servicenow_sim::start("127.0.0.1:0".parse().unwrap(), 20)
+        .await
+        .unwrap();
+    let client = client(&sim);
+    for _ in 0..3 {
+        client.list("incident", "", &[], 1, 0).await.unwrap();
+    }
+    assert_eq!(sim.count("POST", "/oauth_token.do"), 1);
+    tokio::time::advance(Duration::from_secs(10)).await;
+    client.list("incident", "", &[], 1, 0).await.unwrap();
+    assert_eq!(sim.count("POST", "/oauth_token.do"), 2);
 }

@@ -156,3 +156,38 @@ async fn testing_before_saving_says_to_save_first() {
             .contains("Save the connection settings first")
     );
 }
+
+#[tokio::test]
+async fn kept_secrets_are_never_sent_to_a_new_url() {
+    let sim = servicenow_sim::start("127.0.0.1:0".parse().unwrap(), 1800)
+        .await
+        .unwrap();
+    let elsewhere = servicenow_sim::start("127.0.0.1:0".parse().unwrap(), 1800)
+        .await
+        .unwrap();
+    let app = spawn_app().await;
+    save_sim_connection(&app, &sim, CLIENT_SECRET, GROUP_SYS_ID).await;
+    let url = elsewhere.url();
+    let answer = app
+        .save_connection(&[
+            ("form[instance_url]", url.as_str()),
+            ("form[client_id]", CLIENT_ID),
+            ("form[client_secret]", ""),
+            ("form[group_sys_id]", GROUP_SYS_ID),
+            ("form[user_sys_id]", USER_SYS_ID),
+            ("form[user_id]", USER_NAME),
+            ("form[password]", ""),
+            ("form[duplicate_status]", "6"),
+            ("form[duplicate_days]", "0"),
+        ])
+        .await;
+    assert!(answer["Invalid"]["client_secret"].is_string(), "{answer}");
+    let steps = app.call_json("test_connection", &[]).await;
+    assert!(
+        elsewhere.log().is_empty(),
+        "the kept secrets went to the new URL: {:?}",
+        elsewhere.log()
+    );
+    assert_eq!(steps[0]["passed"], true, "{steps}");
+    assert_eq!(sim.count("POST", "/oauth_token.do"), 1);
+}
