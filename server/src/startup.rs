@@ -146,6 +146,12 @@ impl Application {
         })
     }
 
+    /// The main pool (the engine has its own). Tests close it to see how the server
+    /// answers once its database is gone.
+    pub fn pool(&self) -> SqlitePool {
+        self.pool.clone()
+    }
+
     pub fn local_addr(&self) -> SocketAddr {
         self.listener
             .local_addr()
