@@ -129,3 +129,43 @@ async fn a_signed_in_admin_reaches_the_pages() {
         assert!(page.contains("Sign out"), "{path} shows no sign-out");
     }
 }
+
+/// `/pkg/` is open by prefix: a path that climbs out of it with `..` must not reach a page,
+/// nor must any other dot segment, written plainly or percent-encoded.
+#[tokio::test]
+async fn paths_with_dot_segments_are_refused_before_anything_else() {
+    let app = spawn_app().await;
+    for target in [
+        "/pkg/../settings/connection",
+        "/pkg/%2e%2e/settings/connection",
+        "/pkg/%2E%2E/settings/itsm",
+        "/pkg/.%2e/audit",
+        "/pkg/%2e./audit",
+        "/pkg/./itsm-bridge.js",
+        "/pkg/%2e/itsm-bridge.js",
+        "/settings/../settings/connection",
+        "/login/..",
+    ] {
+        for signed_in in [false, true] {
+            let (status, body) = app.raw_get(target, signed_in).await;
+            assert_eq!(status, 400, "{target} (signed in: {signed_in}) answered {body}");
+            assert!(
+                body.contains("dot segment"),
+                "{target}: the refusal does not say why: {body}"
+            );
+            assert!(!body.contains("<html"), "{target} rendered a page");
+        }
+    }
+}
+
+#[tokio::test]
+async fn names_with_dots_in_them_are_not_dot_segments() {
+    let app = spawn_app().await;
+    // No site is built for these tests: the asset is missing, but not refused.
+    let (status, _) = app.raw_get("/pkg/itsm-bridge.wasm", false).await;
+    assert_ne!(status, 400);
+    let (status, _) = app.raw_get("/pkg/..itsm-bridge.js", false).await;
+    assert_ne!(status, 400);
+    let (status, page) = app.raw_get("/settings/connection?x=..", true).await;
+    assert_eq!(status, 200, "{page}");
+}
