@@ -169,3 +169,45 @@ async fn names_with_dots_in_them_are_not_dot_segments() {
     let (status, page) = app.raw_get("/settings/connection?x=..", true).await;
     assert_eq!(status, 200, "{page}");
 }
+
+/// With the database gone the guard cannot tell who is asking: it answers 503 and says
+/// why, never a page shell, never a 500 with the error's internals.
+#[tokio::test]
+async fn the_guard_answers_503_when_the_database_is_gone() {
+    let app = spawn_app().await;
+    app.take_database_away().await;
+    let anonymous = anonymous();
+    let requests = [
+        (
+            "signed in, a page",
+            app.client.get(format!("{}/settings/connection", app.address)),
+        ),
+        (
+            "signed in, a server function",
+            app.client
+                .post(format!("{}/api/load_itsm_settings", app.address)),
+        ),
+        (
+            "anonymous, a page",
+            anonymous.get(format!("{}/settings/itsm", app.address)),
+        ),
+        (
+            "anonymous, the sign-in page",
+            anonymous.get(format!("{}/login", app.address)),
+        ),
+        (
+            "anonymous, the setup page",
+            anonymous.get(format!("{}/setup", app.address)),
+        ),
+    ];
+    for (what, request) in requests {
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), 503, "{what}");
+        let body = response.text().await.unwrap();
+        assert!(body.contains("The database does not answer"), "{what}: {body}");
+        assert!(!body.contains("<html"), "{what} rendered a page shell");
+        for internal in ["sqlx", "pool", "Pool", "sqlite", "SQLite"] {
+            assert!(!body.contains(internal), "{what} leaked {internal:?}: {body}");
+        }
+    }
+}

@@ -42,3 +42,17 @@ async fn the_database_runs_in_wal_mode() {
         .unwrap();
     assert_eq!(mode, "wal");
 }
+
+#[tokio::test]
+async fn readyz_answers_503_with_a_reason_when_the_database_is_gone() {
+    let app = spawn_app().await;
+    app.take_database_away().await;
+    // As a monitor asks: without a session cookie.
+    let response = reqwest::get(format!("{}/readyz", app.address))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 503);
+    assert_eq!(response.text().await.unwrap(), "the database does not answer");
+    // The process itself still answers.
+    assert_eq!(app.get_text("/healthz").await, (200, "ok".to_string()));
+}
