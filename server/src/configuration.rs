@@ -278,4 +278,56 @@ mod tests {
         let config = Config::parse_from(["itsm-bridge", "--database-url", "other.db"]);
         assert_eq!(config.database_path().unwrap(), PathBuf::from("other.db"));
     }
+
+    /// Settings a developer's shell might hold; none may reach a test's configuration.
+    const SHELL: &[(&str, &str)] = &[
+        ("DATABASE_URL", "sqlite:/nonexistent/shell.db"),
+        ("LEPTOS_SITE_ADDR", "0.0.0.0:9999"),
+        ("ITSM_BRIDGE_PUBLIC_URL", "https://shell.example"),
+        ("ITSM_BRIDGE_SECURE_COOKIES", "always"),
+        ("ITSM_BRIDGE_SESSION_IDLE_MINUTES", "1"),
+        ("ITSM_BRIDGE_MAX_SCAN_BYTES", "10"),
+        ("ITSM_BRIDGE_NO_SCHEDULER", "true"),
+        ("ITSM_BRIDGE_KEY_FILE", "/nonexistent/shell.key"),
+    ];
+
+    /// Run by the next test in a child process whose environment holds [`SHELL`]; it fails
+    /// when run without it, so it cannot pass by finding nothing to ignore.
+    #[test]
+    #[ignore = "run in a child process by the_test_configuration_ignores_the_shell"]
+    fn with_database_in_a_shell_full_of_settings() {
+        for (name, value) in SHELL {
+            assert_eq!(std::env::var(name).as_deref(), Ok(*value), "{name} is not set");
+        }
+        let config = Config::with_database("test.db");
+        assert_eq!(config.database_url, "test.db");
+        assert_eq!(config.listen.to_string(), "127.0.0.1:3000");
+        assert_eq!(config.public_url, None);
+        assert_eq!(config.secure_cookies, CookieSecurity::Auto);
+        assert_eq!(config.session_idle_minutes, 30);
+        assert_eq!(config.max_scan_bytes, 256 * 1024 * 1024);
+        assert!(!config.no_scheduler);
+        assert_eq!(config.key_file, None);
+    }
+
+    #[test]
+    fn the_test_configuration_ignores_the_shell() {
+        let output = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "configuration::tests::with_database_in_a_shell_full_of_settings",
+                "--ignored",
+                "--nocapture",
+            ])
+            .envs(SHELL.iter().copied())
+            .output()
+            .unwrap();
+        let report = String::from_utf8_lossy(&output.stdout);
+        assert!(report.contains("1 passed"), "{report}");
+        assert!(
+            output.status.success(),
+            "{report}{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
 }
