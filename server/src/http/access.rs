@@ -3,6 +3,10 @@
 //! the login page that comes back afterwards, or to `/setup` before the first admin
 //! exists); every server function needs one too (else 401). The scanner API, when it comes,
 //! authenticates with its own tokens.
+//!
+//! The guard decides by the path as sent, so it first refuses any path with a `.` or `..`
+//! segment (plainly or percent-encoded): `/pkg/../settings/connection` starts with the
+//! open `/pkg/` but names a page. Browsers never send such paths (they resolve them first).
 
 use crate::auth::Auth;
 use crate::auth::sessions::from_cookie_header;
@@ -34,13 +38,30 @@ pub const OPEN_PREFIXES: &[&str] = &["/pkg/"];
 /// The scanner API authenticates with its own tokens, not sessions.
 pub const TOKEN_PREFIX: &str = "/api/v1/";
 
+/// Said to a request whose path has a dot segment.
+pub const DOT_SEGMENT_REFUSAL: &str =
+    "Paths with a dot segment (\".\" or \"..\", plain or percent-encoded) are refused.";
+
+/// Whether `path` is open to anyone. Never a path with a dot segment, whatever it starts with.
 pub fn is_open(path: &str) -> bool {
-    OPEN_PATHS.contains(&path) || OPEN_PREFIXES.iter().any(|p| path.starts_with(p))
+    !has_dot_segment(path)
+        && (OPEN_PATHS.contains(&path) || OPEN_PREFIXES.iter().any(|p| path.starts_with(p)))
+}
+
+/// Whether a segment of `path` is `.` or `..`, written plainly or with `%2e`/`%2E`.
+pub fn has_dot_segment(path: &str) -> bool {
+    path.split('/').any(|segment| {
+        let decoded = segment.replace("%2e", ".").replace("%2E", ".");
+        decoded == "." || decoded == ".."
+    })
 }
 
 pub async fn guard(State(auth): State<Arc<Auth>>, mut request: Request, next: Next) -> Response {
-    let info = request_info(&request);
     let path = request.uri().path().to_string();
+    if has_dot_segment(&path) {
+        return (StatusCode::BAD_REQUEST, DOT_SEGMENT_REFUSAL).into_response();
+    }
+    let info = request_info(&request);
     let admin = match &info.session_id {
         Some(id) => match auth.session(id).await {
             Ok(admin) => admin,

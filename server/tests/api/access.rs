@@ -73,6 +73,8 @@ async fn only_login_setup_health_and_assets_are_open() {
     }
     assert!(is_open("/pkg/itsm-bridge.wasm"));
     assert!(!is_open("/pkgs"));
+    assert!(!is_open("/pkg/../settings/connection"));
+    assert!(!is_open("/pkg/%2e%2e/settings/connection"));
     assert!(!is_open("/settings/connection"));
 }
 
