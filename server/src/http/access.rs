@@ -38,6 +38,17 @@ pub const OPEN_PREFIXES: &[&str] = &["/pkg/"];
 /// The scanner API authenticates with its own tokens, not sessions.
 pub const TOKEN_PREFIX: &str = "/api/v1/";
 
+/// The health checks answer without looking at a session: a monitor sends none, and
+/// `/healthz` must answer whatever state the database is in.
+pub const HEALTH_PATHS: &[&str] = &["/healthz", "/readyz"];
+
+/// The open pages: they load data too, so they are not served while the database is gone.
+pub const OPEN_PAGES: &[&str] = &["/login", "/setup"];
+
+/// Said when the database does not answer.
+pub const DATABASE_GONE: &str = "The database does not answer. Try again in a moment; if this \
+     lasts, the server's log says why.";
+
 /// Said to a request whose path has a dot segment.
 pub const DOT_SEGMENT_REFUSAL: &str =
     "Paths with a dot segment (\".\" or \"..\", plain or percent-encoded) are refused.";
@@ -61,18 +72,14 @@ pub async fn guard(State(auth): State<Arc<Auth>>, mut request: Request, next: Ne
     if has_dot_segment(&path) {
         return (StatusCode::BAD_REQUEST, DOT_SEGMENT_REFUSAL).into_response();
     }
+    if HEALTH_PATHS.contains(&path.as_str()) {
+        return next.run(request).await;
+    }
     let info = request_info(&request);
     let admin = match &info.session_id {
         Some(id) => match auth.session(id).await {
             Ok(admin) => admin,
-            Err(error) => {
-                tracing::error!(error = format!("{error:#}"), "could not read a session");
-                return (
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "The database does not answer.",
-                )
-                    .into_response();
-            }
+            Err(error) => return database_gone(&error, "could not read a session"),
         },
         None => None,
     };
@@ -82,6 +89,12 @@ pub async fn guard(State(auth): State<Arc<Auth>>, mut request: Request, next: Ne
         return next.run(request).await;
     }
     if is_open(&path) || path.starts_with(TOKEN_PREFIX) {
+        // An open page that cannot load its data would render as an empty shell: say why.
+        if OPEN_PAGES.contains(&path.as_str())
+            && let Err(error) = auth.admin_exists().await
+        {
+            return database_gone(&error, "could not count the admins");
+        }
         return next.run(request).await;
     }
     let is_page =
@@ -99,15 +112,15 @@ pub async fn guard(State(auth): State<Arc<Auth>>, mut request: Request, next: Ne
                 .unwrap_or("/");
             Redirect::to(&format!("/login?next={}", encode(back))).into_response()
         }
-        Err(error) => {
-            tracing::error!(error = format!("{error:#}"), "could not count the admins");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "The database does not answer.",
-            )
-                .into_response()
-        }
+        Err(error) => database_gone(&error, "could not count the admins"),
     }
+}
+
+/// 503 with a reason the reader can act on; the error itself goes to the log only, since
+/// it may name files and SQL.
+fn database_gone(error: &anyhow::Error, what: &'static str) -> Response {
+    tracing::error!(error = format!("{error:#}"), "{what}");
+    (StatusCode::SERVICE_UNAVAILABLE, DATABASE_GONE).into_response()
 }
 
 fn request_info(request: &Request) -> RequestInfo {
