@@ -123,18 +123,25 @@ fn database_gone(error: &anyhow::Error, what: &'static str) -> Response {
     (StatusCode::SERVICE_UNAVAILABLE, DATABASE_GONE).into_response()
 }
 
-fn request_info(request: &Request) -> RequestInfo {
-    let headers = request.headers();
-    let forwarded_https = headers
+/// Whether the request came over https: directly, or through a proxy that says so with
+/// `X-Forwarded-Proto: https`. The one place this is decided (cookies, HSTS, origins).
+pub fn came_over_https(request: &Request) -> bool {
+    let forwarded_https = request
+        .headers()
         .get("x-forwarded-proto")
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.eq_ignore_ascii_case("https"));
+    forwarded_https || request.uri().scheme_str() == Some("https")
+}
+
+fn request_info(request: &Request) -> RequestInfo {
+    let headers = request.headers();
     RequestInfo {
         address: request
             .extensions()
             .get::<ConnectInfo<SocketAddr>>()
             .map(|c| c.0.ip()),
-        https: forwarded_https || request.uri().scheme_str() == Some("https"),
+        https: came_over_https(request),
         session_id: headers
             .get(header::COOKIE)
             .and_then(|v| v.to_str().ok())
