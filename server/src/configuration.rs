@@ -280,19 +280,25 @@ mod tests {
     #[test]
     fn the_hourly_request_budget_is_off_unless_set_and_never_zero() {
         assert_eq!(
-            Config::from_flags_only(["itsm-bridge"]).unwrap().servicenow_requests_per_hour,
+            Config::from_flags_only(["itsm-bridge"])
+                .unwrap()
+                .servicenow_requests_per_hour,
             None
         );
-        let config = Config::from_flags_only(["itsm-bridge", "--servicenow-requests-per-hour", "500"]).unwrap();
+        let config =
+            Config::from_flags_only(["itsm-bridge", "--servicenow-requests-per-hour", "500"])
+                .unwrap();
         assert_eq!(config.servicenow_requests_per_hour, Some(500));
         assert!(
-            Config::from_flags_only(["itsm-bridge", "--servicenow-requests-per-hour", "0"]).is_err()
+            Config::from_flags_only(["itsm-bridge", "--servicenow-requests-per-hour", "0"])
+                .is_err()
         );
     }
 
     #[test]
     fn the_database_flag_is_read() {
-        let config = Config::from_flags_only(["itsm-bridge", "--database-url", "other.db"]).unwrap();
+        let config =
+            Config::from_flags_only(["itsm-bridge", "--database-url", "other.db"]).unwrap();
         assert_eq!(config.database_path().unwrap(), PathBuf::from("other.db"));
     }
 
@@ -314,7 +320,11 @@ mod tests {
     #[ignore = "run in a child process by the_test_configuration_ignores_the_shell"]
     fn with_database_in_a_shell_full_of_settings() {
         for (name, value) in SHELL {
-            assert_eq!(std::env::var(name).as_deref(), Ok(*value), "{name} is not set");
+            assert_eq!(
+                std::env::var(name).as_deref(),
+                Ok(*value),
+                "{name} is not set"
+            );
         }
         let config = Config::with_database("test.db");
         assert_eq!(config.database_url, "test.db");

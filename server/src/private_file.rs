@@ -34,9 +34,7 @@ pub fn create_empty_if_missing(path: &Path) -> anyhow::Result<()> {
     match options.open(path) {
         Ok(_) => Ok(()),
         Err(error) if error.kind() == ErrorKind::AlreadyExists => Ok(()),
-        Err(error) => {
-            Err(error).with_context(|| format!("Failed to create {}", path.display()))
-        }
+        Err(error) => Err(error).with_context(|| format!("Failed to create {}", path.display())),
     }
 }
 

@@ -150,7 +150,10 @@ async fn paths_with_dot_segments_are_refused_before_anything_else() {
     ] {
         for signed_in in [false, true] {
             let (status, body) = app.raw_get(target, signed_in).await;
-            assert_eq!(status, 400, "{target} (signed in: {signed_in}) answered {body}");
+            assert_eq!(
+                status, 400,
+                "{target} (signed in: {signed_in}) answered {body}"
+            );
             assert!(
                 body.contains("dot segment"),
                 "{target}: the refusal does not say why: {body}"
@@ -182,7 +185,8 @@ async fn the_guard_answers_503_when_the_database_is_gone() {
     let requests = [
         (
             "signed in, a page",
-            app.client.get(format!("{}/settings/connection", app.address)),
+            app.client
+                .get(format!("{}/settings/connection", app.address)),
         ),
         (
             "signed in, a server function",
@@ -206,10 +210,16 @@ async fn the_guard_answers_503_when_the_database_is_gone() {
         let response = request.send().await.unwrap();
         assert_eq!(response.status(), 503, "{what}");
         let body = response.text().await.unwrap();
-        assert!(body.contains("The database does not answer"), "{what}: {body}");
+        assert!(
+            body.contains("The database does not answer"),
+            "{what}: {body}"
+        );
         assert!(!body.contains("<html"), "{what} rendered a page shell");
         for internal in ["sqlx", "pool", "Pool", "sqlite", "SQLite"] {
-            assert!(!body.contains(internal), "{what} leaked {internal:?}: {body}");
+            assert!(
+                !body.contains(internal),
+                "{what} leaked {internal:?}: {body}"
+            );
         }
     }
 }

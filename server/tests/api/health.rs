@@ -52,7 +52,10 @@ async fn readyz_answers_503_with_a_reason_when_the_database_is_gone() {
         .await
         .unwrap();
     assert_eq!(response.status(), 503);
-    assert_eq!(response.text().await.unwrap(), "the database does not answer");
+    assert_eq!(
+        response.text().await.unwrap(),
+        "the database does not answer"
+    );
     // The process itself still answers.
     assert_eq!(app.get_text("/healthz").await, (200, "ok".to_string()));
 }
@@ -71,7 +74,10 @@ async fn the_database_and_its_wal_files_are_readable_by_their_owner_only() {
     let files = app.database_files();
     let names: Vec<_> = files.iter().map(|f| f.display().to_string()).collect();
     for suffix in [".db", ".db-wal", ".db-shm"] {
-        assert!(names.iter().any(|n| n.ends_with(suffix)), "no {suffix} in {names:?}");
+        assert!(
+            names.iter().any(|n| n.ends_with(suffix)),
+            "no {suffix} in {names:?}"
+        );
     }
     for file in files {
         assert_eq!(mode(&file), 0o600, "{}", file.display());

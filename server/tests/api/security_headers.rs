@@ -145,7 +145,10 @@ async fn strict_transport_security_only_when_served_over_https() {
         .await
         .unwrap();
     assert!(
-        response.headers().get("strict-transport-security").is_some(),
+        response
+            .headers()
+            .get("strict-transport-security")
+            .is_some(),
         "an https public URL means https"
     );
 }
