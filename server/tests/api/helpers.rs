@@ -292,6 +292,20 @@ impl TestApp {
     }
 }
 
+/// The `itsm-bridge` binary as a command, without the configuration variables of the shell
+/// that runs the tests (`DATABASE_URL`, `LEPTOS_*`, `ITSM_BRIDGE_*`): only its flags count.
+pub fn itsm_bridge_command() -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_itsm-bridge"));
+    for (variable, _) in std::env::vars_os() {
+        let name = variable.to_string_lossy();
+        if name == "DATABASE_URL" || name.starts_with("LEPTOS_") || name.starts_with("ITSM_BRIDGE_")
+        {
+            command.env_remove(&variable);
+        }
+    }
+    command
+}
+
 /// A complete, valid connection form, with `overrides` replacing fields by name.
 pub fn connection_form(
     overrides: &[(&'static str, &'static str)],
