@@ -1,11 +1,23 @@
-import { test, expect, GROUP, USER, countSaves, expectSubmittedTheRightWay, hydrated, open } from './helpers';
+import {
+  test,
+  expect,
+  GROUP,
+  USER,
+  countSaves,
+  expectSubmittedTheRightWay,
+  hydrated,
+  open,
+  saveSimulatorConnection,
+} from './helpers';
 
-test.describe.configure({ mode: 'serial' });
+// Each test sets up what it needs: none relies on another's saves or on the order of files.
+// What a first save asks for (both secrets) is checked by first-run.spec.ts, on a fresh
+// database.
 
 test('bad values show their messages beside their fields and save nothing', async ({ page }, info) => {
+  await saveSimulatorConnection(page, info);
   const saves = countSaves(page);
   await open(page, '/settings/connection', info);
-  await expect(page.getByText('No client secret is stored yet.')).toBeVisible();
 
   await page.getByLabel('ServiceNow URL').fill('http://acme.service-now.com/now/nav');
   await page.getByLabel('Client ID').fill('itsm-bridge-e2e');
@@ -20,8 +32,6 @@ test('bad values show their messages beside their fields and save nothing', asyn
   await expect(page.locator('#group_sys_id-error')).toContainText('this one has 4');
   await expect(page.locator('#user_sys_id-error')).toContainText("'z'");
   await expect(page.locator('#duplicate_days-error')).toContainText('0 to 3650');
-  await expect(page.locator('#client_secret-error')).toContainText('required the first time');
-  await expect(page.locator('#password-error')).toContainText('required the first time');
   await expect(page.locator('#client_id-error')).toHaveCount(0);
   // What was typed is still there to correct.
   await expect(page.getByLabel('Group SYS ID')).toHaveValue('1234');
@@ -29,9 +39,11 @@ test('bad values show their messages beside their fields and save nothing', asyn
     expect(saves(), 'the browser refused the form itself').toBe(0);
   }
 
+  // What was saved before is still what is saved.
   await open(page, '/settings/connection', info);
-  await expect(page.getByLabel('ServiceNow URL')).toHaveValue('');
-  await expect(page.getByLabel('Client ID')).toHaveValue('');
+  await expect(page.getByLabel('ServiceNow URL')).toHaveValue('http://127.0.0.1:3190');
+  await expect(page.getByLabel('Client ID')).toHaveValue('sim-client');
+  await expect(page.getByLabel('Days before a new ticket is opened')).toHaveValue('0');
   await expect(page.locator('.field-error')).toHaveCount(0);
 });
 
@@ -67,15 +79,21 @@ test('good values are saved, shown again after a reload, and secrets come back e
 });
 
 test('a later save with blank secrets keeps them', async ({ page }, info) => {
+  await saveSimulatorConnection(page, info);
   await open(page, '/settings/connection', info);
   await page.getByLabel('Days before a new ticket is opened').fill('45');
   await page.getByRole('button', { name: 'Save' }).click();
   await expect(page.locator('.notice-saved')).toHaveText('Saved.');
+  await expectSubmittedTheRightWay(page, info);
 
   await open(page, '/settings/connection', info);
   await expect(page.getByLabel('Days before a new ticket is opened')).toHaveValue('45');
   await expect(page.getByText('A client secret is stored; it is never shown.')).toBeVisible();
   await expect(page.getByText('A password is stored; it is never shown.')).toBeVisible();
+  // Kept, not merely marked as stored: the simulator still takes them.
+  await page.getByRole('button', { name: 'Test connection' }).click();
+  await expect(page.locator('ol.steps li').nth(0)).toContainText('Token request — passed');
+  await expectSubmittedTheRightWay(page, info);
 });
 
 test('a new Client ID with blank secrets asks for both secrets again and saves nothing', async ({ page }, info) => {

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { test, expect, open } from './helpers';
+import { test, expect, expectSubmittedTheRightWay, GROUP, USER, open } from './helpers';
 
 const ADMIN = 'admin';
 const PASSWORD = 'correct horse battery staple';
@@ -47,6 +47,25 @@ test('first run: setup with the token, sign in, change a setting, sign out', asy
   await page.getByLabel('Run the ticket engine every (minutes)').fill('30');
   await page.getByRole('button', { name: 'Update' }).click();
   await expect(page.locator('.notice-saved')).toHaveText('Saved.');
+  await expectSubmittedTheRightWay(page, info);
+
+  // Nothing is stored yet (the only time a test can count on that): the first save of the
+  // connection needs both secrets.
+  await open(page, '/settings/connection', info);
+  await expect(page.getByText('No client secret is stored yet.')).toBeVisible();
+  await page.getByLabel('ServiceNow URL').fill('https://acme.service-now.com/');
+  await page.getByLabel('Client ID').fill('itsm-bridge-e2e');
+  await page.getByLabel('Group SYS ID').fill(GROUP);
+  await page.getByLabel('User SYS ID').fill(USER);
+  await page.getByLabel('User ID', { exact: true }).fill('svc.itsm');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page.locator('.notice-invalid')).toContainText('Nothing was saved');
+  await expect(page.locator('#client_secret-error')).toContainText('required the first time');
+  await expect(page.locator('#password-error')).toContainText('required the first time');
+  await expect(page.locator('#client_id-error')).toHaveCount(0);
+  await open(page, '/settings/connection', info);
+  await expect(page.getByLabel('ServiceNow URL')).toHaveValue('');
+  await expect(page.getByText('No client secret is stored yet.')).toBeVisible();
 
   await page.getByRole('button', { name: 'Sign out' }).click();
   await expect(page).toHaveURL(/\/login\?signed_out=1$/);

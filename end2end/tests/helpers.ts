@@ -44,12 +44,28 @@ export function countSaves(page: Page): () => number {
   return () => saves;
 }
 
-/** After a submit: a hydrated page stays put, a plain form post is redirected with a flash. */
+/** Counts the page's own loads (not the wasm's fetches): a hydrated form never causes one. */
+export function countNavigations(page: Page): () => number {
+  let navigations = 0;
+  page.on('framenavigated', (frame) => {
+    if (frame === page.mainFrame()) navigations += 1;
+  });
+  return () => navigations;
+}
+
+/** Where the server sends a plain form post back to: the page, with its outcome's id. */
+const PLAIN_POST_ANSWER = /[?&](flash|tested)=/;
+
+/**
+ * After a submit whose outcome shows either way: with JavaScript the wasm sent it and the
+ * page stayed put; without, the form was posted and answered with a redirect carrying the
+ * outcome. Without this a hydrated test would also pass if the wasm never ran.
+ */
 export async function expectSubmittedTheRightWay(page: Page, info: TestInfo) {
   if (hydrated(info)) {
-    await expect(page).not.toHaveURL(/flash=/);
+    await expect(page).not.toHaveURL(PLAIN_POST_ANSWER);
   } else {
-    await expect(page).toHaveURL(/flash=/);
+    await expect(page).toHaveURL(PLAIN_POST_ANSWER);
   }
 }
 
@@ -63,3 +79,39 @@ export const SIM = {
   userId: 'itsm.bridge',
   password: 'sim-password-1',
 };
+
+/**
+ * Saves a complete connection to the simulator, secrets included (`clientSecret` instead of
+ * the right one when given). Each test that needs a connection saves its own: tests never
+ * rely on what another test, or another file, saved.
+ */
+export async function saveSimulatorConnection(page: Page, info: TestInfo, clientSecret = SIM.clientSecret) {
+  await open(page, '/settings/connection', info);
+  await page.getByLabel('ServiceNow URL').fill(SIM.url);
+  await page.getByLabel('Client ID').fill(SIM.clientId);
+  await page.getByLabel('Client secret').fill(clientSecret);
+  await page.getByLabel('Group SYS ID').fill(SIM.group);
+  await page.getByLabel('User SYS ID').fill(SIM.user);
+  await page.getByLabel('User ID', { exact: true }).fill(SIM.userId);
+  await page.getByLabel('Password').fill(SIM.password);
+  await page.getByLabel('Status before a duplicate ticket is opened').selectOption({ label: 'Resolved' });
+  await page.getByLabel('Days before a new ticket is opened').fill('0');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page.locator('.notice-saved')).toHaveText('Saved.');
+  await expectSubmittedTheRightWay(page, info);
+}
+
+/** Saves all three ITSM settings, so a test starts from values it chose itself. */
+export async function saveItsmSettings(
+  page: Page,
+  info: TestInfo,
+  settings: { grouping: 'By resources' | 'By controls'; interval: string; autoResolve: boolean },
+) {
+  await open(page, '/settings/itsm', info);
+  await page.getByLabel(settings.grouping).check();
+  await page.getByLabel('Run the ticket engine every (minutes)').fill(settings.interval);
+  await page.locator('#auto_resolve').setChecked(settings.autoResolve);
+  await page.getByRole('button', { name: 'Update' }).click();
+  await expect(page.locator('.notice-saved')).toHaveText('Saved.');
+  await expectSubmittedTheRightWay(page, info);
+}

@@ -1,8 +1,10 @@
-import { test, expect, countSaves, expectSubmittedTheRightWay, hydrated, open } from './helpers';
+import { test, expect, countSaves, expectSubmittedTheRightWay, hydrated, open, saveItsmSettings } from './helpers';
 
-test.describe.configure({ mode: 'serial' });
+// Each test first saves the values it starts from: none relies on another's saves, and a
+// change is always from a known value to another.
 
 test('grouping, interval and auto-resolve are updated and shown after a reload', async ({ page }, info) => {
+  await saveItsmSettings(page, info, { grouping: 'By resources', interval: '60', autoResolve: false });
   await open(page, '/settings/itsm', info);
   await page.getByLabel('By controls').check();
   await page.getByLabel('Run the ticket engine every (minutes)').fill('15');
@@ -18,6 +20,7 @@ test('grouping, interval and auto-resolve are updated and shown after a reload',
 });
 
 test('a bad interval shows its message and changes nothing', async ({ page }, info) => {
+  await saveItsmSettings(page, info, { grouping: 'By controls', interval: '15', autoResolve: true });
   const saves = countSaves(page);
   await open(page, '/settings/itsm', info);
   await page.getByLabel('By resources').check();
@@ -32,6 +35,7 @@ test('a bad interval shows its message and changes nothing', async ({ page }, in
   await open(page, '/settings/itsm', info);
   await expect(page.getByLabel('By controls')).toBeChecked();
   await expect(page.getByLabel('Run the ticket engine every (minutes)')).toHaveValue('15');
+  await expect(page.locator('#auto_resolve')).toBeChecked();
 });
 
 test('the navigation leads from one settings page to the other', async ({ page }, info) => {

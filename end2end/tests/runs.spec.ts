@@ -1,5 +1,5 @@
 import { test as base, type APIRequestContext, type Locator, type Page, type TestInfo } from '@playwright/test';
-import { expect, hydrated, open, SIM } from './helpers';
+import { countNavigations, expect, hydrated, open, saveItsmSettings, saveSimulatorConnection, SIM } from './helpers';
 
 // As helpers.ts's `test`, but for one answer: Run now answers 409 when a run is already
 // under way, and Chromium logs every 4xx answer to a fetch as a console error. Any other
@@ -28,45 +28,38 @@ const RUN_NOW_ANSWER = /^Run (\d+) (started\.|is in progress; nothing was starte
 /** The outcomes of a run that has ended. */
 const ENDED = /^(succeeded|partial|failed|interrupted)$/;
 
-async function saveConnection(page: Page, info: TestInfo) {
-  await open(page, '/settings/connection', info);
-  await page.getByLabel('ServiceNow URL').fill(SIM.url);
-  await page.getByLabel('Client ID').fill(SIM.clientId);
-  await page.getByLabel('Client secret').fill(SIM.clientSecret);
-  await page.getByLabel('Group SYS ID').fill(SIM.group);
-  await page.getByLabel('User SYS ID').fill(SIM.user);
-  await page.getByLabel('User ID', { exact: true }).fill(SIM.userId);
-  await page.getByLabel('Password').fill(SIM.password);
-  await page.getByLabel('Status before a duplicate ticket is opened').selectOption({ label: 'Resolved' });
-  await page.getByLabel('Days before a new ticket is opened').fill('0');
-  await page.getByRole('button', { name: 'Save' }).click();
-  await expect(page.locator('.notice-saved')).toHaveText('Saved.');
-}
-
-/** One ticket per failing resource (another spec may have left By controls). */
-async function groupByResources(page: Page, info: TestInfo) {
-  await open(page, '/settings/itsm', info);
-  await page.getByLabel('By resources').check();
-  await page.getByRole('button', { name: 'Update' }).click();
-  await expect(page.locator('.notice-saved')).toHaveText('Saved.');
-}
-
-async function createToken(page: Page, info: TestInfo): Promise<string> {
+async function createToken(page: Page, info: TestInfo, tag: string): Promise<string> {
   await open(page, '/settings/tokens', info);
-  await page.getByLabel('Name').fill(`runs-${info.project.name}`);
+  await page.getByLabel('Name').fill(`runs-${tag}-${info.project.name}`);
   await page.getByRole('button', { name: 'Create token' }).click();
   await expect(page.locator('#new-token')).toHaveText(/^itsmb_/);
   return (await page.locator('#new-token').textContent())!.trim();
 }
 
-function resourceId(info: TestInfo, n: number): string {
-  return `res-${info.project.name}-${n}`;
+/**
+ * What every test here starts from, whatever ran before it (in this file or another):
+ * a connection to the simulator, one ticket per failing resource, auto-resolve off, and
+ * ServiceNow brought up to date with what other tests left failing, so that the runs the
+ * test starts afterwards open only the tickets of its own scan.
+ */
+async function prepare(page: Page, info: TestInfo, tag: string): Promise<string> {
+  await saveSimulatorConnection(page, info);
+  await saveItsmSettings(page, info, { grouping: 'By resources', interval: '60', autoResolve: false });
+  const token = await createToken(page, info, tag);
+  await open(page, '/runs', info);
+  await waitForEnd(page, info, await startRun(page, info));
+  return token;
 }
 
-async function sendScan(request: APIRequestContext, info: TestInfo, token: string) {
+/** The resources of one test's scan: `tag` keeps each test's incidents apart. */
+function resourceId(info: TestInfo, tag: string, n: number): string {
+  return `res-${tag}-${info.project.name}-${n}`;
+}
+
+async function sendScan(request: APIRequestContext, info: TestInfo, tag: string, token: string) {
   const finding = (control: string, title: string, n: number, severity: string) => ({
     control: { id: control, title },
-    resource: { id: resourceId(info, n), name: `r${n}`, type: 'vm' },
+    resource: { id: resourceId(info, tag, n), name: `r${n}`, type: 'vm' },
     status: 'fail',
     severity,
   });
@@ -74,7 +67,7 @@ async function sendScan(request: APIRequestContext, info: TestInfo, token: strin
     headers: { Authorization: `Bearer ${token}` },
     data: {
       schema_version: '1',
-      source: `e2e-${info.project.name}`,
+      source: `e2e-runs-${tag}-${info.project.name}`,
       scan: { id: 's1', time: new Date().toISOString() },
       findings: [finding('ctl-a', 'Control A', 1, 'high'), finding('ctl-b', 'Control B', 2, 'low')],
     },
@@ -110,6 +103,10 @@ async function runNow(page: Page, info: TestInfo, clicks = 1): Promise<{ id: num
   const notice = page.locator('.run-notice');
   await expect(notice).toHaveCount(1);
   await expect(notice).toHaveText(RUN_NOW_ANSWER);
+  if (answered) {
+    // Sent by the wasm, not posted by the form (which would have landed on /runs?flash=).
+    await expect(page).not.toHaveURL(/flash=/);
+  }
   await expect(page.getByText('This page could not load its data.')).toHaveCount(0);
   const [, id, answer] = RUN_NOW_ANSWER.exec((await notice.textContent())!.trim())!;
   return { id: Number(id), started: answer === 'started.' };
@@ -160,10 +157,9 @@ async function simulatorIncidents(request: APIRequestContext): Promise<string[]>
 
 test('Run now opens one incident per failing resource, and the page shows the run end', async ({ page, request }, info) => {
   test.setTimeout(120_000);
-  await saveConnection(page, info);
-  await groupByResources(page, info);
-  const token = await createToken(page, info);
-  await sendScan(request, info, token);
+  const tag = 'one';
+  const token = await prepare(page, info, tag);
+  await sendScan(request, info, tag, token);
 
   await open(page, '/runs', info);
   await expect(page.locator('.engine-state')).toHaveAttribute('data-connected', 'true');
@@ -172,14 +168,11 @@ test('Run now opens one incident per failing resource, and the page shows the ru
   // when the page first lists it: with JavaScript the page must follow it to its end itself.
   const slowed = await request.post(`${SIM.url}/_sim/faults`, { data: { kind: 'delay', millis: 3_000 } });
   expect(slowed.ok(), await slowed.text()).toBe(true);
-  let navigations = 0;
-  page.on('framenavigated', (frame) => {
-    if (frame === page.mainFrame()) navigations += 1;
-  });
+  const navigations = countNavigations(page);
   const id = await startRun(page, info);
   await waitForEnd(page, info, id);
   if (hydrated(info)) {
-    expect(navigations, 'the page followed the run without loading again').toBe(0);
+    expect(navigations(), 'the page followed the run without loading again').toBe(0);
   }
 
   const row = runRow(page, id);
@@ -191,24 +184,34 @@ test('Run now opens one incident per failing resource, and the page shows the ru
 
   const incidents = await simulatorIncidents(request);
   for (const n of [1, 2]) {
-    expect(incidents.filter((d) => d.includes(resourceId(info, n))), `incidents of ${resourceId(info, n)}`).toHaveLength(1);
+    const resource = resourceId(info, tag, n);
+    expect(incidents.filter((d) => d.includes(resource)), `incidents of ${resource}`).toHaveLength(1);
   }
 });
 
 test('Run now clicked twice quickly answers only "started" or "in progress", and opens nothing twice', async ({ page, request }, info) => {
-  test.setTimeout(90_000);
+  test.setTimeout(120_000);
+  const tag = 'twice';
+  const token = await prepare(page, info, tag);
+  await sendScan(request, info, tag, token);
   await open(page, '/runs', info);
   const first = await runNow(page, info, 2);
   const second = await runNow(page, info);
   await waitForEnd(page, info, Math.max(first.id, second.id));
 
-  // Every run has ended, and together they opened the two incidents once.
+  // Every run has ended, and together the runs since the double click opened this test's
+  // two incidents once.
   await open(page, '/runs', info);
   await expect(page.locator('table.runs tr[data-outcome="running"]')).toHaveCount(0);
-  const opened = await page.locator('table.runs [data-count="opened"]').allTextContents();
-  expect(opened.reduce((sum, n) => sum + Number(n), 0)).toBe(2);
+  let opened = 0;
+  for (const row of await page.locator('table.runs tr[data-run-id]').all()) {
+    if (Number(await row.getAttribute('data-run-id')) >= first.id) {
+      opened += Number(await row.locator('[data-count="opened"]').textContent());
+    }
+  }
+  expect(opened).toBe(2);
   const incidents = await simulatorIncidents(request);
   for (const n of [1, 2]) {
-    expect(incidents.filter((d) => d.includes(resourceId(info, n)))).toHaveLength(1);
+    expect(incidents.filter((d) => d.includes(resourceId(info, tag, n)))).toHaveLength(1);
   }
 });

@@ -1,7 +1,7 @@
 //! Typed configuration, read once at start from flags and environment variables.
 
 use anyhow::bail;
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use secrecy::SecretString;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -195,10 +195,27 @@ pub enum LogFormat {
 
 impl Config {
     /// A configuration with every default and the given database; for tests and tools.
+    /// The environment is not read: a `DATABASE_URL` or `ITSM_BRIDGE_…` set in the shell
+    /// that runs the tests must not change what they test.
     pub fn with_database(database_url: impl Into<String>) -> Self {
-        let mut config = Config::parse_from(["itsm-bridge"]);
+        #[allow(clippy::expect_used)] // The defaults are constants; a bad one is a bug here.
+        let mut config =
+            Config::from_flags_only(["itsm-bridge"]).expect("the defaults are valid flags");
         config.database_url = database_url.into();
         config
+    }
+
+    /// Parses `args` as the command line would, with the environment variables beside the
+    /// flags ignored: only the flags and the defaults count.
+    pub fn from_flags_only<I, T>(args: I) -> Result<Self, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        let matches = Config::command()
+            .mut_args(|arg| arg.env(None))
+            .try_get_matches_from(args)?;
+        Config::from_arg_matches(&matches)
     }
 
     /// Takes the secret key from the environment, where only it may come from.
@@ -247,7 +264,7 @@ mod tests {
 
     #[test]
     fn the_database_defaults_to_data_itsm_bridge_db() {
-        let config = Config::parse_from(["itsm-bridge"]);
+        let config = Config::from_flags_only(["itsm-bridge"]).unwrap();
         assert_eq!(
             config.database_path().unwrap(),
             PathBuf::from("data/itsm-bridge.db")
@@ -284,13 +301,18 @@ mod tests {
     #[test]
     fn the_hourly_request_budget_is_off_unless_set_and_never_zero() {
         assert_eq!(
-            Config::parse_from(["itsm-bridge"]).servicenow_requests_per_hour,
+            Config::from_flags_only(["itsm-bridge"])
+                .unwrap()
+                .servicenow_requests_per_hour,
             None
         );
-        let config = Config::parse_from(["itsm-bridge", "--servicenow-requests-per-hour", "500"]);
+        let config =
+            Config::from_flags_only(["itsm-bridge", "--servicenow-requests-per-hour", "500"])
+                .unwrap();
         assert_eq!(config.servicenow_requests_per_hour, Some(500));
         assert!(
-            Config::try_parse_from(["itsm-bridge", "--servicenow-requests-per-hour", "0"]).is_err()
+            Config::from_flags_only(["itsm-bridge", "--servicenow-requests-per-hour", "0"])
+                .is_err()
         );
     }
 
@@ -316,7 +338,64 @@ mod tests {
 
     #[test]
     fn the_database_flag_is_read() {
-        let config = Config::parse_from(["itsm-bridge", "--database-url", "other.db"]);
+        let config =
+            Config::from_flags_only(["itsm-bridge", "--database-url", "other.db"]).unwrap();
         assert_eq!(config.database_path().unwrap(), PathBuf::from("other.db"));
+    }
+
+    /// Settings a developer's shell might hold; none may reach a test's configuration.
+    const SHELL: &[(&str, &str)] = &[
+        ("DATABASE_URL", "sqlite:/nonexistent/shell.db"),
+        ("LEPTOS_SITE_ADDR", "0.0.0.0:9999"),
+        ("ITSM_BRIDGE_PUBLIC_URL", "https://shell.example"),
+        ("ITSM_BRIDGE_SECURE_COOKIES", "always"),
+        ("ITSM_BRIDGE_SESSION_IDLE_MINUTES", "1"),
+        ("ITSM_BRIDGE_MAX_SCAN_BYTES", "10"),
+        ("ITSM_BRIDGE_NO_SCHEDULER", "true"),
+        ("ITSM_BRIDGE_KEY_FILE", "/nonexistent/shell.key"),
+    ];
+
+    /// Run by the next test in a child process whose environment holds [`SHELL`]; it fails
+    /// when run without it, so it cannot pass by finding nothing to ignore.
+    #[test]
+    #[ignore = "run in a child process by the_test_configuration_ignores_the_shell"]
+    fn with_database_in_a_shell_full_of_settings() {
+        for (name, value) in SHELL {
+            assert_eq!(
+                std::env::var(name).as_deref(),
+                Ok(*value),
+                "{name} is not set"
+            );
+        }
+        let config = Config::with_database("test.db");
+        assert_eq!(config.database_url, "test.db");
+        assert_eq!(config.listen.to_string(), "127.0.0.1:3000");
+        assert_eq!(config.public_url, None);
+        assert_eq!(config.secure_cookies, CookieSecurity::Auto);
+        assert_eq!(config.session_idle_minutes, 30);
+        assert_eq!(config.max_scan_bytes, 256 * 1024 * 1024);
+        assert!(!config.no_scheduler);
+        assert_eq!(config.key_file, None);
+    }
+
+    #[test]
+    fn the_test_configuration_ignores_the_shell() {
+        let output = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "configuration::tests::with_database_in_a_shell_full_of_settings",
+                "--ignored",
+                "--nocapture",
+            ])
+            .envs(SHELL.iter().copied())
+            .output()
+            .unwrap();
+        let report = String::from_utf8_lossy(&output.stdout);
+        assert!(report.contains("1 passed"), "{report}");
+        assert!(
+            output.status.success(),
+            "{report}{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! The SQLite database: one pool opened at start, in WAL mode, with the embedded migrations
 //! applied before anything else touches it, and a small pool of the engine's own.
 
+use crate::private_file;
 use anyhow::Context;
 use sqlx::SqlitePool;
 use sqlx::migrate::Migrator;
@@ -32,6 +33,7 @@ async fn connect(path: &Path, max_connections: u32) -> anyhow::Result<SqlitePool
             format!("Failed to create the database folder {}", folder.display())
         })?;
     }
+    make_private(path)?;
     let options = SqliteConnectOptions::new()
         .filename(path)
         .create_if_missing(true)
@@ -46,4 +48,18 @@ async fn connect(path: &Path, max_connections: u32) -> anyhow::Result<SqlitePool
         .await
         .with_context(|| format!("Failed to open the database {}", path.display()))?;
     Ok(pool)
+}
+
+/// The database holds the session and token hashes and the audit log: only its owner may
+/// read it, like the key file. SQLite creates the `-wal` and `-shm` files with the mode of
+/// the database file, so the file is created 0600 before SQLite opens it; the files of a
+/// database made by an earlier release (0644) are tightened.
+fn make_private(path: &Path) -> anyhow::Result<()> {
+    private_file::create_empty_if_missing(path)?;
+    for suffix in ["", "-wal", "-shm"] {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        private_file::restrict(Path::new(&name))?;
+    }
+    Ok(())
 }

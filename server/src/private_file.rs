@@ -1,7 +1,8 @@
-//! Files only the server's user may read: the key for secrets at rest, the setup token.
+//! Files only the server's user may read: the key for secrets at rest, the setup token, the
+//! database and its `-wal` and `-shm` files.
 
 use anyhow::Context;
-use std::io::Write;
+use std::io::{ErrorKind, Write};
 use std::path::Path;
 
 /// Creates `path` (and its folder) with mode 0600, fails if it exists, writes `text` and a
@@ -21,5 +22,43 @@ pub fn create(path: &Path, text: &str) -> anyhow::Result<()> {
     writeln!(file, "{text}")
         .and_then(|_| file.sync_all())
         .with_context(|| format!("Failed to write {}", path.display()))?;
+    Ok(())
+}
+
+/// Creates `path` empty with mode 0600 unless it exists (then leaves it as it is).
+pub fn create_empty_if_missing(path: &Path) -> anyhow::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(error) if error.kind() == ErrorKind::AlreadyExists => Ok(()),
+        Err(error) => Err(error).with_context(|| format!("Failed to create {}", path.display())),
+    }
+}
+
+/// Takes away every permission of the group and of others on `path`, if it exists.
+pub fn restrict(path: &Path) -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = match std::fs::metadata(path) {
+            Ok(metadata) => metadata.permissions().mode(),
+            // A -wal or -shm file another process removed meanwhile: nothing to restrict.
+            Err(error) if error.kind() == ErrorKind::NotFound => return Ok(()),
+            Err(error) => {
+                return Err(error).with_context(|| format!("Failed to read {}", path.display()));
+            }
+        };
+        if mode & 0o077 != 0 {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode & 0o700))
+                .with_context(|| {
+                    format!("Failed to make {} private to its owner", path.display())
+                })?;
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
     Ok(())
 }

@@ -145,6 +145,12 @@ impl Application {
         })
     }
 
+    /// The main pool (the engine has its own). Tests close it to see how the server
+    /// answers once its database is gone.
+    pub fn pool(&self) -> SqlitePool {
+        self.pool.clone()
+    }
+
     pub fn local_addr(&self) -> SocketAddr {
         self.listener
             .local_addr()
@@ -292,6 +298,7 @@ fn router(
         }
     };
     let routes = ROUTES.get_or_init(|| generate_route_list(App)).clone();
+    let origins = Arc::new(origins);
     Router::new()
         .route("/", get(|| async { Redirect::to("/settings/connection") }))
         .route(
@@ -310,10 +317,13 @@ fn router(
         .with_state(options)
         .layer(axum::middleware::from_fn_with_state(auth, access::guard))
         .layer(axum::middleware::from_fn_with_state(
-            Arc::new(origins),
+            origins.clone(),
             refuse_cross_site,
         ))
-        .layer(axum::middleware::from_fn(add_security_headers))
+        .layer(axum::middleware::from_fn_with_state(
+            origins,
+            add_security_headers,
+        ))
         .layer(TraceLayer::new_for_http())
 }
 

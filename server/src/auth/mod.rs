@@ -93,17 +93,13 @@ impl Auth {
     /// cookie of the name that fits.
     pub fn request_info(&self, request: &Request) -> RequestInfo {
         let headers = request.headers();
-        let forwarded_https = headers
-            .get("x-forwarded-proto")
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.eq_ignore_ascii_case("https"));
         let socket = request
             .extensions()
             .get::<ConnectInfo<SocketAddr>>()
             .map(|c| c.0);
         let mut info = RequestInfo {
             address: client_address(headers, socket, self.trusted_proxy_header.as_ref()),
-            https: forwarded_https || request.uri().scheme_str() == Some("https"),
+            https: crate::http::access::came_over_https(request),
             session_id: None,
         };
         let secure = self.secure(&info);

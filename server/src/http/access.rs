@@ -3,6 +3,10 @@
 //! the login page that comes back afterwards, or to `/setup` before the first admin
 //! exists); every server function needs one too (else 401). The scanner API, when it comes,
 //! authenticates with its own tokens.
+//!
+//! The guard decides by the path as sent, so it first refuses any path with a `.` or `..`
+//! segment (plainly or percent-encoded): `/pkg/../settings/connection` starts with the
+//! open `/pkg/` but names a page. Browsers never send such paths (they resolve them first).
 
 use crate::auth::Auth;
 use axum::extract::{Request, State};
@@ -31,24 +35,48 @@ pub const OPEN_PREFIXES: &[&str] = &["/pkg/"];
 /// The scanner API authenticates with its own tokens, not sessions.
 pub const TOKEN_PREFIX: &str = "/api/v1/";
 
+/// The health checks answer without looking at a session: a monitor sends none, and
+/// `/healthz` must answer whatever state the database is in.
+pub const HEALTH_PATHS: &[&str] = &["/healthz", "/readyz"];
+
+/// The open pages: they load data too, so they are not served while the database is gone.
+pub const OPEN_PAGES: &[&str] = &["/login", "/setup"];
+
+/// Said when the database does not answer.
+pub const DATABASE_GONE: &str = "The database does not answer. Try again in a moment; if this \
+     lasts, the server's log says why.";
+
+/// Said to a request whose path has a dot segment.
+pub const DOT_SEGMENT_REFUSAL: &str =
+    "Paths with a dot segment (\".\" or \"..\", plain or percent-encoded) are refused.";
+
+/// Whether `path` is open to anyone. Never a path with a dot segment, whatever it starts with.
 pub fn is_open(path: &str) -> bool {
-    OPEN_PATHS.contains(&path) || OPEN_PREFIXES.iter().any(|p| path.starts_with(p))
+    !has_dot_segment(path)
+        && (OPEN_PATHS.contains(&path) || OPEN_PREFIXES.iter().any(|p| path.starts_with(p)))
+}
+
+/// Whether a segment of `path` is `.` or `..`, written plainly or with `%2e`/`%2E`.
+pub fn has_dot_segment(path: &str) -> bool {
+    path.split('/').any(|segment| {
+        let decoded = segment.replace("%2e", ".").replace("%2E", ".");
+        decoded == "." || decoded == ".."
+    })
 }
 
 pub async fn guard(State(auth): State<Arc<Auth>>, mut request: Request, next: Next) -> Response {
-    let info = auth.request_info(&request);
     let path = request.uri().path().to_string();
+    if has_dot_segment(&path) {
+        return (StatusCode::BAD_REQUEST, DOT_SEGMENT_REFUSAL).into_response();
+    }
+    if HEALTH_PATHS.contains(&path.as_str()) {
+        return next.run(request).await;
+    }
+    let info = auth.request_info(&request);
     let admin = match &info.session_id {
         Some(id) => match auth.session(id).await {
             Ok(admin) => admin,
-            Err(error) => {
-                tracing::error!(error = format!("{error:#}"), "could not read a session");
-                return (
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "The database does not answer.",
-                )
-                    .into_response();
-            }
+            Err(error) => return database_gone(&error, "could not read a session"),
         },
         None => None,
     };
@@ -58,6 +86,12 @@ pub async fn guard(State(auth): State<Arc<Auth>>, mut request: Request, next: Ne
         return next.run(request).await;
     }
     if is_open(&path) || path.starts_with(TOKEN_PREFIX) {
+        // An open page that cannot load its data would render as an empty shell: say why.
+        if OPEN_PAGES.contains(&path.as_str())
+            && let Err(error) = auth.admin_exists().await
+        {
+            return database_gone(&error, "could not count the admins");
+        }
         return next.run(request).await;
     }
     let is_page =
@@ -75,15 +109,26 @@ pub async fn guard(State(auth): State<Arc<Auth>>, mut request: Request, next: Ne
                 .unwrap_or("/");
             Redirect::to(&format!("/login?next={}", encode(back))).into_response()
         }
-        Err(error) => {
-            tracing::error!(error = format!("{error:#}"), "could not count the admins");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "The database does not answer.",
-            )
-                .into_response()
-        }
+        Err(error) => database_gone(&error, "could not count the admins"),
     }
+}
+
+/// 503 with a reason the reader can act on; the error itself goes to the log only, since
+/// it may name files and SQL.
+fn database_gone(error: &anyhow::Error, what: &'static str) -> Response {
+    tracing::error!(error = format!("{error:#}"), "{what}");
+    (StatusCode::SERVICE_UNAVAILABLE, DATABASE_GONE).into_response()
+}
+
+/// Whether the request came over https: directly, or through a proxy that says so with
+/// `X-Forwarded-Proto: https`. The one place this is decided (cookies, HSTS, origins).
+pub fn came_over_https(request: &Request) -> bool {
+    let forwarded_https = request
+        .headers()
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("https"));
+    forwarded_https || request.uri().scheme_str() == Some("https")
 }
 
 fn encode(path: &str) -> String {

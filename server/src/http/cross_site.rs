@@ -5,7 +5,12 @@
 //! `Origin` (on every POST). A state-changing request is refused with 403 when either says
 //! it comes from another site. A request with neither comes from a program, not a browser
 //! page, and passes (the scanner API authenticates those with tokens).
+//!
+//! `Origin` is compared whole, scheme included: the site's own origin is the scheme the
+//! request came over (https directly or per `X-Forwarded-Proto`, else http) with its Host.
+//! `http://itsm.example.com` is another site for `https://itsm.example.com`.
 
+use crate::http::access::came_over_https;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
@@ -32,6 +37,14 @@ impl SiteOrigins {
         };
         Ok(Self { public_origin })
     }
+
+    /// Whether the public URL is https: then the site is served over https whatever the
+    /// proxy in front says.
+    pub fn public_url_is_https(&self) -> bool {
+        self.public_origin
+            .as_deref()
+            .is_some_and(|origin| origin.starts_with("https://"))
+    }
 }
 
 pub async fn refuse_cross_site(
@@ -45,7 +58,13 @@ pub async fn refuse_cross_site(
             .get(header::HOST)
             .and_then(|h| h.to_str().ok())
             .or_else(|| request.uri().authority().map(|a| a.as_str()));
-        if let Err(reason) = check(request.headers(), host, &origins) {
+        let scheme = if came_over_https(&request) {
+            "https"
+        } else {
+            "http"
+        };
+        let own_origin = host.map(|host| format!("{scheme}://{host}"));
+        if let Err(reason) = check(request.headers(), own_origin.as_deref(), &origins) {
             tracing::warn!(method = %request.method(), path = request.uri().path(), reason, "refused a cross-site request");
             return (StatusCode::FORBIDDEN, "Cross-site request refused.").into_response();
         }
@@ -60,9 +79,10 @@ fn changes_state(method: &Method) -> bool {
     )
 }
 
+/// `own_origin` is `scheme://host[:port]` as this request reached the site.
 fn check(
     headers: &HeaderMap,
-    host: Option<&str>,
+    own_origin: Option<&str>,
     origins: &SiteOrigins,
 ) -> Result<(), &'static str> {
     if let Some(site) = headers.get("sec-fetch-site")
@@ -77,13 +97,9 @@ fn check(
     if origins.public_origin.as_deref() == Some(origin) {
         return Ok(());
     }
-    let authority = origin
-        .strip_prefix("https://")
-        .or_else(|| origin.strip_prefix("http://"))
-        .ok_or("Origin is not an http(s) origin")?;
-    match host {
-        Some(host) if host.eq_ignore_ascii_case(authority) => Ok(()),
-        _ => Err("Origin differs from the site's own"),
+    match own_origin {
+        Some(own) if own.eq_ignore_ascii_case(origin) => Ok(()),
+        _ => Err("Origin differs from the site's own (scheme, host or port)"),
     }
 }
 
@@ -100,7 +116,7 @@ mod tests {
         map
     }
 
-    const HOST: Option<&str> = Some("127.0.0.1:3000");
+    const HOST: Option<&str> = Some("http://127.0.0.1:3000");
 
     #[test]
     fn same_origin_form_posts_pass() {
@@ -149,12 +165,22 @@ mod tests {
     }
 
     #[test]
+    fn the_scheme_is_part_of_the_origin() {
+        let none = SiteOrigins::default();
+        let https_site = Some("https://itsm.example.com");
+        let from = |origin: &'static str| headers(&[("origin", origin)]);
+        assert!(check(&from("https://itsm.example.com"), https_site, &none).is_ok());
+        assert!(check(&from("http://itsm.example.com"), https_site, &none).is_err());
+        assert!(check(&from("https://127.0.0.1:3000"), HOST, &none).is_err());
+    }
+
+    #[test]
     fn the_public_url_is_accepted_behind_a_proxy() {
         let origins = SiteOrigins::new(Some("https://itsm.example.com/")).unwrap();
         assert!(
             check(
                 &headers(&[("origin", "https://itsm.example.com")]),
-                Some("10.0.0.5:3000"),
+                Some("http://10.0.0.5:3000"),
                 &origins
             )
             .is_ok()
@@ -162,7 +188,7 @@ mod tests {
         assert!(
             check(
                 &headers(&[("origin", "https://other.example.com")]),
-                Some("10.0.0.5:3000"),
+                Some("http://10.0.0.5:3000"),
                 &origins
             )
             .is_err()

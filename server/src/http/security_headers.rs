@@ -1,21 +1,38 @@
 //! Security headers on every answer. The Content-Security-Policy allows only this site,
 //! plus `'wasm-unsafe-eval'` for the WebAssembly; Leptos's inline hydration scripts carry a
 //! nonce made here for each response, so no `'unsafe-inline'`.
+//!
+//! Pages and server-function answers carry `Cache-Control: no-store`: they hold settings,
+//! tokens shown once and the audit log, which no browser history or proxy should keep (the
+//! static assets under `/pkg/` are left as they are). Over https, `Strict-Transport-Security`
+//! tells the browser to come back over https only.
 
-use axum::extract::Request;
-use axum::http::HeaderValue;
+use crate::http::access::came_over_https;
+use crate::http::cross_site::SiteOrigins;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chacha20poly1305::aead::OsRng;
 use chacha20poly1305::aead::rand_core::RngCore;
+use std::sync::Arc;
+
+/// One year: browsers that saw the site over https keep to https that long.
+pub const STRICT_TRANSPORT_SECURITY: &str = "max-age=31536000";
 
 /// This response's nonce, for Leptos to put on its inline scripts.
 #[derive(Clone, Debug)]
 pub struct CspNonce(pub String);
 
-pub async fn add_security_headers(mut request: Request, next: Next) -> Response {
+pub async fn add_security_headers(
+    State(origins): State<Arc<SiteOrigins>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let over_https = origins.public_url_is_https() || came_over_https(&request);
+    let is_asset = request.uri().path().starts_with("/pkg/");
     let mut bytes = [0u8; 16];
     OsRng.fill_bytes(&mut bytes);
     let nonce = URL_SAFE_NO_PAD.encode(bytes);
@@ -36,5 +53,14 @@ pub async fn add_security_headers(mut request: Request, next: Next) -> Response 
     );
     headers.insert("referrer-policy", HeaderValue::from_static("same-origin"));
     headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    if !is_asset {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if over_https {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static(STRICT_TRANSPORT_SECURITY),
+        );
+    }
     response
 }

@@ -73,6 +73,8 @@ async fn only_login_setup_health_and_assets_are_open() {
     }
     assert!(is_open("/pkg/itsm-bridge.wasm"));
     assert!(!is_open("/pkgs"));
+    assert!(!is_open("/pkg/../settings/connection"));
+    assert!(!is_open("/pkg/%2e%2e/settings/connection"));
     assert!(!is_open("/settings/connection"));
 }
 
@@ -127,5 +129,97 @@ async fn a_signed_in_admin_reaches_the_pages() {
         let (status, page) = app.get_text(path).await;
         assert_eq!(status, 200, "{path}");
         assert!(page.contains("Sign out"), "{path} shows no sign-out");
+    }
+}
+
+/// `/pkg/` is open by prefix: a path that climbs out of it with `..` must not reach a page,
+/// nor must any other dot segment, written plainly or percent-encoded.
+#[tokio::test]
+async fn paths_with_dot_segments_are_refused_before_anything_else() {
+    let app = spawn_app().await;
+    for target in [
+        "/pkg/../settings/connection",
+        "/pkg/%2e%2e/settings/connection",
+        "/pkg/%2E%2E/settings/itsm",
+        "/pkg/.%2e/audit",
+        "/pkg/%2e./audit",
+        "/pkg/./itsm-bridge.js",
+        "/pkg/%2e/itsm-bridge.js",
+        "/settings/../settings/connection",
+        "/login/..",
+    ] {
+        for signed_in in [false, true] {
+            let (status, body) = app.raw_get(target, signed_in).await;
+            assert_eq!(
+                status, 400,
+                "{target} (signed in: {signed_in}) answered {body}"
+            );
+            assert!(
+                body.contains("dot segment"),
+                "{target}: the refusal does not say why: {body}"
+            );
+            assert!(!body.contains("<html"), "{target} rendered a page");
+        }
+    }
+}
+
+#[tokio::test]
+async fn names_with_dots_in_them_are_not_dot_segments() {
+    let app = spawn_app().await;
+    // No site is built for these tests: the asset is missing, but not refused.
+    let (status, _) = app.raw_get("/pkg/itsm-bridge.wasm", false).await;
+    assert_ne!(status, 400);
+    let (status, _) = app.raw_get("/pkg/..itsm-bridge.js", false).await;
+    assert_ne!(status, 400);
+    let (status, page) = app.raw_get("/settings/connection?x=..", true).await;
+    assert_eq!(status, 200, "{page}");
+}
+
+/// With the database gone the guard cannot tell who is asking: it answers 503 and says
+/// why, never a page shell, never a 500 with the error's internals.
+#[tokio::test]
+async fn the_guard_answers_503_when_the_database_is_gone() {
+    let app = spawn_app().await;
+    app.take_database_away().await;
+    let anonymous = anonymous();
+    let requests = [
+        (
+            "signed in, a page",
+            app.client
+                .get(format!("{}/settings/connection", app.address)),
+        ),
+        (
+            "signed in, a server function",
+            app.client
+                .post(format!("{}/api/load_itsm_settings", app.address)),
+        ),
+        (
+            "anonymous, a page",
+            anonymous.get(format!("{}/settings/itsm", app.address)),
+        ),
+        (
+            "anonymous, the sign-in page",
+            anonymous.get(format!("{}/login", app.address)),
+        ),
+        (
+            "anonymous, the setup page",
+            anonymous.get(format!("{}/setup", app.address)),
+        ),
+    ];
+    for (what, request) in requests {
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), 503, "{what}");
+        let body = response.text().await.unwrap();
+        assert!(
+            body.contains("The database does not answer"),
+            "{what}: {body}"
+        );
+        assert!(!body.contains("<html"), "{what} rendered a page shell");
+        for internal in ["sqlx", "pool", "Pool", "sqlite", "SQLite"] {
+            assert!(
+                !body.contains(internal),
+                "{what} leaked {internal:?}: {body}"
+            );
+        }
     }
 }

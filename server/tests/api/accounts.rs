@@ -286,7 +286,7 @@ async fn signing_out_ends_the_session() {
 pub fn reset_password(app: &TestApp, user: &str, password: &str) -> std::process::Output {
     use std::io::Write;
     let database = app.folder.path().join("itsm-bridge.db");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_itsm-bridge"))
+    let mut child = crate::helpers::itsm_bridge_command()
         .args([
             "--database-url",
             database.to_str().unwrap(),

@@ -52,3 +52,44 @@ async fn a_same_origin_browser_post_passes() {
         json!("Saved")
     );
 }
+
+/// The origin is compared whole: the same host over the other scheme is another site.
+#[tokio::test]
+async fn the_same_host_over_https_is_another_origin_for_a_site_served_over_http() {
+    let app = spawn_app().await;
+    let https_origin = app.address.replacen("http://", "https://", 1);
+    let response = app
+        .client
+        .post(format!("{}/api/save_itsm_settings", app.address))
+        .header("Origin", https_origin)
+        .form(&[
+            ("form[grouping]", "controls"),
+            ("form[scheduler_interval_minutes]", "15"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+    assert_eq!(app.load_itsm().await["settings"]["grouping"], "resources");
+}
+
+#[tokio::test]
+async fn behind_a_tls_proxy_only_the_https_origin_passes() {
+    let app = spawn_app().await;
+    let host = app.address.trim_start_matches("http://").to_string();
+    let post = |origin: String| {
+        app.client
+            .post(format!("{}/api/save_itsm_settings", app.address))
+            .header("X-Forwarded-Proto", "https")
+            .header("Origin", origin)
+            .form(&[
+                ("form[grouping]", "controls"),
+                ("form[scheduler_interval_minutes]", "15"),
+            ])
+            .send()
+    };
+    assert_eq!(post(format!("http://{host}")).await.unwrap().status(), 403);
+    assert_eq!(app.load_itsm().await["settings"]["grouping"], "resources");
+    assert_eq!(post(format!("https://{host}")).await.unwrap().status(), 200);
+    assert_eq!(app.load_itsm().await["settings"]["grouping"], "controls");
+}

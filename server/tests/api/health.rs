@@ -1,4 +1,4 @@
-use crate::helpers::spawn_app;
+use crate::helpers::{spawn_app, spawn_app_in};
 
 #[tokio::test]
 async fn healthz_answers_while_the_process_runs() {
@@ -41,4 +41,83 @@ async fn the_database_runs_in_wal_mode() {
         .await
         .unwrap();
     assert_eq!(mode, "wal");
+}
+
+#[tokio::test]
+async fn readyz_answers_503_with_a_reason_when_the_database_is_gone() {
+    let app = spawn_app().await;
+    app.take_database_away().await;
+    // As a monitor asks: without a session cookie.
+    let response = reqwest::get(format!("{}/readyz", app.address))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 503);
+    assert_eq!(
+        response.text().await.unwrap(),
+        "the database does not answer"
+    );
+    // The process itself still answers.
+    assert_eq!(app.get_text("/healthz").await, (200, "ok".to_string()));
+}
+
+#[cfg(unix)]
+fn mode(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+/// Session and token hashes and the audit log are in the database: only its owner reads it.
+#[cfg(unix)]
+#[tokio::test]
+async fn the_database_and_its_wal_files_are_readable_by_their_owner_only() {
+    let app = spawn_app().await;
+    let files = app.database_files();
+    let names: Vec<_> = files.iter().map(|f| f.display().to_string()).collect();
+    for suffix in [".db", ".db-wal", ".db-shm"] {
+        assert!(
+            names.iter().any(|n| n.ends_with(suffix)),
+            "no {suffix} in {names:?}"
+        );
+    }
+    for file in files {
+        assert_eq!(mode(&file), 0o600, "{}", file.display());
+    }
+}
+
+/// A database made by an earlier release (0644) is tightened at start, its WAL files too.
+#[cfg(unix)]
+#[tokio::test]
+async fn an_existing_database_readable_by_all_is_tightened_at_start() {
+    use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
+    use std::os::unix::fs::PermissionsExt;
+    let folder = tempfile::tempdir().unwrap();
+    let path = folder.path().join("itsm-bridge.db");
+    // Another process holds the database open, so its -wal and -shm files exist too.
+    let other = sqlx::SqlitePool::connect_with(
+        SqliteConnectOptions::new()
+            .filename(&path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal),
+    )
+    .await
+    .unwrap();
+    sqlx::query("CREATE TABLE earlier (x)")
+        .execute(&other)
+        .await
+        .unwrap();
+    let suffixes = ["", "-wal", "-shm"];
+    let files: Vec<_> = suffixes
+        .iter()
+        .map(|s| folder.path().join(format!("itsm-bridge.db{s}")))
+        .collect();
+    for file in &files {
+        std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+
+    let app = spawn_app_in(folder).await;
+    for file in &files {
+        assert_eq!(mode(file), 0o600, "{}", file.display());
+    }
+    assert_eq!(app.get_text("/readyz").await.0, 200);
+    other.close().await;
 }

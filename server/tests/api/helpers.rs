@@ -21,6 +21,10 @@ pub struct TestApp {
     pub address: String,
     pub folder: TempDir,
     pub client: reqwest::Client,
+    /// The client's cookies, for requests sent by hand.
+    cookies: Arc<reqwest::cookie::Jar>,
+    /// The server's own pool, for sabotage: closing it takes the database away from it.
+    pool: sqlx::SqlitePool,
     stop: oneshot::Sender<()>,
     server: JoinHandle<std::io::Result<()>>,
 }
@@ -71,19 +75,23 @@ pub async fn spawn_app_configured(
         .await
         .expect("the application starts");
     let address = format!("http://{}", app.local_addr());
+    let pool = app.pool();
     let (stop, stopped) = oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until_stopped(async {
         let _ = stopped.await;
     }));
+    let cookies = Arc::new(reqwest::cookie::Jar::default());
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
-        .cookie_store(true)
+        .cookie_provider(cookies.clone())
         .build()
         .expect("an HTTP client");
     TestApp {
         address,
         folder,
         client,
+        cookies,
+        pool,
         stop,
         server,
     }
@@ -154,6 +162,53 @@ impl TestApp {
         server::database::open(&self.folder.path().join("itsm-bridge.db"))
             .await
             .expect("the database opens")
+    }
+
+    /// Takes the database away from the running server, as a lost disk or a closed pool
+    /// would: every query it makes from now on fails.
+    pub async fn take_database_away(&self) {
+        self.pool.close().await;
+    }
+
+    /// Sends `GET target` exactly as written (no URL normalisation, which reqwest would do
+    /// to `..`), with this client's session cookie when `signed_in`; the status and body.
+    pub async fn raw_get(&self, target: &str, signed_in: bool) -> (u16, String) {
+        use reqwest::cookie::CookieStore;
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let host = self.address.trim_start_matches("http://");
+        let mut stream = tokio::net::TcpStream::connect(host)
+            .await
+            .expect("the server accepts");
+        let cookie = if signed_in {
+            let url = self.address.parse().expect("the app's URL");
+            let jar = self.cookies.cookies(&url);
+            jar.map(|c| format!("Cookie: {}\r\n", c.to_str().expect("ASCII cookies")))
+                .unwrap_or_default()
+        } else {
+            String::new()
+        };
+        let request =
+            format!("GET {target} HTTP/1.1\r\nHost: {host}\r\n{cookie}Connection: close\r\n\r\n");
+        stream
+            .write_all(request.as_bytes())
+            .await
+            .expect("the request is sent");
+        let mut answer = Vec::new();
+        stream
+            .read_to_end(&mut answer)
+            .await
+            .expect("the answer is read");
+        let answer = String::from_utf8_lossy(&answer).to_string();
+        let status = answer
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("no status line in {answer:?}"));
+        let body = answer
+            .split_once("\r\n\r\n")
+            .map(|(_, body)| body.to_string())
+            .unwrap_or_default();
+        (status, body)
     }
 
     pub async fn api_token(&self) -> String {
@@ -235,6 +290,20 @@ impl TestApp {
         let status = response.status().as_u16();
         (status, response.text().await.expect("a body"))
     }
+}
+
+/// The `itsm-bridge` binary as a command, without the configuration variables of the shell
+/// that runs the tests (`DATABASE_URL`, `LEPTOS_*`, `ITSM_BRIDGE_*`): only its flags count.
+pub fn itsm_bridge_command() -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_itsm-bridge"));
+    for (variable, _) in std::env::vars_os() {
+        let name = variable.to_string_lossy();
+        if name == "DATABASE_URL" || name.starts_with("LEPTOS_") || name.starts_with("ITSM_BRIDGE_")
+        {
+            command.env_remove(&variable);
+        }
+    }
+    command
 }
 
 /// A complete, valid connection form, with `overrides` replacing fields by name.

@@ -309,7 +309,7 @@ async fn a_missing_wrong_or_revoked_token_gets_401() {
 }
 
 fn ingest_command(database: &std::path::Path, args: &[&str]) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_itsm-bridge"))
+    crate::helpers::itsm_bridge_command()
         .arg("--database-url")
         .arg(database)
         .arg("ingest")
