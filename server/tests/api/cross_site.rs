@@ -77,10 +77,34 @@ async fn the_same_host_over_https_is_another_origin_for_a_site_served_over_http(
 async fn behind_a_tls_proxy_only_the_https_origin_passes() {
     let app = spawn_app().await;
     let host = app.address.trim_start_matches("http://").to_string();
+    // Over https the session lives in the `__Host-` cookie, which a client only sends back
+    // over https: sign in through the proxy and send that cookie by hand.
+    let signed_in = reqwest::Client::new()
+        .post(format!("{}/api/login", app.address))
+        .header("X-Forwarded-Proto", "https")
+        .form(&[
+            ("form[username]", ADMIN),
+            ("form[password]", ADMIN_PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let cookie = signed_in
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("__Host-itsm_bridge_session="))
+        .expect("a __Host- session cookie")
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
     let post = |origin: String| {
-        app.client
+        reqwest::Client::new()
             .post(format!("{}/api/save_itsm_settings", app.address))
             .header("X-Forwarded-Proto", "https")
+            .header("Cookie", cookie.clone())
             .header("Origin", origin)
             .form(&[
                 ("form[grouping]", "controls"),
