@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use std::path::PathBuf;
 
 fn fixture(name: &str) -> Vec<u8> {
-    // Real scanner output, copied unchanged from ../shared/fixtures (see its README).
+    // Real scanner output, copied unchanged (see tests/fixtures/README.md).
     let folder = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     std::fs::read(folder.join(name)).unwrap_or_else(|e| panic!("fixture {name}: {e}"))
 }
@@ -41,7 +41,7 @@ async fn failing(app: &TestApp) -> Vec<(String, String, String)> {
 async fn each_fixture_gives_exactly_the_counts_it_holds() {
     let app = spawn_app().await;
     let token = app.api_token().await;
-    // Counted by hand from the files: see ../shared/fixtures/README.md.
+    // Counted by hand from the files: see tests/fixtures/README.md.
     for (file, format, findings, failing, passing, other) in [
         ("prowler_example_output_aws.ocsf.json", "ocsf", 5, 2, 0, 3),
         (
@@ -188,21 +188,26 @@ async fn the_latest_scan_of_a_source_decides_what_fails() {
 async fn older_scans_beyond_the_number_kept_are_deleted() {
     let app = spawn_app_with(|c| c.scans_kept_per_source = 2).await;
     let token = app.api_token().await;
-    for _ in 0..3 {
-        app.post_scan(
-            "",
-            &token,
-            native("kept", json!([finding("c", "r", "fail")])),
-        )
-        .await;
+    let at = |source: &str, day: u32| {
+        json!({"schema_version": "1", "source": source, "scan": {"id": format!("{source}-{day}"), "time": format!("2026-11-{day:02}T06:00:00Z")},
+            "findings": [finding("c", "r", "fail")]}).to_string()
+    };
+    for day in [1, 2, 3] {
+        assert_eq!(app.post_scan("", &token, at("kept", day)).await.status(), 201);
     }
-    app.post_scan(
-        "",
-        &token,
-        native("other", json!([finding("c", "r", "fail")])),
-    )
-    .await;
-    assert_eq!(counts(&app).await, (3, 3));
+    assert_eq!(app.post_scan("", &token, at("other", 1)).await.status(), 201);
+    let remaining: Vec<(String, String)> =
+        sqlx::query_as("SELECT source, external_id FROM scans ORDER BY source, scanned_at")
+            .fetch_all(&app.database().await)
+            .await
+            .unwrap();
+    let pair = |a: &str, b: &str| (a.to_string(), b.to_string());
+    assert_eq!(
+        remaining,
+        [pair("kept", "kept-2"), pair("kept", "kept-3"), pair("other", "other-1")],
+        "the two latest of each source stay"
+    );
+    assert_eq!(counts(&app).await, (3, 3), "the deleted scans left findings");
 }
 
 /// Each bad input gets its clear answer, and nothing of it is stored.
