@@ -279,6 +279,38 @@ async fn a_body_over_the_limit_gets_413_with_or_without_a_length() {
     assert_eq!(counts(&app).await, (0, 0));
 }
 
+/// The limit is inclusive: a body of exactly `--max-scan-bytes` is stored, one byte more is
+/// refused, whether the length is declared or only found while reading.
+#[tokio::test]
+async fn a_body_of_exactly_the_limit_is_accepted_and_one_byte_more_gets_413() {
+    const LIMIT: usize = 2000;
+    let app = spawn_app_with(|c| c.max_scan_bytes = LIMIT as u64).await;
+    let token = app.api_token().await;
+    let mut body = native("s", json!([finding("c", "r", "fail")])).into_bytes();
+    // JSON allows whitespace after the document: pad to exactly the limit.
+    body.resize(LIMIT, b' ');
+    let streamed = |bytes: Vec<u8>| {
+        let pieces: Vec<Result<Vec<u8>, std::io::Error>> =
+            bytes.chunks(300).map(|c| Ok(c.to_vec())).collect();
+        reqwest::Body::wrap_stream(futures_util::stream::iter(pieces))
+    };
+    assert_eq!(app.post_scan("", &token, body.clone()).await.status(), 201, "with a length");
+    assert_eq!(
+        app.post_scan("", &token, streamed(body.clone())).await.status(),
+        201,
+        "without a length"
+    );
+    let mut over = body;
+    over.push(b' ');
+    assert_eq!(app.post_scan("", &token, over.clone()).await.status(), 413, "with a length");
+    assert_eq!(
+        app.post_scan("", &token, streamed(over)).await.status(),
+        413,
+        "without a length"
+    );
+    assert_eq!(counts(&app).await, (2, 2));
+}
+
 #[tokio::test]
 async fn a_missing_wrong_or_revoked_token_gets_401() {
     let app = spawn_app().await;
