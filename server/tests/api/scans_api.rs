@@ -403,6 +403,33 @@ async fn the_ingest_command_takes_the_same_path_and_fails_loudly() {
 }
 
 #[tokio::test]
+async fn the_ingest_command_takes_the_source_from_the_file_without_source() {
+    let folder = tempfile::tempdir().unwrap();
+    let database = folder.path().join("cli.db");
+    let file = folder.path().join("aws.json");
+    std::fs::write(&file, fixture("prowler_example_output_aws.ocsf.json")).unwrap();
+    let output = ingest_command(&database, &[file.to_str().unwrap()]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let summary: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(summary["source"], "prowler-aws-<account_uid>");
+
+    // A file that names no source still needs --source, and says so.
+    let anonymous = folder.path().join("anonymous.json");
+    std::fs::write(
+        &anonymous,
+        json!({"findings": [finding("c", "r", "fail")]}).to_string(),
+    )
+    .unwrap();
+    let output = ingest_command(&database, &[anonymous.to_str().unwrap()]);
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("names no source"));
+}
+
+#[tokio::test]
 async fn a_scan_dated_in_the_future_counts_as_taken_when_it_arrived() {
     let app = spawn_app().await;
     let token = app.api_token().await;
