@@ -17,6 +17,7 @@ mod health;
 mod helpers;
 mod itsm_settings;
 mod no_javascript;
+mod scan_queue;
 mod scan_stall;
 mod scans_api;
 mod secrets_at_rest;
