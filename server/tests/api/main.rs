@@ -18,6 +18,7 @@ mod helpers;
 mod itsm_settings;
 mod no_javascript;
 mod scan_queue;
+mod scan_rules;
 mod scan_stall;
 mod scans_api;
 mod secrets_at_rest;
