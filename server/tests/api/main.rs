@@ -17,6 +17,7 @@ mod health;
 mod helpers;
 mod itsm_settings;
 mod no_javascript;
+mod scan_crash;
 mod scan_queue;
 mod scan_rules;
 mod scan_stall;

@@ -93,3 +93,62 @@ async fn eight_large_scans_posted_at_once_are_all_stored_and_a_sign_in_goes_thro
         .unwrap();
     assert_eq!(stored, 8 * FINDINGS as i64);
 }
+
+#[tokio::test]
+async fn past_the_queue_bound_an_upload_gets_503_with_retry_after() {
+    let app = spawn_app_with(|c| c.max_queued_scans = 1).await;
+    let token = app.api_token().await;
+    // One upload being received holds the only place: more than a chunk of it is written,
+    // and the rest does not come.
+    let (sender, mut receiver) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(1);
+    let mut opening = String::from(r#"{"source":"slow","findings":["#);
+    for i in 0..15_000 {
+        opening.push_str(&format!(
+            r#"{{"control":{{"id":"c{i}"}},"resource":{{"id":"r"}},"status":"fail","severity":"low"}},"#
+        ));
+    }
+    sender.send(Ok(opening.into_bytes())).await.unwrap();
+    let slow = app
+        .client
+        .post(format!("{}/api/v1/scans", app.address))
+        .bearer_auth(&token)
+        .body(reqwest::Body::wrap_stream(futures_util::stream::poll_fn(
+            move |cx| receiver.poll_recv(cx),
+        )))
+        .send();
+    let slow = tokio::spawn(slow);
+    let pool = app.database().await;
+    loop {
+        let started: i64 = sqlx::query_scalar("SELECT count(*) FROM scans")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        if started > 0 {
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+
+    let refused = app
+        .post_scan(
+            "?source=next",
+            &token,
+            r#"{"control":{"id":"c"},"resource":{"id":"r"},"status":"fail","severity":"low"}"#,
+        )
+        .await;
+    assert_eq!(refused.status(), 503);
+    assert_eq!(refused.headers()["retry-after"], "30");
+    assert!(refused.text().await.unwrap().contains("Try again in 30 s"));
+
+    // Once the first upload is over, its place is free again.
+    drop(sender);
+    assert_eq!(slow.await.unwrap().unwrap().status(), 400);
+    let accepted = app
+        .post_scan(
+            "?source=next",
+            &token,
+            r#"{"control":{"id":"c"},"resource":{"id":"r"},"status":"fail","severity":"low"}"#,
+        )
+        .await;
+    assert_eq!(accepted.status(), 201);
+}

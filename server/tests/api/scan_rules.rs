@@ -81,7 +81,10 @@ async fn a_token_limited_to_a_source_sends_only_that_source_and_the_list_says_so
     assert_eq!(by_name("prowler")["source"], "prowler-aws-1");
     assert_eq!(by_name("anything")["source"], Value::Null);
     let (_, page) = app.get_text("/settings/tokens").await;
-    assert!(page.contains("prowler-aws-1") && page.contains("any source"), "{page}");
+    assert!(
+        page.contains("prowler-aws-1") && page.contains("any source"),
+        "{page}"
+    );
 }
 
 #[tokio::test]
@@ -145,7 +148,10 @@ async fn a_source_longer_than_the_limit_is_refused() {
     let token = app.api_token().await;
     let now = in_minutes(0);
     let long = "s".repeat(201);
-    for (query, source) in [("", long.clone()), (&*format!("?source={long}"), "s".into())] {
+    for (query, source) in [
+        ("", long.clone()),
+        (&*format!("?source={long}"), "s".into()),
+    ] {
         let response = app.post_scan(query, &token, scan_at(&source, &now)).await;
         assert_eq!(response.status(), 400);
         assert!(response.text().await.unwrap().contains("at most 200"));
