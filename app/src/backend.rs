@@ -24,8 +24,8 @@ pub type SharedSettingsStore = Arc<dyn SettingsStore>;
 #[async_trait]
 pub trait ScanStore: Send + Sync + 'static {
     async fn tokens(&self) -> anyhow::Result<Vec<TokenView>>;
-    /// Creates a token; returns it (it is not kept).
-    async fn create_token(&self, name: &str) -> anyhow::Result<String>;
+    /// Creates a token, limited to `source` unless it is `None`; returns it (it is not kept).
+    async fn create_token(&self, name: &str, source: Option<&str>) -> anyhow::Result<String>;
     /// Revokes a token; returns its name if it was live.
     async fn revoke_token(&self, id: i64) -> anyhow::Result<Option<String>>;
     /// Every kept scan, newest first.

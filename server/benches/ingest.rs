@@ -1,7 +1,10 @@
 //! Ingestion benchmark (not a test): 1,000,000 native findings (100,000 resources x 10
 //! controls, 30% failing) ingested through the `itsm-bridge ingest` command into a fresh
 //! database, several times. Reports findings per second and the peak resident memory of
-//! the command (its VmHWM), as medians.
+//! the command (its VmHWM), as medians; then, in the same run, the rate of a bare insert of
+//! the same rows into the same table (already in memory, plain multi-row INSERTs in one
+//! transaction, nothing parsed), and the ratio of the two: how close ingestion, parsing
+//! included, comes to what SQLite can take.
 //!
 //! Run: `cargo bench -p server --bench ingest` (RUNS=5 by default).
 
@@ -45,11 +48,106 @@ fn main() {
         peaks.push(peak_kib);
         let _ = std::fs::remove_file(&database);
     }
+    let ingest_rate = median_f64(&mut rates);
     println!(
         "median of {runs}: {:.0} findings/s, peak RSS {:.1} MiB",
-        median_f64(&mut rates),
+        ingest_rate,
         median_u64(&mut peaks) as f64 / 1024.0
     );
+
+    let rows = bare_rows();
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    let mut bare_rates = Vec::new();
+    for run in 1..=runs {
+        let database = folder.path().join(format!("bare{run}.db"));
+        let elapsed = runtime.block_on(bare_insert(&rows, &database));
+        let rate = rows.len() as f64 / elapsed.as_secs_f64();
+        println!(
+            "bare insert {run}: {:.2} s, {:.0} rows/s",
+            elapsed.as_secs_f64(),
+            rate
+        );
+        bare_rates.push(rate);
+        let _ = std::fs::remove_file(&database);
+    }
+    let bare_rate = median_f64(&mut bare_rates);
+    println!(
+        "median of {runs}: bare insert {:.0} rows/s; ingestion / bare insert = {:.2}",
+        bare_rate,
+        ingest_rate / bare_rate
+    );
+}
+
+/// One row of the findings table, as ingestion stores the scan's findings.
+struct Row {
+    control_id: String,
+    control_title: String,
+    resource_id: String,
+    resource_name: String,
+    status: i64,
+}
+
+/// The rows the scan file holds, built in memory (not timed).
+fn bare_rows() -> Vec<Row> {
+    let mut rows = Vec::with_capacity(RESOURCES * CONTROLS);
+    for r in 0..RESOURCES {
+        for c in 0..CONTROLS {
+            let n = rows.len();
+            rows.push(Row {
+                control_id: format!("control_{c:02}"),
+                control_title: format!("Control number {c}"),
+                resource_id: format!("arn:aws:s3:::bucket-{r:06}"),
+                resource_name: format!("bucket-{r:06}"),
+                status: if n % 10 < 3 { 2 } else { 0 },
+            });
+        }
+    }
+    rows
+}
+
+/// Inserts `rows` into the findings table of a fresh, migrated database, 500 rows per
+/// statement as the writer does, in one transaction; returns the time taken.
+async fn bare_insert(rows: &[Row], database: &Path) -> Duration {
+    let pool = server::database::open(database)
+        .await
+        .expect("the database");
+    let start = Instant::now();
+    let mut tx = pool.begin().await.expect("a transaction");
+    let scan_id: i64 = sqlx::query_scalar(
+        "INSERT INTO scans (source, format, scanned_at, received_at, findings, failing, passing, other) \
+         VALUES ('bench', 'native', 0, 0, 0, 0, 0, 0) RETURNING id",
+    )
+    .fetch_one(&mut *tx)
+    .await
+    .expect("a scan");
+    for chunk in rows.chunks(500) {
+        let mut query: sqlx::QueryBuilder<sqlx::Sqlite> = sqlx::QueryBuilder::new(
+            "INSERT INTO findings (scan_id, control_id, control_title, resource_id, resource_name, \
+             resource_type, status, severity, observed_at, detail) ",
+        );
+        query.push_values(chunk, |mut row, f| {
+            row.push_bind(scan_id)
+                .push_bind(&f.control_id)
+                .push_bind(&f.control_title)
+                .push_bind(&f.resource_id)
+                .push_bind(&f.resource_name)
+                .push_bind("AwsS3Bucket")
+                .push_bind(f.status)
+                .push_bind(2_i64)
+                .push_bind(None::<i64>)
+                .push_bind("");
+        });
+        query
+            .build()
+            .persistent(true)
+            .execute(&mut *tx)
+            .await
+            .expect("rows inserted");
+    }
+    tx.commit().await.expect("committed");
+    let elapsed = start.elapsed();
+    pool.close().await;
+    elapsed
 }
 
 /// Writes the scan file; returns its size.

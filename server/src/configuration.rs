@@ -138,6 +138,36 @@ pub struct Config {
     )]
     pub audit_kept_days: u32,
 
+    /// How many scan uploads are received at once, their chunks taking turns for the
+    /// database; one more is answered 503 with Retry-After.
+    #[arg(
+        long,
+        env = "ITSM_BRIDGE_MAX_QUEUED_SCANS",
+        default_value_t = 16,
+        value_parser = clap::value_parser!(u32).range(1..=1000)
+    )]
+    pub max_queued_scans: u32,
+
+    /// How long a client may take to send a request's headers, in seconds.
+    #[arg(
+        long,
+        env = "ITSM_BRIDGE_HEADER_READ_TIMEOUT_SECONDS",
+        default_value_t = 30,
+        value_parser = clap::value_parser!(u64).range(1..=3600)
+    )]
+    pub header_read_timeout_seconds: u64,
+
+    /// How long a request body may stall (no bytes arriving while the server waits for
+    /// them) before it is cut off, in seconds; a stalled scan upload gets 408 and nothing
+    /// of it is kept.
+    #[arg(
+        long,
+        env = "ITSM_BRIDGE_BODY_READ_TIMEOUT_SECONDS",
+        default_value_t = 60,
+        value_parser = clap::value_parser!(u64).range(1..=3600)
+    )]
+    pub body_read_timeout_seconds: u64,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 
@@ -150,9 +180,10 @@ pub struct Config {
 pub enum Command {
     /// Stores a scan result file, as the scanner API would.
     Ingest {
-        /// The source the scan belongs to, e.g. prowler-aws-123456789012.
+        /// The source the scan belongs to, e.g. prowler-aws-123456789012; taken from the
+        /// file when left out.
         #[arg(long)]
-        source: String,
+        source: Option<String>,
         /// native, ocsf or trivy; told from the file when left out.
         #[arg(long)]
         format: Option<String>,

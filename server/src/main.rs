@@ -20,16 +20,17 @@ async fn main() -> anyhow::Result<()> {
             source,
             format,
             file,
-        }) => ingest_file(&config, source, format.as_deref(), file).await,
+        }) => ingest_file(&config, source.as_deref(), format.as_deref(), file).await,
         Some(Command::RunOnce) => run_once(&config).await,
         None => serve(config).await,
     }
 }
 
-/// `itsm-bridge ingest`: the scanner API's code path for a file; non-zero exit on any error.
+/// `itsm-bridge ingest`: the scanner API's code path for a file (the source from
+/// `--source`, else from the file); non-zero exit on any error.
 async fn ingest_file(
     config: &Config,
-    source: &str,
+    source: Option<&str>,
     format: Option<&str>,
     file: &std::path::Path,
 ) -> anyhow::Result<()> {
@@ -48,7 +49,7 @@ async fn ingest_file(
     let pool = database::open(&config.database_path()?).await?;
     let request = ingest::IngestRequest {
         format,
-        source: Some(source.to_string()),
+        source: source.map(str::to_string),
         max_bytes: config.max_scan_bytes,
         now: server::timestamps::now_unix(),
         keep_per_source: config.scans_kept_per_source,

@@ -26,9 +26,10 @@ impl SqliteScanStore {
         let rows = sqlx::query(
             "SELECT s.id, s.source, s.format, s.tool, s.scanned_at, s.received_at, s.findings, \
                     s.failing, s.passing, s.other, \
-                    s.id = (SELECT l.id FROM scans l WHERE l.source = s.source \
+                    s.id = (SELECT l.id FROM scans l \
+                            WHERE l.source = s.source AND l.completed_at IS NOT NULL \
                             ORDER BY l.scanned_at DESC, l.id DESC LIMIT 1) AS latest \
-             FROM scans s WHERE s.source <> '' AND (?1 IS NULL OR s.id = ?1) \
+             FROM scans s WHERE s.completed_at IS NOT NULL AND (?1 IS NULL OR s.id = ?1) \
              ORDER BY s.source, s.scanned_at DESC, s.id DESC",
         )
         .bind(only)
@@ -64,6 +65,7 @@ impl ScanStore for SqliteScanStore {
                 id: t.id,
                 name: t.name,
                 prefix: t.prefix,
+                source: t.source,
                 created_at: format_unix(t.created_at),
                 last_used_at: t.last_used_at.map(format_unix),
                 revoked_at: t.revoked_at.map(format_unix),
@@ -71,8 +73,10 @@ impl ScanStore for SqliteScanStore {
             .collect())
     }
 
-    async fn create_token(&self, name: &str) -> anyhow::Result<String> {
-        Ok(tokens::create(&self.pool, name, now_unix()).await?.1)
+    async fn create_token(&self, name: &str, source: Option<&str>) -> anyhow::Result<String> {
+        Ok(tokens::create_limited(&self.pool, name, source, now_unix())
+            .await?
+            .1)
     }
 
     async fn revoke_token(&self, id: i64) -> anyhow::Result<Option<String>> {
@@ -104,10 +108,11 @@ impl ScanStore for SqliteScanStore {
             .max(1);
         let page = page.clamp(1, pages);
         let rows = sqlx::query(
-            "SELECT control_id, control_title, resource_id, resource_name, resource_type, severity, \
-                    observed_at, detail \
-             FROM findings WHERE scan_id = ? AND status = 2 \
-             ORDER BY severity DESC, control_id, resource_id LIMIT ? OFFSET ?",
+            "SELECT f.control_id, f.control_title, f.resource_id, f.resource_name, f.resource_type, \
+                    f.severity, coalesce(f.observed_at, s.scanned_at) AS observed_at, f.detail \
+             FROM findings f JOIN scans s ON s.id = f.scan_id \
+             WHERE f.scan_id = ? AND f.status = 2 \
+             ORDER BY f.severity DESC, f.control_id, f.resource_id LIMIT ? OFFSET ?",
         )
         .bind(scan_id)
         .bind(i64::from(per_page))

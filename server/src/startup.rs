@@ -11,10 +11,12 @@ use crate::engine::run_store;
 use crate::engine::scheduler::run_scheduler;
 use crate::engine::{Engine, EngineSettings};
 use crate::http::access;
+use crate::http::body_timeout::limit_idle_body;
 use crate::http::cross_site::{SiteOrigins, refuse_cross_site};
 use crate::http::health;
 use crate::http::scans_api::{self, ScansApi};
 use crate::http::security_headers::{CspNonce, add_security_headers};
+use crate::ingest::ScanWriter;
 use crate::scan_store::SqliteScanStore;
 use crate::secrets::SecretCipher;
 use crate::servicenow::{ClientSettings, Pacer};
@@ -46,6 +48,7 @@ use tower_http::trace::TraceLayer;
 pub struct Application {
     listener: TcpListener,
     router: Router,
+    header_timeout: Duration,
     pool: SqlitePool,
     engine: Arc<Engine>,
     settings: Arc<SqliteSettingsStore>,
@@ -96,11 +99,6 @@ impl Application {
             .site_addr(listener.local_addr()?)
             .env(Env::PROD)
             .build();
-        let scans = Arc::new(ScansApi {
-            pool: pool.clone(),
-            max_bytes: config.max_scan_bytes,
-            keep_per_source: config.scans_kept_per_source,
-        });
         let pacer = servicenow_pacer(config);
         let tester: SharedConnectionTester = Arc::new(ServiceNowConnectionTester::new(
             store.clone(),
@@ -108,6 +106,7 @@ impl Application {
             pacer.clone(),
         ));
         let (shutdown, shutdown_seen) = watch::channel(false);
+        let started_at = clock.now();
         let engine = build_engine(
             config,
             &database_path,
@@ -117,6 +116,25 @@ impl Application {
             shutdown_seen,
         )
         .await?;
+        // Scans take turns for the database, letting the pages' and the engine's
+        // connections go first.
+        let writer = ScanWriter::new(pool.clone()).deferring_to(engine.pool().clone());
+        if let Err(error) = writer.remove_abandoned(started_at).await {
+            tracing::warn!(
+                error = format!("{error:#}"),
+                "could not remove the rows of abandoned scans"
+            );
+        }
+        let body_timeout = Duration::from_secs(config.body_read_timeout_seconds);
+        let scans = Arc::new(ScansApi {
+            writer: Arc::new(writer),
+            max_bytes: config.max_scan_bytes,
+            keep_per_source: config.scans_kept_per_source,
+            uploads: Arc::new(tokio::sync::Semaphore::new(
+                config.max_queued_scans as usize,
+            )),
+            body_timeout,
+        });
         let engine_runs: SharedEngineControl = Arc::new(EngineRuns {
             engine: engine.clone(),
             settings: store.clone(),
@@ -133,10 +151,15 @@ impl Application {
             },
             pool.clone(),
             origins,
-        );
+        )
+        .layer(axum::middleware::from_fn_with_state(
+            body_timeout,
+            limit_idle_body,
+        ));
         Ok(Self {
             listener,
             router,
+            header_timeout: Duration::from_secs(config.header_read_timeout_seconds),
             pool,
             engine,
             settings: store,
@@ -163,9 +186,6 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let service = self
-            .router
-            .into_make_service_with_connect_info::<SocketAddr>();
         let scheduler = self.scheduler.then(|| {
             tokio::spawn(run_scheduler(
                 self.engine.clone(),
@@ -174,14 +194,18 @@ impl Application {
             ))
         });
         let signal = self.shutdown.clone();
-        let served = axum::serve(self.listener, service)
-            .with_graceful_shutdown(async move {
+        let served = serve(
+            self.listener,
+            self.router,
+            self.header_timeout,
+            async move {
                 shutdown.await;
                 // The one signal reaches the engine: its running step ends, the run is
                 // recorded as interrupted.
                 signal.send_replace(true);
-            })
-            .await;
+            },
+        )
+        .await;
         self.shutdown.send_replace(true);
         if let Some(scheduler) = scheduler {
             let _ = scheduler.await;
@@ -191,6 +215,64 @@ impl Application {
         self.pool.close().await;
         served
     }
+}
+
+/// The serve loop: axum's, plus a timeout on reading each request's headers (a client that
+/// opens connections and sends nothing, or headers byte by byte, holds nothing for long).
+/// Each request carries the client's address (`ConnectInfo`), which the access guard and
+/// the sign-in throttle read. On `shutdown` it stops accepting and lets the requests under
+/// way finish.
+async fn serve(
+    listener: TcpListener,
+    router: Router,
+    header_timeout: Duration,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    use axum::extract::ConnectInfo;
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    use hyper_util::server::conn::auto::Builder;
+    use hyper_util::server::graceful::GracefulShutdown;
+    use hyper_util::service::TowerToHyperService;
+    use tower::ServiceExt;
+
+    let mut builder = Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_timeout);
+    let graceful = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, remote) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    // Out of file descriptors, say: wait a little rather than spin.
+                    tracing::warn!(%error, "could not accept a connection");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let router = router.clone();
+        let service = tower::service_fn(move |mut request: axum::http::Request<_>| {
+            request.extensions_mut().insert(ConnectInfo(remote));
+            router.clone().oneshot(request.map(axum::body::Body::new))
+        });
+        let connection = builder
+            .serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service))
+            .into_owned();
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(error) = connection.await {
+                tracing::debug!(%error, "a connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+    Ok(())
 }
 
 /// The ticket engine on its own connections to the database at `path` (already migrated).

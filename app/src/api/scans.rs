@@ -11,6 +11,8 @@ pub struct TokenView {
     pub name: String,
     /// The first characters, to tell tokens apart.
     pub prefix: String,
+    /// The only source the token may send; `None` for any.
+    pub source: Option<String>,
     pub created_at: String,
     pub last_used_at: Option<String>,
     pub revoked_at: Option<String>,
@@ -21,12 +23,16 @@ pub struct TokenView {
 #[serde(default)]
 pub struct TokenForm {
     pub name: String,
+    /// Blank for a token that may send any source.
+    pub source: String,
 }
 
 /// A token just created: shown this once.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CreatedToken {
     pub name: String,
+    /// The only source it may send; `None` for any.
+    pub source: Option<String>,
     pub token: String,
 }
 
@@ -79,6 +85,9 @@ pub struct ScanFindingsPage {
 /// Failing findings per page of the scan page.
 pub const FINDINGS_PER_PAGE: u32 = 50;
 pub const MAX_TOKEN_NAME: usize = 100;
+/// The longest source name, in characters: the scanner API refuses longer ones, and a token
+/// cannot be limited to one.
+pub const MAX_SOURCE: usize = 200;
 
 #[server(endpoint = "load_api_tokens")]
 pub async fn load_api_tokens(flash: Option<String>) -> Result<TokensPageData, ServerFnError> {
@@ -114,17 +123,40 @@ pub async fn create_api_token(form: TokenForm) -> Result<CreatedToken, ServerFnE
         }
         return Err(refuse(http::StatusCode::UNPROCESSABLE_ENTITY, message));
     }
+    let source = form.source.trim().to_string();
+    if source.chars().count() > MAX_SOURCE || source.chars().any(char::is_control) {
+        let message = format!(
+            "A source is at most {MAX_SOURCE} characters; leave it blank for a token that may send any source."
+        );
+        if plain_form_post() {
+            redirect_with_flash(
+                "/settings/tokens",
+                None::<CreatedToken>,
+                Notice::Failed(message.clone()),
+            );
+        }
+        return Err(ServerFnError::new(message));
+    }
+    let source = Some(source).filter(|s| !s.is_empty());
     let token = scan_store()?
-        .create_token(&name)
+        .create_token(&name, source.as_deref())
         .await
         .map_err(internal("create the API token"))?;
+    let limit = match &source {
+        Some(source) => format!(", limited to source {source:?}"),
+        None => ", for any source".to_string(),
+    };
     audit(
         &admin,
         "token.created",
-        &format!("created API token {name:?}"),
+        &format!("created API token {name:?}{limit}"),
     )
     .await;
-    let created = CreatedToken { name, token };
+    let created = CreatedToken {
+        name,
+        source,
+        token,
+    };
     if plain_form_post() {
         redirect_with_flash("/settings/tokens", Some(created.clone()), Notice::Saved);
     }

@@ -2,8 +2,8 @@
 
 use super::widgets::load_failed;
 use crate::api::{
-    CreateApiToken, CreatedToken, MAX_TOKEN_NAME, RevokeApiToken, TokensPageData, error_text,
-    load_api_tokens,
+    CreateApiToken, CreatedToken, MAX_SOURCE, MAX_TOKEN_NAME, RevokeApiToken, TokensPageData,
+    error_text, load_api_tokens,
 };
 use crate::forms::Notice;
 use leptos::prelude::*;
@@ -32,7 +32,9 @@ pub fn TokensPage() -> impl IntoView {
         <p class="lead">
             "Scanners send their results to " <code>"POST /api/v1/scans"</code> " with "
             <code>"Authorization: Bearer <token>"</code> ". A token is shown once, when it is \
-             created; only a hash of it is kept."
+             created; only a hash of it is kept. A token limited to a source can send scans of \
+             that source only, so a leaked scanner token cannot rewrite what other scanners \
+             report."
         </p>
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             <ErrorBoundary fallback=load_failed>
@@ -66,7 +68,11 @@ fn TokensView(
         {move || created().map(|result| match result {
             Ok(token) => view! {
                 <div class="notice notice-saved token-created" role="status">
-                    <p>{format!("Token \u{201c}{}\u{201d} created. Copy it now: it is not shown again.", token.name)}</p>
+                    <p>{format!(
+                        "Token \u{201c}{}\u{201d} created ({}). Copy it now: it is not shown again.",
+                        token.name,
+                        source_limit(token.source.as_deref()),
+                    )}</p>
                     <code class="token" id="new-token">{token.token}</code>
                 </div>
             }.into_any(),
@@ -79,13 +85,18 @@ fn TokensView(
                     <input id="token-name" name="form[name]" type="text" maxlength=MAX_TOKEN_NAME.to_string() placeholder="prowler-aws-prod" autocomplete="off"/>
                     <p class="help">"What will use it, so you know which to revoke."</p>
                 </div>
+                <div class="field">
+                    <label for="token-source">"Source (optional)"</label>
+                    <input id="token-source" name="form[source]" type="text" maxlength=MAX_SOURCE.to_string() placeholder="prowler-aws-123456789012" autocomplete="off"/>
+                    <p class="help">"The only source this token may send scans of; blank for any source."</p>
+                </div>
             </fieldset>
             <div class="actions"><button type="submit">"Create token"</button></div>
         </ActionForm>
         <div class="table-wrap">
             <table class="audit tokens">
                 <thead>
-                    <tr><th>"Name"</th><th>"Token"</th><th>"Created (UTC)"</th><th>"Last used"</th><th>"State"</th><th></th></tr>
+                    <tr><th>"Name"</th><th>"Token"</th><th>"Source"</th><th>"Created (UTC)"</th><th>"Last used"</th><th>"State"</th><th></th></tr>
                 </thead>
                 <tbody>
                     {data.tokens.into_iter().map(|t| {
@@ -94,6 +105,7 @@ fn TokensView(
                             <tr>
                                 <td>{t.name}</td>
                                 <td><code>{format!("{}…", t.prefix)}</code></td>
+                                <td>{source_limit(t.source.as_deref())}</td>
                                 <td class="nowrap">{t.created_at}</td>
                                 <td class="nowrap">{t.last_used_at.unwrap_or_else(|| "never".into())}</td>
                                 <td>{t.revoked_at.map(|at| format!("revoked {at}")).unwrap_or_else(|| "active".into())}</td>
@@ -114,5 +126,13 @@ fn TokensView(
                 </tbody>
             </table>
         </div>
+    }
+}
+
+/// What a token may send, in words.
+fn source_limit(source: Option<&str>) -> String {
+    match source {
+        Some(source) => format!("only {source}"),
+        None => "any source".to_string(),
     }
 }

@@ -12,12 +12,13 @@ use app::domain::Grouping;
 use sqlx::{Row, SqlitePool};
 use std::collections::HashMap;
 
-/// The latest scan of every source (scans being written have no source yet).
+/// The latest completed scan of every source (scans being received or deleted have no
+/// `completed_at`).
 const LATEST_SCANS: &str = "WITH latest AS ( \
       SELECT id, source, scanned_at FROM ( \
         SELECT id, source, scanned_at, row_number() OVER \
           (PARTITION BY source ORDER BY scanned_at DESC, id DESC) AS n \
-        FROM scans WHERE source <> '') ranked WHERE n = 1) ";
+        FROM scans WHERE completed_at IS NOT NULL) ranked WHERE n = 1) ";
 
 /// What a run starts from, read in one read transaction.
 #[derive(Debug, Default)]

@@ -2,6 +2,7 @@
 //! changes, the security headers and the health endpoints.
 
 pub mod access;
+pub mod body_timeout;
 pub mod client_address;
 pub mod cross_site;
 pub mod health;

@@ -1,24 +1,33 @@
 //! `POST /api/v1/scans`: the scanner API. Authenticated by an API token
-//! (`Authorization: Bearer …`); the body is streamed into the ingestion path.
+//! (`Authorization: Bearer …`), which may be limited to one source; the body is streamed
+//! into the ingestion path. Uploads are received at once up to a bound, their chunks
+//! queued for the one writer; past the bound the answer is 503 with `Retry-After`.
 
-use crate::ingest::{self, Format, IngestError, IngestRequest, tokens};
+use crate::http::body_timeout::BodyStalled;
+use crate::ingest::{self, Format, IngestError, IngestRequest, ScanWriter, tokens};
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::{Extension, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use futures_util::TryStreamExt;
 use serde::Deserialize;
 use serde_json::json;
-use sqlx::SqlitePool;
 use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Semaphore;
 use tokio_util::io::{StreamReader, SyncIoBridge};
 
-#[derive(Clone)]
+/// What a client past the queue's bound is told to wait before trying again.
+const RETRY_AFTER_SECONDS: u64 = 30;
+
 pub struct ScansApi {
-    pub pool: SqlitePool,
+    pub writer: Arc<ScanWriter>,
     pub max_bytes: u64,
     pub keep_per_source: u32,
+    /// One permit per upload received at once (`--max-queued-scans`).
+    pub uploads: Arc<Semaphore>,
+    /// The body read timeout, to say it in a 408.
+    pub body_timeout: Duration,
 }
 
 #[derive(Debug, Deserialize)]
@@ -30,6 +39,7 @@ pub struct ScanQuery {
 pub async fn post_scan(
     State(api): State<Arc<ScansApi>>,
     Query(query): Query<ScanQuery>,
+    stalled: Option<Extension<BodyStalled>>,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
@@ -44,8 +54,8 @@ pub async fn post_scan(
             "Send an API token: Authorization: Bearer <token>.",
         );
     };
-    match tokens::verify(&api.pool, token, now).await {
-        Ok(Some(_)) => {}
+    let allowed_source = match tokens::verify(api.writer.pool(), token, now).await {
+        Ok(Some(token)) => token.source,
         Ok(None) => {
             return error(
                 StatusCode::UNAUTHORIZED,
@@ -59,7 +69,7 @@ pub async fn post_scan(
                 "The database does not answer.",
             );
         }
-    }
+    };
     let format = match query
         .format
         .as_deref()
@@ -76,7 +86,21 @@ pub async fn post_scan(
     if declared.is_some_and(|n| n > api.max_bytes) {
         return too_large(api.max_bytes);
     }
-    let stream = body.into_data_stream().map_err(std::io::Error::other);
+    let Ok(permit) = api.uploads.clone().try_acquire_owned() else {
+        let mut response = error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &format!(
+                "As many scans as this server queues are being received; nothing was stored. \
+                 Try again in {RETRY_AFTER_SECONDS} s."
+            ),
+        );
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS));
+        return response;
+    };
+    let stream =
+        futures_util::TryStreamExt::map_err(body.into_data_stream(), std::io::Error::other);
     let reader = SyncIoBridge::new(StreamReader::new(stream));
     let request = IngestRequest {
         format,
@@ -85,8 +109,28 @@ pub async fn post_scan(
         now,
         keep_per_source: api.keep_per_source,
     };
-    match ingest::ingest(&api.pool, reader, request).await {
+    // On its own task: a client that hangs up does not cut the ingestion short, which then
+    // fails reading and deletes what it wrote.
+    let writer = api.writer.clone();
+    let ingestion = tokio::spawn(async move {
+        let _permit = permit;
+        ingest::ingest_with(&writer, allowed_source.as_deref(), reader, request).await
+    });
+    let outcome = match ingestion.await {
+        Ok(outcome) => outcome,
+        Err(e) => Err(IngestError::Internal(anyhow::anyhow!(
+            "the ingestion stopped: {e}"
+        ))),
+    };
+    match outcome {
         Ok(summary) => (StatusCode::CREATED, Json(summary)).into_response(),
+        Err(_) if stalled.is_some_and(|Extension(s)| s.get()) => error(
+            StatusCode::REQUEST_TIMEOUT,
+            &format!(
+                "The body stalled: nothing came for {} s, so the upload was cut off; nothing was stored.",
+                api.body_timeout.as_secs()
+            ),
+        ),
         Err(IngestError::Invalid { problems, total }) => (
             StatusCode::BAD_REQUEST,
             Json(json!({
@@ -100,6 +144,9 @@ pub async fn post_scan(
         Err(e @ IngestError::UnsupportedFormat(_)) => {
             error(StatusCode::UNSUPPORTED_MEDIA_TYPE, &format!("{e}."))
         }
+        Err(e @ IngestError::WrongSource { .. }) => refused(StatusCode::FORBIDDEN, &e),
+        Err(e @ IngestError::InTheFuture { .. }) => refused(StatusCode::BAD_REQUEST, &e),
+        Err(e @ IngestError::Older { .. }) => refused(StatusCode::CONFLICT, &e),
         Err(IngestError::Internal(e)) => {
             tracing::error!(error = format!("{e:#}"), "could not store a scan");
             error(
@@ -108,6 +155,17 @@ pub async fn post_scan(
             )
         }
     }
+}
+
+/// A refusal that says why, and that nothing was stored.
+fn refused(status: StatusCode, why: &IngestError) -> Response {
+    let why = why.to_string();
+    let mut chars = why.chars();
+    let message: String = chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default();
+    error(status, &format!("{message}. Nothing was stored."))
 }
 
 fn too_large(limit: u64) -> Response {

@@ -1,7 +1,9 @@
 //! Findings ingestion: one code path for the scanner API and the `ingest` command. The body
 //! is read as a stream by a parser on a blocking thread, which hands findings in batches to
-//! the writer; the writer keeps them in one transaction that is committed only if the whole
-//! input was good, so a scan is stored whole or not at all.
+//! the writer. The writer stores them in chunks, each a short transaction, into a scan that
+//! nothing sees until a last short transaction makes it its source's latest; a refused or
+//! broken upload has its chunks deleted. So a scan is stored whole or not at all, and a slow
+//! upload never holds the database.
 
 mod detect;
 mod fields;
@@ -14,18 +16,34 @@ mod spill;
 pub mod store;
 pub mod tokens;
 mod trivy;
+pub mod writer;
 
 pub use detect::Format;
 pub use model::{Finding, Problem, Severity, Status};
+pub use writer::ScanWriter;
 
 use anyhow::anyhow;
 use detect::{Layout, sniff};
 use limit::LimitedReader;
 use serde::Serialize;
 use sink::Sink;
-use sqlx::SqlitePool;
 use std::io::{BufReader, Cursor, Read};
+use std::time::Duration;
+use store::{Completion, ScanFacts};
 use tokio::sync::mpsc;
+
+/// The longest source name, in characters.
+pub use app::api::MAX_SOURCE;
+
+/// How far ahead of this server's clock a scan's time may be: scanners' clocks drift a
+/// little; a time further ahead would make the scan its source's latest over newer ones.
+pub const MOST_AHEAD_SECONDS: i64 = 5 * 60;
+
+/// Findings written per transaction: short enough that other writers wait milliseconds.
+pub const ROWS_PER_CHUNK: usize = 10_000;
+
+/// How often an upload whose body is slow to come notes that it is alive.
+const HEARTBEAT: Duration = Duration::from_secs(60);
 
 /// What the caller says about a scan besides its body.
 #[derive(Clone, Debug)]
@@ -64,6 +82,27 @@ pub enum IngestError {
     TooLarge { limit: u64 },
     #[error("the body is none of the formats this accepts (native JSON, OCSF, Trivy JSON){}", .0)]
     UnsupportedFormat(String),
+    #[error(
+        "this API token may only send scans of the source {allowed:?}, and this scan is of {sent:?}"
+    )]
+    WrongSource { allowed: String, sent: String },
+    #[error(
+        "the scan's time, {} UTC, is in the future: more than 5 minutes ahead of this server's clock ({} UTC); check the scanner's clock",
+        crate::timestamps::format_unix(*.scanned_at),
+        crate::timestamps::format_unix(*.now)
+    )]
+    InTheFuture { scanned_at: i64, now: i64 },
+    #[error(
+        "a newer scan of {of:?} is stored: scan {newer_id}, taken at {} UTC; this one was taken at {} UTC and would never be the latest",
+        crate::timestamps::format_unix(*.newer_at),
+        crate::timestamps::format_unix(*.scanned_at)
+    )]
+    Older {
+        of: String,
+        newer_id: i64,
+        newer_at: i64,
+        scanned_at: i64,
+    },
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -100,72 +139,196 @@ struct Parsed {
     scan_time: Option<i64>,
 }
 
-/// Reads one scan from `reader` and stores it, whole or not at all.
+/// A source must be named, at most [`MAX_SOURCE`] characters, and the one the sender may
+/// write.
+fn check_source(source: &str, allowed: Option<&str>) -> Result<(), IngestError> {
+    if source.chars().count() > MAX_SOURCE || source.chars().any(char::is_control) {
+        return Err(IngestError::invalid(Problem::new(
+            "/source",
+            format!("a source is at most {MAX_SOURCE} characters, without control characters"),
+        )));
+    }
+    match allowed {
+        Some(allowed) if allowed != source => Err(IngestError::WrongSource {
+            allowed: allowed.to_string(),
+            sent: source.to_string(),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Reads one scan from `reader` and stores it, whole or not at all, with a writer of its
+/// own (the `ingest` command, tests); any source may be written.
 pub async fn ingest<R: Read + Send + 'static>(
-    pool: &SqlitePool,
+    pool: &sqlx::SqlitePool,
     reader: R,
     request: IngestRequest,
 ) -> Result<ScanSummary, IngestError> {
-    let (sender, mut receiver) = mpsc::channel::<Vec<Finding>>(4);
-    let (named, max) = (request.format, request.max_bytes);
-    let parser = tokio::task::spawn_blocking(move || parse(reader, named, max, sender));
+    ingest_with(&ScanWriter::new(pool.clone()), None, reader, request).await
+}
 
-    let (mut tx, scan_id) = store::begin_scan(pool, request.now).await?;
+/// Reads one scan from `reader` and stores it through the process's `writer`, whole or not
+/// at all; `allowed_source` is the only source the sender may write (its API token's
+/// limit), `None` for any.
+pub async fn ingest_with<R: Read + Send + 'static>(
+    writer: &ScanWriter,
+    allowed_source: Option<&str>,
+    reader: R,
+    request: IngestRequest,
+) -> Result<ScanSummary, IngestError> {
+    let named = request
+        .source
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string);
+    if let Some(source) = &named {
+        check_source(source, allowed_source)?;
+    }
+    // Uploads that died (a killed process) leave rows nothing sees; the next one removes them.
+    if let Err(error) = writer.remove_abandoned(request.now).await {
+        tracing::warn!(
+            error = format!("{error:#}"),
+            "could not remove the rows of abandoned scans"
+        );
+    }
+    let mut scan = None;
+    let outcome =
+        receive_and_complete(writer, allowed_source, reader, &request, named, &mut scan).await;
+    if outcome.is_err()
+        && let Some(scan_id) = scan
+        && let Err(error) = writer.delete(scan_id).await
+    {
+        // The scan stays invisible; the next ingestion removes its rows.
+        tracing::warn!(
+            scan_id,
+            error = format!("{error:#}"),
+            "could not delete a refused scan's rows"
+        );
+    }
+    outcome
+}
+
+/// The body of [`ingest`]: `scan` is set once the first chunk is written, so the caller can
+/// delete it if anything fails.
+async fn receive_and_complete<R: Read + Send + 'static>(
+    writer: &ScanWriter,
+    allowed_source: Option<&str>,
+    reader: R,
+    request: &IngestRequest,
+    named: Option<String>,
+    scan: &mut Option<i64>,
+) -> Result<ScanSummary, IngestError> {
+    let (sender, mut receiver) = mpsc::channel::<Vec<Finding>>(4);
+    let (format, max) = (request.format, request.max_bytes);
+    let parser = tokio::task::spawn_blocking(move || parse(reader, format, max, sender));
+
+    // The parser fills batches while the writer writes the previous chunk.
+    let started = tokio::time::Instant::now();
+    let clock = || request.now + i64::try_from(started.elapsed().as_secs()).unwrap_or(0);
+    let mut heartbeat = tokio::time::interval_at(started + HEARTBEAT, HEARTBEAT);
+    let mut chunk: Vec<Finding> = Vec::with_capacity(ROWS_PER_CHUNK);
     let mut write_error = None;
-    while let Some(batch) = receiver.recv().await {
-        if write_error.is_none()
-            && let Err(error) = store::insert_findings(&mut tx, scan_id, &batch).await
-        {
-            write_error = Some(error);
-            receiver.close();
+    loop {
+        tokio::select! {
+            batch = receiver.recv() => {
+                let Some(batch) = batch else { break };
+                if write_error.is_some() {
+                    continue;
+                }
+                chunk.extend(batch);
+                if chunk.len() >= ROWS_PER_CHUNK {
+                    match writer.write_chunk(*scan, &chunk, clock()).await {
+                        Ok(id) => *scan = Some(id),
+                        Err(error) => {
+                            write_error = Some(error);
+                            receiver.close();
+                        }
+                    }
+                    chunk.clear();
+                }
+            }
+            _ = heartbeat.tick() => {
+                if let Some(id) = *scan
+                    && let Err(error) = writer.touch(id, clock()).await
+                {
+                    tracing::warn!(error = format!("{error:#}"), "could not note a scan's progress");
+                }
+            }
         }
     }
-    // Dropping `tx` on any early return rolls the scan back.
     let parsed = parser
         .await
         .map_err(|e| anyhow!("the scan parser stopped: {e}"))??;
     if let Some(error) = write_error {
         return Err(error.into());
     }
-    let source = request
-        .source
-        .clone()
-        .filter(|s| !s.trim().is_empty())
-        .or(parsed.source)
+    let source = named
+        .or_else(|| parsed.source.map(|s| s.trim().to_string()))
+        .filter(|s| !s.is_empty())
         .ok_or_else(|| {
             IngestError::invalid(Problem::new(
                 "/source",
-                "the scan names no source: add `source` to it or `?source=` to the URL",
+                "the scan names no source: add `source` to it, or `?source=` to the URL (`--source` to the command)",
             ))
         })?;
-    let facts = store::ScanFacts {
-        source: source.trim(),
+    check_source(&source, allowed_source)?;
+    let scanned_at = parsed.scan_time.unwrap_or(request.now);
+    if scanned_at > request.now + MOST_AHEAD_SECONDS {
+        return Err(IngestError::InTheFuture {
+            scanned_at,
+            now: request.now,
+        });
+    }
+    // A clock a little ahead counts as now, so that the next scan is not taken for older.
+    let scanned_at = scanned_at.min(request.now);
+    if !chunk.is_empty() || scan.is_none() {
+        *scan = Some(writer.write_chunk(*scan, &chunk, clock()).await?);
+    }
+    let scan_id = scan.ok_or_else(|| anyhow!("the scan was not recorded"))?;
+    let counts = writer.count(scan_id).await?;
+    let facts = ScanFacts {
+        source: &source,
         format: parsed.format.as_str(),
         external_id: parsed.external_id.as_deref(),
         tool: parsed.tool.as_deref(),
-        // A scanner's clock ahead of ours must not date a scan in the future: it would stay
-        // the source's latest over real newer scans and defeat the engine's stale-evidence
-        // guard.
-        scanned_at: parsed.scan_time.unwrap_or(request.now).min(request.now),
+        scanned_at,
+        counts,
     };
-    let (findings, failing, passing, other) = store::finish_scan(tx, scan_id, facts).await?;
-    let pruned = store::prune(pool, source.trim(), request.keep_per_source).await?;
-    tracing::info!(
-        scan_id,
-        source = source.trim(),
-        findings,
-        failing,
-        pruned,
-        "scan stored"
-    );
+    match writer
+        .complete(scan_id, facts, request.keep_per_source, clock())
+        .await?
+    {
+        Completion::Completed { hidden } => {
+            tracing::info!(
+                scan_id,
+                source,
+                findings = counts.findings,
+                failing = counts.failing,
+                pruned = hidden.len(),
+                "scan stored"
+            );
+        }
+        Completion::Newer {
+            scan_id: newer_id,
+            scanned_at: newer_at,
+        } => {
+            return Err(IngestError::Older {
+                of: source,
+                newer_id,
+                newer_at,
+                scanned_at,
+            });
+        }
+    }
     Ok(ScanSummary {
         scan_id,
-        source: source.trim().to_string(),
         format: parsed.format.as_str().to_string(),
-        findings,
-        failing,
-        passing,
-        other,
+        source,
+        findings: counts.findings,
+        failing: counts.failing,
+        passing: counts.passing,
+        other: counts.other,
     })
 }
 

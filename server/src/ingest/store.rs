@@ -1,38 +1,52 @@
-//! Writes a scan: the findings as they arrive, in batches, inside one transaction that is
-//! committed only when the whole input was read and found good. Then older scans of the
-//! same source beyond the number kept are deleted.
+//! The scan tables' statements. A scan is written in chunks, each its own short
+//! transaction, into a row that nothing reads until its last short transaction completes it
+//! (`completed_at`); a scan without `completed_at` is being received or being deleted.
+//! Deleting a scan is chunked too. The order in which these run, and who goes first, is
+//! [`ScanWriter`](super::writer::ScanWriter)'s business.
 
 use super::model::Finding;
 use anyhow::Context;
-use sqlx::{QueryBuilder, Sqlite, SqlitePool, Transaction};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 
 /// Rows per INSERT statement: 10 parameters each, well under SQLite's 32766.
 const ROWS_PER_STATEMENT: usize = 500;
 
-pub async fn begin_scan(
-    pool: &SqlitePool,
-    now: i64,
-) -> anyhow::Result<(Transaction<'static, Sqlite>, i64)> {
-    let mut tx = pool
-        .begin()
-        .await
-        .context("Failed to begin the scan's transaction")?;
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO scans (source, format, scanned_at, received_at, findings, failing, passing, other) \
-         VALUES ('', '', ?, ?, 0, 0, 0, 0) RETURNING id",
+/// Rows deleted per transaction when a scan is removed.
+const ROWS_PER_DELETE: i64 = 10_000;
+
+/// A scan being received whose upload has written nothing for this long belongs to an
+/// upload that died (a live one renews `written_at` every minute): its rows are removed.
+pub const ABANDONED_AFTER_SECONDS: i64 = 10 * 60;
+
+/// Records a scan being received, invisible until [`complete`]; returns its id.
+pub async fn start_scan(conn: &mut SqliteConnection, now: i64) -> anyhow::Result<i64> {
+    sqlx::query_scalar(
+        "INSERT INTO scans (source, format, scanned_at, received_at, findings, failing, passing, other, \
+                            completed_at, written_at) \
+         VALUES ('', '', ?1, ?1, 0, 0, 0, 0, NULL, ?1) RETURNING id",
     )
     .bind(now)
-    .bind(now)
-    .fetch_one(&mut *tx)
+    .fetch_one(conn)
     .await
-    .context("Failed to record the scan")?;
-    Ok((tx, id))
+    .context("Failed to record the scan")
+}
+
+/// Notes that the upload of `scan_id` is alive.
+pub async fn touch(conn: &mut SqliteConnection, scan_id: i64, now: i64) -> anyhow::Result<()> {
+    sqlx::query("UPDATE scans SET written_at = ? WHERE id = ? AND completed_at IS NULL")
+        .bind(now)
+        .bind(scan_id)
+        .execute(conn)
+        .await
+        .context("Failed to note the scan's progress")?;
+    Ok(())
 }
 
 /// Inserts findings; the same (control, resource) twice in a scan is merged: the worse
-/// status and the higher severity win.
+/// status and the higher severity win. A finding without its own time is dated by its
+/// scan's `scanned_at` when read.
 pub async fn insert_findings(
-    tx: &mut Transaction<'static, Sqlite>,
+    conn: &mut SqliteConnection,
     scan_id: i64,
     findings: &[Finding],
 ) -> anyhow::Result<()> {
@@ -63,11 +77,38 @@ pub async fn insert_findings(
         query
             .build()
             .persistent(true)
-            .execute(&mut **tx)
+            .execute(&mut *conn)
             .await
             .context("Failed to store findings")?;
     }
     Ok(())
+}
+
+/// A scan's findings by status.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub findings: i64,
+    pub failing: i64,
+    pub passing: i64,
+    pub other: i64,
+}
+
+/// Counts the findings of a scan (a read: no write lock).
+pub async fn count(pool: &SqlitePool, scan_id: i64) -> anyhow::Result<Counts> {
+    let (findings, failing, passing, other): (i64, i64, i64, i64) = sqlx::query_as(
+        "SELECT count(*), coalesce(sum(status = 2), 0), coalesce(sum(status = 0), 0), coalesce(sum(status = 1), 0) \
+         FROM findings WHERE scan_id = ?",
+    )
+    .bind(scan_id)
+    .fetch_one(pool)
+    .await
+    .context("Failed to count the findings")?;
+    Ok(Counts {
+        findings,
+        failing,
+        passing,
+        other,
+    })
 }
 
 pub struct ScanFacts<'a> {
@@ -76,58 +117,148 @@ pub struct ScanFacts<'a> {
     pub external_id: Option<&'a str>,
     pub tool: Option<&'a str>,
     pub scanned_at: i64,
+    pub counts: Counts,
 }
 
-/// Fills in what was learnt at the end, counts the findings and commits.
-pub async fn finish_scan(
-    mut tx: Transaction<'static, Sqlite>,
+/// What completing a scan did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Completion {
+    /// The scan is its source's latest; these older scans were hidden, to be deleted.
+    Completed { hidden: Vec<i64> },
+    /// Not completed: this scan of the same source is newer.
+    Newer { scan_id: i64, scanned_at: i64 },
+}
+
+/// The last short transaction of an upload: unless a newer scan of the source is stored,
+/// fills in what was learnt at the end and makes the scan visible as its source's latest;
+/// the scans beyond the `keep` latest are hidden in the same transaction (and deleted
+/// afterwards, in chunks, by the caller).
+pub async fn complete(
+    conn: &mut SqliteConnection,
     scan_id: i64,
     facts: ScanFacts<'_>,
-) -> anyhow::Result<(i64, i64, i64, i64)> {
-    sqlx::query("UPDATE findings SET observed_at = ? WHERE scan_id = ? AND observed_at IS NULL")
-        .bind(facts.scanned_at)
-        .bind(scan_id)
-        .execute(&mut *tx)
+    keep: u32,
+    now: i64,
+) -> anyhow::Result<Completion> {
+    let mut tx = sqlx::Connection::begin(&mut *conn)
         .await
-        .context("Failed to date the findings")?;
-    let (total, failing, passing, other): (i64, i64, i64, i64) = sqlx::query_as(
-        "SELECT count(*), coalesce(sum(status = 2), 0), coalesce(sum(status = 0), 0), coalesce(sum(status = 1), 0) \
-         FROM findings WHERE scan_id = ?",
+        .context("Failed to begin completing the scan")?;
+    let newer: Option<(i64, i64)> = sqlx::query_as(
+        "SELECT id, scanned_at FROM scans \
+         WHERE source = ? AND completed_at IS NOT NULL AND scanned_at > ? \
+         ORDER BY scanned_at DESC, id DESC LIMIT 1",
     )
-    .bind(scan_id)
-    .fetch_one(&mut *tx)
+    .bind(facts.source)
+    .bind(facts.scanned_at)
+    .fetch_optional(&mut *tx)
     .await
-    .context("Failed to count the findings")?;
+    .context("Failed to read the source's latest scan")?;
+    if let Some((scan_id, scanned_at)) = newer {
+        return Ok(Completion::Newer {
+            scan_id,
+            scanned_at,
+        });
+    }
+    let Counts {
+        findings,
+        failing,
+        passing,
+        other,
+    } = facts.counts;
     sqlx::query(
         "UPDATE scans SET source = ?, format = ?, external_id = ?, tool = ?, scanned_at = ?, \
-         findings = ?, failing = ?, passing = ?, other = ? WHERE id = ?",
+         findings = ?, failing = ?, passing = ?, other = ?, completed_at = ?, written_at = ? \
+         WHERE id = ? AND completed_at IS NULL",
     )
     .bind(facts.source)
     .bind(facts.format)
     .bind(facts.external_id)
     .bind(facts.tool)
     .bind(facts.scanned_at)
-    .bind(total)
+    .bind(findings)
     .bind(failing)
     .bind(passing)
     .bind(other)
+    .bind(now)
+    .bind(now)
     .bind(scan_id)
     .execute(&mut *tx)
     .await
     .context("Failed to complete the scan")?;
+    // Hidden with an old `written_at`: if this process dies before deleting them, the next
+    // ingestion does.
+    let hidden: Vec<i64> = sqlx::query_scalar(
+        "UPDATE scans SET completed_at = NULL, written_at = 0 \
+         WHERE source = ?1 AND completed_at IS NOT NULL AND id NOT IN \
+           (SELECT id FROM scans WHERE source = ?1 AND completed_at IS NOT NULL \
+            ORDER BY scanned_at DESC, id DESC LIMIT ?2) \
+         RETURNING id",
+    )
+    .bind(facts.source)
+    .bind(i64::from(keep))
+    .fetch_all(&mut *tx)
+    .await
+    .context("Failed to hide the scans beyond those kept")?;
     tx.commit().await.context("Failed to commit the scan")?;
-    Ok((total, failing, passing, other))
+    Ok(Completion::Completed { hidden })
 }
 
-/// The (source, control, resource) pairs failing now: those that fail in the latest scan of
-/// their source. A pair missing from that scan, or passing in it, is not failing any more.
+/// Deletes up to one chunk of the rows of a scan that is not completed (being received,
+/// refused, abandoned or hidden), and the scan itself once it has none left. Returns
+/// whether the scan is gone.
+pub async fn delete_chunk(conn: &mut SqliteConnection, scan_id: i64) -> anyhow::Result<bool> {
+    let mut tx = sqlx::Connection::begin(&mut *conn)
+        .await
+        .context("Failed to begin deleting a scan")?;
+    let deleted = sqlx::query(
+        "DELETE FROM findings WHERE scan_id = ?1 AND (control_id, resource_id) IN \
+           (SELECT control_id, resource_id FROM findings WHERE scan_id = ?1 LIMIT ?2) \
+         AND EXISTS (SELECT 1 FROM scans WHERE id = ?1 AND completed_at IS NULL)",
+    )
+    .bind(scan_id)
+    .bind(ROWS_PER_DELETE)
+    .execute(&mut *tx)
+    .await
+    .context("Failed to delete a scan's findings")?
+    .rows_affected();
+    let gone = if deleted < ROWS_PER_DELETE as u64 {
+        sqlx::query(
+            "DELETE FROM scans WHERE id = ? AND completed_at IS NULL \
+             AND NOT EXISTS (SELECT 1 FROM findings WHERE scan_id = scans.id)",
+        )
+        .bind(scan_id)
+        .execute(&mut *tx)
+        .await
+        .context("Failed to delete a scan")?;
+        true
+    } else {
+        false
+    };
+    tx.commit()
+        .await
+        .context("Failed to commit a scan's deletion")?;
+    Ok(gone)
+}
+
+/// The scans whose upload died (or that were hidden and not yet deleted).
+pub async fn abandoned(pool: &SqlitePool, now: i64) -> anyhow::Result<Vec<i64>> {
+    sqlx::query_scalar("SELECT id FROM scans WHERE completed_at IS NULL AND written_at < ?")
+        .bind(now - ABANDONED_AFTER_SECONDS)
+        .fetch_all(pool)
+        .await
+        .context("Failed to look for abandoned scans")
+}
+
+/// The (source, control, resource) pairs failing now: those that fail in the latest
+/// completed scan of their source. A pair missing from that scan, or passing in it, is not
+/// failing any more.
 pub async fn current_failing(pool: &SqlitePool) -> anyhow::Result<Vec<(String, String, String)>> {
     sqlx::query_as(
         "WITH latest AS ( \
              SELECT id, source FROM ( \
                  SELECT id, source, row_number() OVER \
                      (PARTITION BY source ORDER BY scanned_at DESC, id DESC) AS n \
-                 FROM scans) WHERE n = 1) \
+                 FROM scans WHERE completed_at IS NOT NULL) WHERE n = 1) \
          SELECT latest.source, f.control_id, f.resource_id \
          FROM findings f JOIN latest ON f.scan_id = latest.id \
          WHERE f.status = 2 ORDER BY 1, 2, 3",
@@ -135,19 +266,4 @@ pub async fn current_failing(pool: &SqlitePool) -> anyhow::Result<Vec<(String, S
     .fetch_all(pool)
     .await
     .context("Failed to read the failing findings")
-}
-
-/// Deletes the scans of `source` beyond the `keep` latest.
-pub async fn prune(pool: &SqlitePool, source: &str, keep: u32) -> anyhow::Result<u64> {
-    let deleted = sqlx::query(
-        "DELETE FROM scans WHERE source = ? AND id NOT IN \
-           (SELECT id FROM scans WHERE source = ? ORDER BY scanned_at DESC, id DESC LIMIT ?)",
-    )
-    .bind(source)
-    .bind(source)
-    .bind(i64::from(keep))
-    .execute(pool)
-    .await
-    .context("Failed to delete old scans")?;
-    Ok(deleted.rows_affected())
 }

@@ -1,4 +1,5 @@
-//! Scanner API tokens: `itsmb_` and 32 random bytes, shown once; stored as SHA-256.
+//! Scanner API tokens: `itsmb_` and 32 random bytes, shown once; stored as SHA-256. A token
+//! may be limited to one source: it can then neither write nor overwrite any other.
 
 use anyhow::Context;
 use base64::Engine;
@@ -16,22 +17,45 @@ pub struct TokenRow {
     pub id: i64,
     pub name: String,
     pub prefix: String,
+    /// The only source the token may send; `None` for any.
+    pub source: Option<String>,
     pub created_at: i64,
     pub last_used_at: Option<i64>,
     pub revoked_at: Option<i64>,
 }
 
-/// Creates a token named `name`; returns its id and the token, which is not kept.
+/// A live token, as the scanner API checks it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ApiToken {
+    pub id: i64,
+    /// The only source it may send; `None` for any.
+    pub source: Option<String>,
+}
+
+/// Creates a token named `name` that may send any source; returns its id and the token,
+/// which is not kept.
 pub async fn create(pool: &SqlitePool, name: &str, now: i64) -> anyhow::Result<(i64, String)> {
+    create_limited(pool, name, None, now).await
+}
+
+/// Creates a token named `name`, limited to `source` unless it is `None`; returns its id
+/// and the token, which is not kept.
+pub async fn create_limited(
+    pool: &SqlitePool,
+    name: &str,
+    source: Option<&str>,
+    now: i64,
+) -> anyhow::Result<(i64, String)> {
     let mut bytes = [0u8; 32];
     OsRng.fill_bytes(&mut bytes);
     let token = format!("{PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes));
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO api_tokens (name, token_hash, prefix, created_at) VALUES (?, ?, ?, ?) RETURNING id",
+        "INSERT INTO api_tokens (name, token_hash, prefix, source, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
     )
     .bind(name)
     .bind(hash(&token))
     .bind(&token[..PREFIX.len() + 6])
+    .bind(source)
     .bind(now)
     .fetch_one(pool)
     .await
@@ -39,21 +63,21 @@ pub async fn create(pool: &SqlitePool, name: &str, now: i64) -> anyhow::Result<(
     Ok((id, token))
 }
 
-/// The id of the live token `token`, noting its use; `None` for an unknown or revoked one.
-pub async fn verify(pool: &SqlitePool, token: &str, now: i64) -> anyhow::Result<Option<i64>> {
-    let id: Option<i64> = sqlx::query_scalar(
-        "UPDATE api_tokens SET last_used_at = ? WHERE token_hash = ? AND revoked_at IS NULL RETURNING id",
+/// The live token `token`, noting its use; `None` for an unknown or revoked one.
+pub async fn verify(pool: &SqlitePool, token: &str, now: i64) -> anyhow::Result<Option<ApiToken>> {
+    let found: Option<(i64, Option<String>)> = sqlx::query_as(
+        "UPDATE api_tokens SET last_used_at = ? WHERE token_hash = ? AND revoked_at IS NULL RETURNING id, source",
     )
     .bind(now)
     .bind(hash(token.trim()))
     .fetch_optional(pool)
     .await
     .context("Failed to check an API token")?;
-    Ok(id)
+    Ok(found.map(|(id, source)| ApiToken { id, source }))
 }
 
 pub async fn list(pool: &SqlitePool) -> anyhow::Result<Vec<TokenRow>> {
-    sqlx::query_as("SELECT id, name, prefix, created_at, last_used_at, revoked_at FROM api_tokens ORDER BY id DESC")
+    sqlx::query_as("SELECT id, name, prefix, source, created_at, last_used_at, revoked_at FROM api_tokens ORDER BY id DESC")
         .fetch_all(pool)
         .await
         .context("Failed to list the API tokens")

@@ -78,7 +78,24 @@ async fn a_100000_finding_scan_posted_during_a_run_is_stored_and_left_to_the_nex
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 
-    let response = app.post_scan("", &token, big).await;
+    // The scan is written in short transactions and no longer holds the run's writes up:
+    // while it is being stored, each create the run makes is followed by a slow one, so the
+    // run is still going when the scan is stored, however slow the machine.
+    let post = app.post_scan("", &token, big);
+    tokio::pin!(post);
+    let mut seen = created(&sim);
+    let response = loop {
+        tokio::select! {
+            response = &mut post => break response,
+            () = tokio::time::sleep(Duration::from_millis(20)) => {
+                let now_created = created(&sim);
+                if now_created > seen {
+                    sim.inject(Fault::Delay { millis: 1_500 }, 1);
+                    seen = now_created;
+                }
+            }
+        }
+    };
     let created_when_stored = created(&sim);
     assert_eq!(response.status(), 201);
     let summary: serde_json::Value = response.json().await.unwrap();

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use std::path::PathBuf;
 
 fn fixture(name: &str) -> Vec<u8> {
-    // Real scanner output, copied unchanged from ../shared/fixtures (see its README).
+    // Real scanner output, copied unchanged (see tests/fixtures/README.md).
     let folder = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     std::fs::read(folder.join(name)).unwrap_or_else(|e| panic!("fixture {name}: {e}"))
 }
@@ -41,7 +41,7 @@ async fn failing(app: &TestApp) -> Vec<(String, String, String)> {
 async fn each_fixture_gives_exactly_the_counts_it_holds() {
     let app = spawn_app().await;
     let token = app.api_token().await;
-    // Counted by hand from the files: see ../shared/fixtures/README.md.
+    // Counted by hand from the files: see tests/fixtures/README.md.
     for (file, format, findings, failing, passing, other) in [
         ("prowler_example_output_aws.ocsf.json", "ocsf", 5, 2, 0, 3),
         (
@@ -188,21 +188,40 @@ async fn the_latest_scan_of_a_source_decides_what_fails() {
 async fn older_scans_beyond_the_number_kept_are_deleted() {
     let app = spawn_app_with(|c| c.scans_kept_per_source = 2).await;
     let token = app.api_token().await;
-    for _ in 0..3 {
-        app.post_scan(
-            "",
-            &token,
-            native("kept", json!([finding("c", "r", "fail")])),
-        )
-        .await;
+    let at = |source: &str, day: u32| {
+        json!({"schema_version": "1", "source": source, "scan": {"id": format!("{source}-{day}"), "time": format!("2026-11-{day:02}T06:00:00Z")},
+            "findings": [finding("c", "r", "fail")]}).to_string()
+    };
+    for day in [1, 2, 3] {
+        assert_eq!(
+            app.post_scan("", &token, at("kept", day)).await.status(),
+            201
+        );
     }
-    app.post_scan(
-        "",
-        &token,
-        native("other", json!([finding("c", "r", "fail")])),
-    )
-    .await;
-    assert_eq!(counts(&app).await, (3, 3));
+    assert_eq!(
+        app.post_scan("", &token, at("other", 1)).await.status(),
+        201
+    );
+    let remaining: Vec<(String, String)> =
+        sqlx::query_as("SELECT source, external_id FROM scans ORDER BY source, scanned_at")
+            .fetch_all(&app.database().await)
+            .await
+            .unwrap();
+    let pair = |a: &str, b: &str| (a.to_string(), b.to_string());
+    assert_eq!(
+        remaining,
+        [
+            pair("kept", "kept-2"),
+            pair("kept", "kept-3"),
+            pair("other", "other-1")
+        ],
+        "the two latest of each source stay"
+    );
+    assert_eq!(
+        counts(&app).await,
+        (3, 3),
+        "the deleted scans left findings"
+    );
 }
 
 /// Each bad input gets its clear answer, and nothing of it is stored.
@@ -277,6 +296,48 @@ async fn a_body_over_the_limit_gets_413_with_or_without_a_length() {
         .await;
     assert_eq!(response.status(), 413);
     assert_eq!(counts(&app).await, (0, 0));
+}
+
+/// The limit is inclusive: a body of exactly `--max-scan-bytes` is stored, one byte more is
+/// refused, whether the length is declared or only found while reading.
+#[tokio::test]
+async fn a_body_of_exactly_the_limit_is_accepted_and_one_byte_more_gets_413() {
+    const LIMIT: usize = 2000;
+    let app = spawn_app_with(|c| c.max_scan_bytes = LIMIT as u64).await;
+    let token = app.api_token().await;
+    let mut body = native("s", json!([finding("c", "r", "fail")])).into_bytes();
+    // JSON allows whitespace after the document: pad to exactly the limit.
+    body.resize(LIMIT, b' ');
+    let streamed = |bytes: Vec<u8>| {
+        let pieces: Vec<Result<Vec<u8>, std::io::Error>> =
+            bytes.chunks(300).map(|c| Ok(c.to_vec())).collect();
+        reqwest::Body::wrap_stream(futures_util::stream::iter(pieces))
+    };
+    assert_eq!(
+        app.post_scan("", &token, body.clone()).await.status(),
+        201,
+        "with a length"
+    );
+    assert_eq!(
+        app.post_scan("", &token, streamed(body.clone()))
+            .await
+            .status(),
+        201,
+        "without a length"
+    );
+    let mut over = body;
+    over.push(b' ');
+    assert_eq!(
+        app.post_scan("", &token, over.clone()).await.status(),
+        413,
+        "with a length"
+    );
+    assert_eq!(
+        app.post_scan("", &token, streamed(over)).await.status(),
+        413,
+        "without a length"
+    );
+    assert_eq!(counts(&app).await, (2, 2));
 }
 
 #[tokio::test]
@@ -371,16 +432,28 @@ async fn the_ingest_command_takes_the_same_path_and_fails_loudly() {
 }
 
 #[tokio::test]
-async fn a_scan_dated_in_the_future_counts_as_taken_when_it_arrived() {
-    let app = spawn_app().await;
-    let token = app.api_token().await;
-    let body = json!({"schema_version": "1", "source": "ahead", "scan": {"id": "s", "time": "2999-01-01T00:00:00Z"},
-        "findings": [finding("c1", "r1", "fail")]}).to_string();
-    assert_eq!(app.post_scan("", &token, body).await.status(), 201);
-    let (scanned, received): (i64, i64) =
-        sqlx::query_as("SELECT scanned_at, received_at FROM scans WHERE source = 'ahead'")
-            .fetch_one(&app.database().await)
-            .await
-            .unwrap();
-    assert_eq!(scanned, received);
+async fn the_ingest_command_takes_the_source_from_the_file_without_source() {
+    let folder = tempfile::tempdir().unwrap();
+    let database = folder.path().join("cli.db");
+    let file = folder.path().join("aws.json");
+    std::fs::write(&file, fixture("prowler_example_output_aws.ocsf.json")).unwrap();
+    let output = ingest_command(&database, &[file.to_str().unwrap()]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let summary: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(summary["source"], "prowler-aws-<account_uid>");
+
+    // A file that names no source still needs --source, and says so.
+    let anonymous = folder.path().join("anonymous.json");
+    std::fs::write(
+        &anonymous,
+        json!({"findings": [finding("c", "r", "fail")]}).to_string(),
+    )
+    .unwrap();
+    let output = ingest_command(&database, &[anonymous.to_str().unwrap()]);
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("names no source"));
 }

@@ -1,0 +1,165 @@
+//! A slow or stalled scan upload must not hold the database: while its body stalls, sign-in,
+//! a settings save and another scan go through, and the stalled scan stays invisible.
+
+use crate::helpers::*;
+use serde_json::{Value, json};
+
+/// The opening of a native scan with `n` findings, cut off after a comma: a body that has
+/// more to come.
+fn unfinished_scan(source: &str, n: usize) -> Vec<u8> {
+    let findings: Vec<String> = (0..n)
+        .map(|i| {
+            json!({"control": {"id": format!("c{i}")}, "resource": {"id": "r"}, "status": "fail", "severity": "low"})
+                .to_string()
+        })
+        .collect();
+    format!(
+        r#"{{"source":"{source}","findings":[{},"#,
+        findings.join(",")
+    )
+    .into_bytes()
+}
+
+async fn token_used(pool: &sqlx::SqlitePool) -> bool {
+    let used: Option<i64> = sqlx::query_scalar("SELECT last_used_at FROM api_tokens")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    used.is_some()
+}
+
+#[tokio::test]
+async fn a_stalled_upload_does_not_stop_sign_in_a_settings_save_or_another_scan() {
+    let app = spawn_app().await;
+    let token = app.api_token().await;
+    let (sender, receiver) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(1);
+    sender
+        .send(Ok(unfinished_scan("stalled", 25_000)))
+        .await
+        .unwrap();
+    let stalled = {
+        let request = app
+            .client
+            .post(format!("{}/api/v1/scans", app.address))
+            .bearer_auth(&token)
+            .body(reqwest::Body::wrap_stream(tokio_stream_from(receiver)));
+        tokio::spawn(async move { request.send().await.unwrap() })
+    };
+    // The upload is in: its token was checked and its body is being read.
+    let pool = app.database().await;
+    while !token_used(&pool).await {
+        tokio::task::yield_now().await;
+    }
+
+    let signed_in = app.sign_in(ADMIN, ADMIN_PASSWORD).await;
+    assert_eq!(signed_in.status(), 200, "sign-in during a stalled upload");
+    let saved = app
+        .save_itsm(&[
+            ("form[grouping]", "controls"),
+            ("form[scheduler_interval_minutes]", "60"),
+        ])
+        .await;
+    assert_eq!(
+        saved,
+        json!("Saved"),
+        "a settings save during a stalled upload"
+    );
+    let other = app
+        .post_scan(
+            "",
+            &token,
+            json!({"source": "other", "findings": [{"control": {"id": "c"}, "resource": {"id": "r"}, "status": "fail", "severity": "low"}]})
+                .to_string(),
+        )
+        .await;
+    assert_eq!(other.status(), 201, "another scan during a stalled upload");
+
+    // The stalled scan is not listed while it is being received.
+    let scans = app.call_json("load_scans", &[]).await;
+    let sources: Vec<&str> = scans
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["source"].as_str().unwrap())
+        .collect();
+    assert_eq!(sources, ["other"]);
+
+    // The body ends without its closing: refused, and nothing of it stays.
+    drop(sender);
+    let answer = stalled.await.unwrap();
+    assert_eq!(answer.status(), 400);
+    let (scans, findings): (i64, i64) =
+        sqlx::query_as("SELECT (SELECT count(*) FROM scans), (SELECT count(*) FROM findings)")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        (scans, findings),
+        (1, 1),
+        "the refused upload left rows behind"
+    );
+    let _: Value = answer.json().await.unwrap();
+}
+
+/// A body stream fed by a channel: the test decides when more comes, or that it ends.
+fn tokio_stream_from(
+    mut receiver: tokio::sync::mpsc::Receiver<Result<Vec<u8>, std::io::Error>>,
+) -> impl futures_util::Stream<Item = Result<Vec<u8>, std::io::Error>> {
+    futures_util::stream::poll_fn(move |cx| receiver.poll_recv(cx))
+}
+
+#[tokio::test]
+async fn a_body_that_stalls_past_the_read_timeout_gets_408_and_leaves_nothing() {
+    let app = spawn_app_with(|c| c.body_read_timeout_seconds = 1).await;
+    let token = app.api_token().await;
+    let (sender, receiver) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(1);
+    // More than one chunk's worth, so that rows were written before the stall.
+    sender
+        .send(Ok(unfinished_scan("stalled", 25_000)))
+        .await
+        .unwrap();
+    let answer = app
+        .client
+        .post(format!("{}/api/v1/scans", app.address))
+        .bearer_auth(&token)
+        .body(reqwest::Body::wrap_stream(tokio_stream_from(receiver)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 408);
+    let text = answer.text().await.unwrap();
+    assert!(
+        text.contains("stalled") && text.contains("nothing was stored"),
+        "{text}"
+    );
+    let (scans, findings): (i64, i64) =
+        sqlx::query_as("SELECT (SELECT count(*) FROM scans), (SELECT count(*) FROM findings)")
+            .fetch_one(&app.database().await)
+            .await
+            .unwrap();
+    assert_eq!((scans, findings), (0, 0));
+    drop(sender);
+}
+
+#[tokio::test]
+async fn headers_that_never_finish_are_cut_off() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_app_with(|c| c.header_read_timeout_seconds = 1).await;
+    let address = app.address.trim_start_matches("http://");
+    let mut connection = tokio::net::TcpStream::connect(address).await.unwrap();
+    connection
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    // The server closes the connection (after a 408 or without answer) instead of waiting
+    // for the rest of the headers for ever.
+    let mut answer = Vec::new();
+    connection.read_to_end(&mut answer).await.unwrap();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(
+        answer.is_empty() || answer.starts_with("HTTP/1.1 408"),
+        "{answer}"
+    );
+    // A complete request on a new connection is answered as usual.
+    assert_eq!(app.get_text("/healthz").await.0, 200);
+}
