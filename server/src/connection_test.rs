@@ -93,8 +93,9 @@ fn step(name: &str, result: Result<String, String>) -> ConnectionStep {
     }
 }
 
-/// The four steps, in order. Every answer lists all four: when one fails, the ones after it
-/// say they were not run and why, so the list reads the same whatever stopped it.
+/// The four steps, in order. Every answer lists all four: when the token request fails or
+/// cannot even be sent, the other three say they were not run, so the list reads the same
+/// whatever stopped it.
 const STEPS: [&str; 4] = [
     "Token request",
     "Assignment group",
@@ -142,17 +143,17 @@ impl ConnectionTester for ServiceNowConnectionTester {
                 Ok(client) => client,
                 Err(error) => return Ok(stopped_at_the_token_request(error.to_string())),
             };
-        let mut steps = Vec::new();
         let token = client.authenticate().await.map(|()| {
             format!(
                 "Signed in to {} as {} with the OAuth application {}.",
                 values.instance_url, values.user_id, values.client_id
             )
         });
-        if let Err(error) = token {
-            return Ok(stopped_at_the_token_request(error.to_string()));
-        }
-        steps.push(step(STEPS[0], token.map_err(|e| e.to_string())));
+        let signed_in = match token {
+            Ok(detail) => detail,
+            Err(error) => return Ok(stopped_at_the_token_request(error.to_string())),
+        };
+        let mut steps = vec![step(STEPS[0], Ok(signed_in))];
         let group = client.get("sys_user_group", &values.group_sys_id).await;
         steps.push(step(
             STEPS[1],

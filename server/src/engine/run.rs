@@ -126,6 +126,7 @@ impl Engine {
     }
 
     /// Starts a run in the background, or says why not.
+    ///
     /// Secrets that do not open with this key start a run all the same, recorded as failed
     /// with the reason in words: the Runs page and `run-once` say what Test connection says.
     pub async fn start(self: &Arc<Self>, trigger: Trigger) -> Result<StartedRun, NotStarted> {
