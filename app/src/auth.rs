@@ -62,6 +62,10 @@ impl From<anyhow::Error> for AccountError {
 
 #[async_trait]
 pub trait AccountBackend: Send + Sync + 'static {
+    /// Whether the admin account exists: `/setup` and `/login` say what to do next by it.
+    async fn admin_exists(&self) -> anyhow::Result<bool>;
+    /// The setup-token file as configured (beside the database, named after it).
+    fn setup_token_file(&self) -> String;
     /// Creates the first admin with the one-time setup token.
     async fn setup_admin(&self, admin: NewAdmin, request: &RequestInfo)
     -> Result<(), AccountError>;

@@ -249,12 +249,10 @@ impl Config {
         Config::from_arg_matches(&matches)
     }
 
-    /// Takes the secret key from the environment, where only it may come from.
+    /// Takes the secret key from the environment, where only it may come from. Set but
+    /// empty is kept as it is, for `SecretCipher::load` to refuse.
     pub fn with_environment_secrets(mut self) -> Self {
-        self.secret_key = std::env::var(SECRET_KEY_ENV)
-            .ok()
-            .filter(|v| !v.trim().is_empty())
-            .map(SecretString::from);
+        self.secret_key = std::env::var(SECRET_KEY_ENV).ok().map(SecretString::from);
         self
     }
 

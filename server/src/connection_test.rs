@@ -2,7 +2,7 @@
 //! and the reason in words. The incident states it reads are kept for the page to offer.
 
 use crate::servicenow::{ClientSettings, Credentials, Pacer, ServiceNowClient, ServiceNowError};
-use crate::settings_store::SqliteSettingsStore;
+use crate::settings_store::{SecretsUnreadable, SqliteSettingsStore};
 use app::api::ConnectionStep;
 use app::backend::ConnectionTester;
 use app::domain::StateChoice;
@@ -93,6 +93,25 @@ fn step(name: &str, result: Result<String, String>) -> ConnectionStep {
     }
 }
 
+/// The four steps, in order. Every answer lists all four: when the token request fails or
+/// cannot even be sent, the other three say they were not run, so the list reads the same
+/// whatever stopped it.
+const STEPS: [&str; 4] = [
+    "Token request",
+    "Assignment group",
+    "Caller",
+    "Incident states",
+];
+
+/// The token request failed (or could not be sent) for `reason`: the other steps not run.
+fn stopped_at_the_token_request(reason: String) -> Vec<ConnectionStep> {
+    let mut steps = vec![step(STEPS[0], Err(reason))];
+    for name in &STEPS[1..] {
+        steps.push(step(name, Err("Not run: the token request failed.".into())));
+    }
+    steps
+}
+
 fn not_found(what: &str, sys_id: &str, error: ServiceNowError) -> String {
     match error {
         ServiceNowError::NotFound(_) => format!(
@@ -105,38 +124,39 @@ fn not_found(what: &str, sys_id: &str, error: ServiceNowError) -> String {
 #[async_trait]
 impl ConnectionTester for ServiceNowConnectionTester {
     async fn test_connection(&self) -> anyhow::Result<Vec<ConnectionStep>> {
-        let Some((view, client_secret, password)) = self.store.connection_for_client().await?
-        else {
-            return Ok(vec![step(
-                "Settings",
-                Err("Save the connection settings first; the test uses what is saved.".into()),
-            )]);
+        let connection = match self.store.connection_for_client().await {
+            Ok(connection) => connection,
+            Err(error) if error.is::<SecretsUnreadable>() => {
+                return Ok(stopped_at_the_token_request(error.to_string()));
+            }
+            Err(error) => return Err(error),
+        };
+        let Some((view, client_secret, password)) = connection else {
+            return Ok(stopped_at_the_token_request(
+                "Not sent. Save the connection settings first; the test uses what is saved.".into(),
+            ));
         };
         let values = view.values;
         let credentials = Credentials::from_connection(&values, client_secret, password);
         let client =
             match ServiceNowClient::new(credentials, self.settings.clone(), self.pacer.clone()) {
                 Ok(client) => client,
-                Err(error) => return Ok(vec![step("Token request", Err(error.to_string()))]),
+                Err(error) => return Ok(stopped_at_the_token_request(error.to_string())),
             };
-        let mut steps = Vec::new();
         let token = client.authenticate().await.map(|()| {
             format!(
                 "Signed in to {} as {} with the OAuth application {}.",
                 values.instance_url, values.user_id, values.client_id
             )
         });
-        let signed_in = token.is_ok();
-        steps.push(step("Token request", token.map_err(|e| e.to_string())));
-        if !signed_in {
-            for name in ["Assignment group", "Caller", "Incident states"] {
-                steps.push(step(name, Err("Not run: the token request failed.".into())));
-            }
-            return Ok(steps);
-        }
+        let signed_in = match token {
+            Ok(detail) => detail,
+            Err(error) => return Ok(stopped_at_the_token_request(error.to_string())),
+        };
+        let mut steps = vec![step(STEPS[0], Ok(signed_in))];
         let group = client.get("sys_user_group", &values.group_sys_id).await;
         steps.push(step(
-            "Assignment group",
+            STEPS[1],
             group
                 .map(|g| {
                     format!(
@@ -148,7 +168,7 @@ impl ConnectionTester for ServiceNowConnectionTester {
         ));
         let user = client.get("sys_user", &values.user_sys_id).await;
         steps.push(step(
-            "Caller",
+            STEPS[2],
             user.map(|u| {
                 let name = u
                     .get("name")
@@ -200,7 +220,7 @@ impl ConnectionTester for ServiceNowConnectionTester {
             }
             Err(error) => Err(error.to_string()),
         };
-        steps.push(step("Incident states", states));
+        steps.push(step(STEPS[3], states));
         Ok(steps)
     }
 }

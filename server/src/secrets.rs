@@ -28,8 +28,17 @@ pub struct SecretCipher {
 
 impl SecretCipher {
     /// The key from the environment when given, else from `key_file`, created if missing.
+    /// A variable that is set but empty is refused: falling back to a key file would seal
+    /// new secrets under another key and leave the stored ones unreadable without a word.
     pub fn load(environment_key: Option<&SecretString>, key_file: &Path) -> anyhow::Result<Self> {
         if let Some(key) = environment_key {
+            if key.expose_secret().trim().is_empty() {
+                bail!(
+                    "ITSM_BRIDGE_SECRET_KEY is set but empty: set it to the key (base64 of 32 \
+                     bytes, `openssl rand -base64 32`), or unset it to use the key file {}",
+                    key_file.display()
+                );
+            }
             return Self::from_base64(key.expose_secret())
                 .context("ITSM_BRIDGE_SECRET_KEY is not a usable key");
         }
@@ -338,6 +347,22 @@ mod tests {
         let sealed = cipher.seal("password", URL, &secret("x")).unwrap();
         let same = SecretCipher::from_base64(env_key.expose_secret()).unwrap();
         assert!(same.open("password", URL, &sealed).is_ok());
+    }
+
+    #[test]
+    fn an_empty_environment_key_is_refused_and_no_key_file_is_made() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("itsm-bridge.key");
+        for empty in ["", "  \n"] {
+            let error = SecretCipher::load(Some(&secret(empty)), &path)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                error.contains("ITSM_BRIDGE_SECRET_KEY is set but empty"),
+                "{error}"
+            );
+        }
+        assert!(!path.exists(), "an empty key fell back to a new key file");
     }
 
     #[test]

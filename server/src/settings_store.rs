@@ -15,6 +15,13 @@ use secrecy::SecretString;
 use sqlx::{Row, SqlitePool};
 use std::sync::Arc;
 
+/// The stored secrets do not open with this key for the stored URL: the key was changed or
+/// lost. The page, Test connection and the engine all say so in the same words
+/// ([`SecretsStored::UNREADABLE`]); what exactly failed goes to the log.
+#[derive(Debug, thiserror::Error)]
+#[error("{}", SecretsStored::UNREADABLE)]
+pub struct SecretsUnreadable;
+
 pub struct SqliteSettingsStore {
     pool: SqlitePool,
     cipher: Arc<SecretCipher>,
@@ -123,11 +130,32 @@ impl SqliteSettingsStore {
         .context("Failed to read the stored secrets")?;
         let Some(row) = row else { return Ok(None) };
         let url: String = row.get("instance_url");
-        let client_secret = self
+        let opened = self
             .cipher
-            .open("client secret", &url, row.get("client_secret"))?;
-        let password = self.cipher.open("password", &url, row.get("password"))?;
-        Ok(Some((client_secret, password)))
+            .open("client secret", &url, row.get("client_secret"))
+            .and_then(|client_secret| {
+                let password = self.cipher.open("password", &url, row.get("password"))?;
+                Ok((client_secret, password))
+            });
+        match opened {
+            Ok(secrets) => Ok(Some(secrets)),
+            Err(error) => {
+                tracing::warn!(
+                    error = format!("{error:#}"),
+                    "the stored ServiceNow secrets do not open"
+                );
+                Err(SecretsUnreadable.into())
+            }
+        }
+    }
+
+    /// Whether both stored secrets open with this key for the stored URL (`true` when none
+    /// are stored). Opened only to check; nothing of them leaves this function.
+    fn secrets_open(&self, url: &str, client_secret: &[u8], password: &[u8]) -> bool {
+        self.cipher
+            .open("client secret", url, client_secret)
+            .is_ok()
+            && self.cipher.open("password", url, password).is_ok()
     }
 
     /// Seals anew, bound to their instance URL, the secrets an earlier release stored bound to
@@ -179,6 +207,7 @@ impl SettingsStore for SqliteSettingsStore {
         let row = sqlx::query(
             "SELECT instance_url, client_id, group_sys_id, user_sys_id, user_id, \
                     duplicate_status, duplicate_days, updated_at, \
+                    client_secret, password, \
                     length(client_secret) > 0 AS has_client_secret, \
                     length(password) > 0 AS has_password \
              FROM connection_settings WHERE id = 1",
@@ -195,9 +224,12 @@ impl SettingsStore for SqliteSettingsStore {
             });
         };
         let duplicate_days: i64 = row.get("duplicate_days");
+        let instance_url: String = row.get("instance_url");
+        let unreadable =
+            !self.secrets_open(&instance_url, row.get("client_secret"), row.get("password"));
         Ok(ConnectionView {
             values: ConnectionForm {
-                instance_url: row.get("instance_url"),
+                instance_url,
                 client_id: row.get("client_id"),
                 group_sys_id: row.get("group_sys_id"),
                 user_sys_id: row.get("user_sys_id"),
@@ -210,6 +242,7 @@ impl SettingsStore for SqliteSettingsStore {
             stored: SecretsStored {
                 client_secret: row.get("has_client_secret"),
                 password: row.get("has_password"),
+                unreadable,
             },
             states,
             updated_at: Some(row.get("updated_at")),

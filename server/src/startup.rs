@@ -285,6 +285,7 @@ pub async fn build_engine(
     clock: Arc<dyn Clock>,
     shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<Arc<Engine>> {
+    crate::servicenow::check_ca_file(config.servicenow_ca_file.as_deref())?;
     let pool = database::open_for_engine(path).await?;
     run_store::mark_dead_runs(&pool, clock.now(), clock.now_ms()).await?;
     let settings_for_engine = EngineSettings {

@@ -10,6 +10,12 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AccountPageData<F> {
     pub flash: Option<FormFlash<F>>,
+    /// Whether the admin account exists: before, `/login` leads to `/setup`; after,
+    /// `/setup` leads to `/login`.
+    pub admin_exists: bool,
+    /// The setup page only: the setup-token file, as the server names it (beside its
+    /// database, whatever that is called).
+    pub setup_token_file: Option<String>,
 }
 
 /// The signed-in admin's name, or `None`. Open to everyone: it tells only a visitor's own.
@@ -22,8 +28,15 @@ pub async fn current_admin() -> Result<Option<String>, ServerFnError> {
 pub async fn load_login_page(
     flash: Option<String>,
 ) -> Result<AccountPageData<LoginForm>, ServerFnError> {
+    use super::plumbing::*;
+    let admin_exists = accounts()?
+        .admin_exists()
+        .await
+        .map_err(internal("count the admins"))?;
     Ok(AccountPageData {
-        flash: super::plumbing::take_flash(flash),
+        flash: take_flash(flash),
+        admin_exists,
+        setup_token_file: None,
     })
 }
 
@@ -31,8 +44,17 @@ pub async fn load_login_page(
 pub async fn load_setup_page(
     flash: Option<String>,
 ) -> Result<AccountPageData<SetupForm>, ServerFnError> {
+    use super::plumbing::*;
+    let accounts = accounts()?;
+    let admin_exists = accounts
+        .admin_exists()
+        .await
+        .map_err(internal("count the admins"))?;
     Ok(AccountPageData {
-        flash: super::plumbing::take_flash(flash),
+        flash: take_flash(flash),
+        admin_exists,
+        // Named only while it matters: once the admin exists the file is gone.
+        setup_token_file: (!admin_exists).then(|| accounts.setup_token_file()),
     })
 }
 

@@ -103,6 +103,22 @@ pub async fn load_api_tokens(flash: Option<String>) -> Result<TokensPageData, Se
     })
 }
 
+/// The token store's refusal of a name a live token has; answered 409 in these words.
+#[derive(Debug)]
+pub struct TokenNameTaken(pub String);
+
+impl std::fmt::Display for TokenNameTaken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "A live token is named {:?} already; give this one another name, or revoke that one first.",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for TokenNameTaken {}
+
 #[server(endpoint = "create_api_token")]
 pub async fn create_api_token(form: TokenForm) -> Result<CreatedToken, ServerFnError> {
     use super::plumbing::*;
@@ -135,13 +151,26 @@ pub async fn create_api_token(form: TokenForm) -> Result<CreatedToken, ServerFnE
                 Notice::Failed(message.clone()),
             );
         }
-        return Err(ServerFnError::new(message));
+        return Err(refuse(http::StatusCode::UNPROCESSABLE_ENTITY, message));
     }
     let source = Some(source).filter(|s| !s.is_empty());
-    let token = scan_store()?
-        .create_token(&name, source.as_deref())
-        .await
-        .map_err(internal("create the API token"))?;
+    let token = match scan_store()?.create_token(&name, source.as_deref()).await {
+        Ok(token) => token,
+        Err(error) => {
+            let Some(taken) = error.downcast_ref::<TokenNameTaken>() else {
+                return Err(internal("create the API token")(error));
+            };
+            let message = taken.to_string();
+            if plain_form_post() {
+                redirect_with_flash(
+                    "/settings/tokens",
+                    None::<CreatedToken>,
+                    Notice::Failed(message.clone()),
+                );
+            }
+            return Err(refuse(http::StatusCode::CONFLICT, message));
+        }
+    };
     let limit = match &source {
         Some(source) => format!(", limited to source {source:?}"),
         None => ", for any source".to_string(),
@@ -171,14 +200,24 @@ pub async fn revoke_api_token(id: i64) -> Result<(), ServerFnError> {
         .revoke_token(id)
         .await
         .map_err(internal("revoke the API token"))?;
-    if let Some(name) = &revoked {
-        audit(
-            &admin,
-            "token.revoked",
-            &format!("revoked API token {name:?}"),
-        )
-        .await;
-    }
+    let Some(name) = revoked else {
+        let message = format!("There is no live API token {id}: unknown, or revoked already.");
+        if plain_form_post() {
+            use crate::forms::Notice;
+            redirect_with_flash(
+                "/settings/tokens",
+                None::<CreatedToken>,
+                Notice::Failed(message.clone()),
+            );
+        }
+        return Err(refuse(http::StatusCode::NOT_FOUND, message));
+    };
+    audit(
+        &admin,
+        "token.revoked",
+        &format!("revoked API token {name:?}"),
+    )
+    .await;
     if plain_form_post() {
         leptos_axum::redirect("/settings/tokens");
     }

@@ -27,6 +27,18 @@ pub struct ConnectionForm {
 pub struct SecretsStored {
     pub client_secret: bool,
     pub password: bool,
+    /// The stored secrets do not open with the server's key (it was changed or lost): they
+    /// cannot be kept, so both must be entered again.
+    #[serde(default)]
+    pub unreadable: bool,
+}
+
+impl SecretsStored {
+    /// Said on the page and by Test connection and the engine when the stored secrets do
+    /// not open: what happened and what to do.
+    pub const UNREADABLE: &'static str = "The stored client secret and password cannot be \
+        read with this server's key (was the key file or ITSM_BRIDGE_SECRET_KEY changed or \
+        lost?). Enter both again on the ITSM integrations page and save.";
 }
 
 /// A connection that passed validation. A secret left blank is `None`: keep the stored one.
@@ -159,13 +171,20 @@ impl ConnectionForm {
                 stored.client_secret,
                 "client secret",
                 &moved,
+                stored.unreadable,
             ),
         );
         let group_sys_id = errors.check("group_sys_id", SysId::parse(&self.group_sys_id));
         let user_sys_id = errors.check("user_sys_id", SysId::parse(&self.user_sys_id));
         let password = errors.check(
             "password",
-            parse_secret(&self.password, stored.password, "password", &moved),
+            parse_secret(
+                &self.password,
+                stored.password,
+                "password",
+                &moved,
+                stored.unreadable,
+            ),
         );
         let states = &current.states;
         let duplicate_status = errors.check(
@@ -226,17 +245,24 @@ impl ConnectionForm {
     }
 }
 
-/// A secret may be blank (keep the stored one) only when one is stored and none of the
-/// fields it belongs with (`moved`: the URL, client ID, user ID that changed) changed.
+/// A secret may be blank (keep the stored one) only when one is stored, it can be read
+/// (not `unreadable`), and none of the fields it belongs with (`moved`: the URL, client ID,
+/// user ID that changed) changed.
 fn parse_secret(
     raw: &str,
     stored: bool,
     what: &str,
     moved: &[&str],
+    unreadable: bool,
 ) -> Result<Option<SecretString>, String> {
     if raw.trim().is_empty() {
         if !stored {
             return Err(format!("Enter the {what}; it is required the first time."));
+        }
+        if unreadable {
+            return Err(format!(
+                "Enter the {what} again: the stored one cannot be read with this server's key."
+            ));
         }
         if !moved.is_empty() {
             return Err(format!(
@@ -299,6 +325,7 @@ mod tests {
     const BOTH_STORED: SecretsStored = SecretsStored {
         client_secret: true,
         password: true,
+        unreadable: false,
     };
 
     /// `valid()` saved before, with both its secrets.
@@ -403,6 +430,28 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e:?}"));
         assert!(update.client_secret.is_none());
         assert!(update.password.is_none());
+    }
+
+    #[test]
+    fn secrets_that_the_key_cannot_read_must_be_entered_again_and_then_save() {
+        let mut unreadable = both_stored();
+        unreadable.stored.unreadable = true;
+        let blank = ConnectionForm {
+            client_secret: String::new(),
+            password: String::new(),
+            ..valid()
+        };
+        let errors = blank.validate(&unreadable).err().expect("accepted");
+        for field in ["client_secret", "password"] {
+            assert!(
+                errors.get(field).unwrap().contains("cannot be read"),
+                "{field}: {errors:?}"
+            );
+        }
+        let update = valid()
+            .validate(&unreadable)
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        assert!(update.client_secret.is_some() && update.password.is_some());
     }
 
     #[test]

@@ -46,6 +46,18 @@ pub fn LoginPage() -> impl IntoView {
                     {move || Suspend::new(async move {
                         data.await
                             .map(|data| {
+                                if !data.admin_exists {
+                                    // The access guard sends a page load to /setup; this is
+                                    // for a page reached inside the app.
+                                    return view! {
+                                        <p class="lead">
+                                            "There is no admin account yet, so nobody can sign in. "
+                                            <a href="/setup">"Create the admin account"</a>
+                                            " first."
+                                        </p>
+                                    }
+                                        .into_any();
+                                }
                                 let next = query.with_untracked(|q| q.get("next")).unwrap_or_default();
                                 let (values, notice) = match data.flash {
                                     Some(flash) => (flash.form, Some(flash.notice)),
@@ -71,6 +83,7 @@ pub fn LoginPage() -> impl IntoView {
                                         </div>
                                     </form>
                                 }
+                                    .into_any()
                             })
                     })}
                 </ErrorBoundary>
@@ -88,15 +101,22 @@ pub fn SetupPage() -> impl IntoView {
         <Title text="First-run setup · itsm-bridge"/>
         <div class="account">
             <h1>"Create the admin account"</h1>
-            <p class="lead">
-                "itsm-bridge has no admin yet. The server printed a one-time setup token in its \
-                 log when it started, and wrote it to the file itsm-bridge.setup-token beside \
-                 its database. Enter it with the account you want."
-            </p>
             <Transition fallback=|| view! { <p>"Loading…"</p> }>
                 <ErrorBoundary fallback=load_failed>
                     {move || Suspend::new(async move {
                         data.await.map(|data| {
+                            let Some(token_file) = data.setup_token_file.filter(|_| !data.admin_exists) else {
+                                // The access guard sends a page load to /login; this is for
+                                // a page reached inside the app.
+                                return view! {
+                                    <p class="lead">
+                                        "The admin account exists already. "
+                                        <a href="/login">"Sign in"</a>
+                                        " with it (a forgotten password is reset on the server: see the README)."
+                                    </p>
+                                }
+                                    .into_any();
+                            };
                             let (values, flashed) = match data.flash {
                                 Some(flash) => (flash.form, Some(flash.notice)),
                                 None => (SetupForm::default(), None),
@@ -119,6 +139,12 @@ pub fn SetupPage() -> impl IntoView {
                                 }
                             };
                             view! {
+                                <p class="lead">
+                                    "itsm-bridge has no admin yet. The server printed a one-time setup token in its \
+                                     log when it started, and wrote it to the file "
+                                    <code>{token_file}</code>
+                                    " (beside its database). Enter it with the account you want."
+                                </p>
                                 {move || refusal(&notice.get())
                                     .map(|m| view! { <div class="notice notice-failed" role="alert">{m}</div> })}
                                 <form class="settings-form" method="post" action=SetupAdmin::url() novalidate on:submit=on_submit>
@@ -141,6 +167,7 @@ pub fn SetupPage() -> impl IntoView {
                                     </div>
                                 </form>
                             }
+                                .into_any()
                         })
                     })}
                 </ErrorBoundary>

@@ -5,7 +5,7 @@ use crate::api::{
     ConnectionPageData, ConnectionStep, SaveConnectionSettings, TestConnection, error_text,
     load_connection_settings,
 };
-use crate::forms::{FieldErrors, Notice, SaveOutcome};
+use crate::forms::{FieldErrors, Notice, SaveOutcome, SecretsStored};
 use leptos::form::FromFormData;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
@@ -103,8 +103,10 @@ fn ConnectionForm(
             Err(error) => leptos::logging::error!("could not read the form: {error}"),
         }
     };
-    let secret_status = |stored: bool, what: &str| {
-        if stored {
+    let secret_status = move |stored: bool, what: &str| {
+        if stored && secrets.unreadable {
+            format!("A {what} is stored but cannot be read with this server's key: enter it again.")
+        } else if stored {
             format!(
                 "A {what} is stored; it is never shown. Leave this blank to keep it, unless you \
                  change the URL, client ID or user ID: it is only ever sent to the instance, \
@@ -118,6 +120,15 @@ fn ConnectionForm(
 
     view! {
         <NoticeBanner notice/>
+        {secrets
+            .unreadable
+            .then(|| {
+                view! {
+                    <div class="notice notice-failed" role="alert" id="secrets-unreadable">
+                        {SecretsStored::UNREADABLE}
+                    </div>
+                }
+            })}
         <form
             class="settings-form"
             method="post"

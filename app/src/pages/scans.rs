@@ -70,7 +70,14 @@ pub fn ScanPage() -> impl IntoView {
             <ErrorBoundary fallback=load_failed>
                 {move || Suspend::new(async move {
                     page.await.map(|found| match found {
-                        None => view! { <h1>"No such scan"</h1><p><a href="/scans">"All scans"</a></p> }.into_any(),
+                        None => {
+                            // A missing scan is a 404, for the browser and for a link checker.
+                            #[cfg(feature = "ssr")]
+                            if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+                                response.set_status(http::StatusCode::NOT_FOUND);
+                            }
+                            view! { <h1>"No such scan"</h1><p><a href="/scans">"All scans"</a></p> }.into_any()
+                        }
                         Some(p) => {
                             let scan = p.scan;
                             let previous = (p.page > 1).then(|| format!("/scans/{}?page={}", scan.id, p.page - 1));

@@ -143,6 +143,14 @@ impl Auth {
 
 #[async_trait]
 impl AccountBackend for Auth {
+    async fn admin_exists(&self) -> anyhow::Result<bool> {
+        Auth::admin_exists(self).await
+    }
+
+    fn setup_token_file(&self) -> String {
+        self.setup.file().display().to_string()
+    }
+
     async fn setup_admin(
         &self,
         admin: NewAdmin,

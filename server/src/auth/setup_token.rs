@@ -16,6 +16,11 @@ pub struct SetupToken {
 }
 
 impl SetupToken {
+    /// The file the token is written to, for the setup page to name.
+    pub fn file(&self) -> &std::path::Path {
+        &self.file
+    }
+
     /// No token: an admin exists already.
     pub fn none(file: PathBuf) -> Self {
         Self {

@@ -29,6 +29,10 @@ pub enum Stop {
     LeaseLost,
     #[error("the server is shutting down")]
     Shutdown,
+    /// The stored secrets do not open with this key: nothing can be sent until they are
+    /// entered again.
+    #[error(transparent)]
+    Secrets(#[from] crate::settings_store::SecretsUnreadable),
 }
 
 /// What the applier needs besides the plan.

@@ -14,7 +14,7 @@ use super::run_store::{self, Counts, Outcome, Trigger};
 use super::store;
 use crate::auth::Clock;
 use crate::servicenow::{ClientSettings, Credentials, Pacer, ServiceNowClient};
-use crate::settings_store::SqliteSettingsStore;
+use crate::settings_store::{SecretsUnreadable, SqliteSettingsStore};
 use sqlx::SqlitePool;
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -126,14 +126,26 @@ impl Engine {
     }
 
     /// Starts a run in the background, or says why not.
+    ///
+    /// Secrets that do not open with this key start a run all the same, recorded as failed
+    /// with the reason in words: the Runs page and `run-once` say what Test connection says.
     pub async fn start(self: &Arc<Self>, trigger: Trigger) -> Result<StartedRun, NotStarted> {
-        let Some((view, client_secret, password)) = self
-            .settings_store
-            .connection_for_client()
-            .await
-            .map_err(NotStarted::Failed)?
-        else {
-            return Err(NotStarted::NotConnected);
+        let work = match self.settings_store.connection_for_client().await {
+            Ok(Some((view, client_secret, password))) => {
+                let values = view.values;
+                let recipients = Recipients {
+                    assignment_group: values.group_sys_id.clone(),
+                    caller_id: values.user_sys_id.clone(),
+                };
+                Ok((
+                    Credentials::from_connection(&values, client_secret, password),
+                    recipients,
+                ))
+            }
+            Ok(None) => return Err(NotStarted::NotConnected),
+            Err(error) => Err(error
+                .downcast::<SecretsUnreadable>()
+                .map_err(NotStarted::Failed)?),
         };
         let Ok(guard) = self.running.clone().try_lock_owned() else {
             return Err(self.in_progress().await);
@@ -157,15 +169,9 @@ impl Engine {
             return Err(self.in_progress().await);
         };
         tracing::info!(run_id, trigger = trigger.as_str(), "engine run started");
-        let values = view.values;
-        let credentials = Credentials::from_connection(&values, client_secret, password);
-        let recipients = Recipients {
-            assignment_group: values.group_sys_id.clone(),
-            caller_id: values.user_sys_id.clone(),
-        };
         let engine = self.clone();
         let task = tokio::spawn(
-            async move { engine.run(guard, run_id, credentials, recipients).await }
+            async move { engine.run(guard, run_id, work).await }
                 .instrument(tracing::info_span!("engine_run", run_id)),
         );
         Ok(StartedRun { run_id, task })
@@ -187,16 +193,19 @@ impl Engine {
         self: Arc<Self>,
         _guard: OwnedMutexGuard<()>,
         run_id: i64,
-        credentials: Credentials,
-        recipients: Recipients,
+        work: Result<(Credentials, Recipients), SecretsUnreadable>,
     ) -> RunReport {
         // Aborted when the run ends, also by a panic: a lease renewed for ever would block
         // every process.
         let renewal = AbortOnDrop(self.keep_lease_alive());
         let mut counts = Counts::default();
-        let result = self
-            .execute(run_id, credentials, &recipients, &mut counts)
-            .await;
+        let result = match work {
+            Ok((credentials, recipients)) => {
+                self.execute(run_id, credentials, &recipients, &mut counts)
+                    .await
+            }
+            Err(unreadable) => Err(Stop::Secrets(unreadable)),
+        };
         drop(renewal);
         let interrupted = matches!(result, Err(Stop::Shutdown));
         let mut errors = Vec::new();
@@ -207,6 +216,7 @@ impl Engine {
                     "The server shut down during the run; the rest was left to the next run."
                         .to_string()
                 }
+                Stop::Secrets(unreadable) => unreadable.to_string(),
                 other => format!("The run stopped: {other}. The rest was left to the next run."),
             });
         }

@@ -87,10 +87,14 @@ pub async fn guard(State(auth): State<Arc<Auth>>, mut request: Request, next: Ne
     }
     if is_open(&path) || path.starts_with(TOKEN_PREFIX) {
         // An open page that cannot load its data would render as an empty shell: say why.
-        if OPEN_PAGES.contains(&path.as_str())
-            && let Err(error) = auth.admin_exists().await
-        {
-            return database_gone(&error, "could not count the admins");
+        // `/login` before the admin exists leads to `/setup`, and `/setup` after to `/login`.
+        if OPEN_PAGES.contains(&path.as_str()) {
+            match auth.admin_exists().await {
+                Err(error) => return database_gone(&error, "could not count the admins"),
+                Ok(false) if path == "/login" => return Redirect::to("/setup").into_response(),
+                Ok(true) if path == "/setup" => return Redirect::to("/login").into_response(),
+                Ok(_) => {}
+            }
         }
         return next.run(request).await;
     }

@@ -33,7 +33,8 @@ pub struct ApiToken {
 }
 
 /// Creates a token named `name` that may send any source; returns its id and the token,
-/// which is not kept.
+/// which is not kept. A name that a live token has (in any case) is refused with
+/// [`app::api::TokenNameTaken`]: the list and the audit log tell tokens apart by name.
 pub async fn create(pool: &SqlitePool, name: &str, now: i64) -> anyhow::Result<(i64, String)> {
     create_limited(pool, name, None, now).await
 }
@@ -49,17 +50,22 @@ pub async fn create_limited(
     let mut bytes = [0u8; 32];
     OsRng.fill_bytes(&mut bytes);
     let token = format!("{PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes));
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO api_tokens (name, token_hash, prefix, source, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
+    // One statement, so that two creates of one name at once cannot both pass the check.
+    let id: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO api_tokens (name, token_hash, prefix, source, created_at) \
+         SELECT ?1, ?2, ?3, ?4, ?5 WHERE NOT EXISTS \
+             (SELECT 1 FROM api_tokens WHERE name = ?1 COLLATE NOCASE AND revoked_at IS NULL) \
+         RETURNING id",
     )
     .bind(name)
     .bind(hash(&token))
     .bind(&token[..PREFIX.len() + 6])
     .bind(source)
     .bind(now)
-    .fetch_one(pool)
+    .fetch_optional(pool)
     .await
     .context("Failed to store an API token")?;
+    let id = id.ok_or_else(|| app::api::TokenNameTaken(name.to_string()))?;
     Ok((id, token))
 }
 

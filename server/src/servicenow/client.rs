@@ -141,15 +141,7 @@ impl ServiceNowClient {
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("itsm-bridge/", env!("CARGO_PKG_VERSION")));
         if let Some(path) = &settings.ca_file {
-            let pem = std::fs::read(path).map_err(|e| {
-                ServiceNowError::Tls(format!("cannot read the CA file {}: {e}", path.display()))
-            })?;
-            for certificate in reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
-                ServiceNowError::Tls(format!(
-                    "the CA file {} holds no PEM certificate: {e}",
-                    path.display()
-                ))
-            })? {
+            for certificate in super::read_ca_file(path).map_err(ServiceNowError::Tls)? {
                 builder = builder.add_root_certificate(certificate);
             }
         }

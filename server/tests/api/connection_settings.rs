@@ -27,7 +27,7 @@ async fn a_valid_connection_is_saved_normalised_and_loaded_back_without_secrets(
     assert_eq!(view["values"]["password"], "");
     assert_eq!(
         view["stored"],
-        json!({"client_secret": true, "password": true})
+        json!({"client_secret": true, "password": true, "unreadable": false})
     );
     assert!(view["updated_at"].is_string());
 }
@@ -43,7 +43,7 @@ async fn a_first_visit_shows_the_defaults() {
     assert_eq!(view["values"]["duplicate_days"], "0");
     assert_eq!(
         view["stored"],
-        json!({"client_secret": false, "password": false})
+        json!({"client_secret": false, "password": false, "unreadable": false})
     );
     assert!(view["updated_at"].is_null());
 }
