@@ -12,6 +12,9 @@ async function signIn(page, password = PASSWORD) {
 }
 
 test('first run: setup with the token, sign in, change a setting, sign out', async ({ page }, info) => {
+  // Three Argon2 hashes (setup, a wrong and a right sign-in) on a debug build: on a loaded
+  // two-core machine this takes longer than the default 30 s.
+  test.slow();
   const { dataDir, stateFile } = info.project.metadata as { dataDir: string; stateFile: string };
 
   // Before the first admin exists, every page leads to /setup.
