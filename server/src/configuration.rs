@@ -29,7 +29,12 @@ pub struct Config {
     pub database_url: String,
 
     /// The address and port to listen on.
-    #[arg(long, global = true, env = "LEPTOS_SITE_ADDR", default_value = "127.0.0.1:3000")]
+    #[arg(
+        long,
+        global = true,
+        env = "LEPTOS_SITE_ADDR",
+        default_value = "127.0.0.1:3000"
+    )]
     pub listen: SocketAddr,
 
     /// The folder holding the built site (`pkg/` with the WebAssembly, JavaScript and CSS).

@@ -65,6 +65,7 @@ mod tests {
     fn the_default_falls_back_to_the_site_beside_the_binary() {
         let target = tempfile::tempdir().unwrap();
         let binary = target.path().join("release").join("itsm-bridge");
+        std::fs::create_dir_all(target.path().join("release")).unwrap();
         std::fs::create_dir_all(target.path().join("site").join("pkg")).unwrap();
         let found = locate(Path::new(DEFAULT_SITE_ROOT), Some(&binary)).unwrap();
         assert!(found.join("pkg").is_dir(), "{}", found.display());

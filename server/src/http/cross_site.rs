@@ -201,9 +201,30 @@ mod tests {
     fn the_address_the_browser_used_is_accepted_beside_the_public_url() {
         let origins = SiteOrigins::new(Some("https://itsm.example.com")).unwrap();
         let local = Some("http://127.0.0.1:3000");
-        assert!(check(&headers(&[("origin", "http://127.0.0.1:3000")]), local, &origins).is_ok());
-        assert!(check(&headers(&[("origin", "http://127.0.0.1:3001")]), local, &origins).is_err());
-        assert!(check(&headers(&[("origin", "http://itsm.example.com")]), local, &origins).is_err());
+        assert!(
+            check(
+                &headers(&[("origin", "http://127.0.0.1:3000")]),
+                local,
+                &origins
+            )
+            .is_ok()
+        );
+        assert!(
+            check(
+                &headers(&[("origin", "http://127.0.0.1:3001")]),
+                local,
+                &origins
+            )
+            .is_err()
+        );
+        assert!(
+            check(
+                &headers(&[("origin", "http://itsm.example.com")]),
+                local,
+                &origins
+            )
+            .is_err()
+        );
     }
 
     #[test]

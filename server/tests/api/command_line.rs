@@ -40,8 +40,21 @@ fn commands_refuse_a_database_that_does_not_exist_and_create_nothing() {
     let missing = folder.path().join("typo").join("itsm-bridge.db");
     let missing = missing.to_str().unwrap();
     for args in [
-        vec!["--database-url", missing, "ingest", "--source", "s", "scan.json"],
-        vec!["--database-url", missing, "admin", "reset-password", "admin"],
+        vec![
+            "--database-url",
+            missing,
+            "ingest",
+            "--source",
+            "s",
+            "scan.json",
+        ],
+        vec![
+            "--database-url",
+            missing,
+            "admin",
+            "reset-password",
+            "admin",
+        ],
         vec!["--database-url", missing, "run-once"],
     ] {
         let output = run(&args, folder.path(), &[]);
@@ -52,16 +65,17 @@ fn commands_refuse_a_database_that_does_not_exist_and_create_nothing() {
             stderr(&output)
         );
     }
-    assert_eq!(entries(folder.path()), ["scan.json"], "something was created");
+    assert_eq!(
+        entries(folder.path()),
+        ["scan.json"],
+        "something was created"
+    );
 }
 
 #[test]
 fn a_database_url_of_another_scheme_is_a_clear_error_not_a_folder() {
     let folder = tempfile::tempdir().unwrap();
-    for args in [
-        vec!["admin", "reset-password", "admin"],
-        vec!["run-once"],
-    ] {
+    for args in [vec!["admin", "reset-password", "admin"], vec!["run-once"]] {
         let output = run(
             &args,
             folder.path(),
@@ -72,23 +86,59 @@ fn a_database_url_of_another_scheme_is_a_clear_error_not_a_folder() {
         assert!(error.contains("DATABASE_URL"), "{error}");
         assert!(error.contains("SQLite only"), "{error}");
     }
-    assert!(entries(folder.path()).is_empty(), "{:?}", entries(folder.path()));
+    assert!(
+        entries(folder.path()).is_empty(),
+        "{:?}",
+        entries(folder.path())
+    );
 }
 
 /// Every numeric setting with a value out of its range, given by flag and by variable.
 const OUT_OF_RANGE: &[(&str, &str, &str)] = &[
-    ("--session-idle-minutes", "ITSM_BRIDGE_SESSION_IDLE_MINUTES", "0"),
+    (
+        "--session-idle-minutes",
+        "ITSM_BRIDGE_SESSION_IDLE_MINUTES",
+        "0",
+    ),
     ("--session-max-hours", "ITSM_BRIDGE_SESSION_MAX_HOURS", "0"),
-    ("--servicenow-requests-per-second", "ITSM_BRIDGE_SERVICENOW_REQUESTS_PER_SECOND", "0"),
-    ("--servicenow-requests-per-hour", "ITSM_BRIDGE_SERVICENOW_REQUESTS_PER_HOUR", "0"),
-    ("--servicenow-timeout-seconds", "ITSM_BRIDGE_SERVICENOW_TIMEOUT_SECONDS", "0"),
+    (
+        "--servicenow-requests-per-second",
+        "ITSM_BRIDGE_SERVICENOW_REQUESTS_PER_SECOND",
+        "0",
+    ),
+    (
+        "--servicenow-requests-per-hour",
+        "ITSM_BRIDGE_SERVICENOW_REQUESTS_PER_HOUR",
+        "0",
+    ),
+    (
+        "--servicenow-timeout-seconds",
+        "ITSM_BRIDGE_SERVICENOW_TIMEOUT_SECONDS",
+        "0",
+    ),
     ("--max-scan-bytes", "ITSM_BRIDGE_MAX_SCAN_BYTES", "0"),
-    ("--scans-kept-per-source", "ITSM_BRIDGE_SCANS_KEPT_PER_SOURCE", "0"),
-    ("--engine-lease-seconds", "ITSM_BRIDGE_ENGINE_LEASE_SECONDS", "0"),
+    (
+        "--scans-kept-per-source",
+        "ITSM_BRIDGE_SCANS_KEPT_PER_SOURCE",
+        "0",
+    ),
+    (
+        "--engine-lease-seconds",
+        "ITSM_BRIDGE_ENGINE_LEASE_SECONDS",
+        "0",
+    ),
     ("--runs-kept-days", "ITSM_BRIDGE_RUNS_KEPT_DAYS", "0"),
     ("--audit-kept-days", "ITSM_BRIDGE_AUDIT_KEPT_DAYS", "0"),
-    ("--session-idle-minutes", "ITSM_BRIDGE_SESSION_IDLE_MINUTES", "-1"),
-    ("--engine-lease-seconds", "ITSM_BRIDGE_ENGINE_LEASE_SECONDS", "3601"),
+    (
+        "--session-idle-minutes",
+        "ITSM_BRIDGE_SESSION_IDLE_MINUTES",
+        "-1",
+    ),
+    (
+        "--engine-lease-seconds",
+        "ITSM_BRIDGE_ENGINE_LEASE_SECONDS",
+        "3601",
+    ),
 ];
 
 #[test]
@@ -103,10 +153,17 @@ fn numbers_out_of_range_are_refused_naming_the_flag_or_the_variable_used() {
         assert_eq!(by_flag.status.code(), Some(2), "{flag}={value} was taken");
         let error = stderr(&by_flag);
         assert!(error.contains(flag), "{flag}: {error}");
-        assert!(!error.contains(variable), "{flag} was blamed on {variable}: {error}");
+        assert!(
+            !error.contains(variable),
+            "{flag} was blamed on {variable}: {error}"
+        );
 
         let by_variable = run(&command, folder.path(), &[(variable, value)]);
-        assert_eq!(by_variable.status.code(), Some(2), "{variable}={value} was taken");
+        assert_eq!(
+            by_variable.status.code(),
+            Some(2),
+            "{variable}={value} was taken"
+        );
         let error = stderr(&by_variable);
         assert!(error.contains(variable), "{variable}: {error}");
         assert!(error.contains(value), "{variable}: {error}");
@@ -148,7 +205,11 @@ fn a_public_url_that_cannot_work_is_refused_before_any_file_is_written() {
             stderr(&by_variable)
         );
     }
-    assert!(entries(folder.path()).is_empty(), "{:?}", entries(folder.path()));
+    assert!(
+        entries(folder.path()).is_empty(),
+        "{:?}",
+        entries(folder.path())
+    );
 }
 
 #[tokio::test]
@@ -185,12 +246,22 @@ fn the_help_of_each_command_says_what_it_takes() {
     let folder = tempfile::tempdir().unwrap();
     let reset = run(&["admin", "reset-password", "--help"], folder.path(), &[]);
     let text = String::from_utf8_lossy(&reset.stdout);
-    assert!(text.contains("The user name of the admin account"), "{text}");
+    assert!(
+        text.contains("The user name of the admin account"),
+        "{text}"
+    );
     assert!(text.contains("without echo"), "{text}");
 
     let ingest = run(&["ingest", "--help"], folder.path(), &[]);
     let text = String::from_utf8_lossy(&ingest.stdout);
-    for said in ["--max-scan-bytes", "--scans-kept-per-source", "existing database"] {
-        assert!(text.contains(said), "ingest --help does not mention {said}: {text}");
+    for said in [
+        "--max-scan-bytes",
+        "--scans-kept-per-source",
+        "existing database",
+    ] {
+        assert!(
+            text.contains(said),
+            "ingest --help does not mention {said}: {text}"
+        );
     }
 }

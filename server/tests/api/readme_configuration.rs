@@ -78,15 +78,17 @@ fn the_readme_configuration_table_matches_the_help() {
         }
         match options.get(flag) {
             None => problems.push(format!("README names {flag}, which --help does not list")),
-            Some(listed) if listed.as_deref() != Some(variable.as_str()) => problems.push(
-                format!("README gives {flag} the variable {variable}; --help: {listed:?}"),
-            ),
+            Some(listed) if listed.as_deref() != Some(variable.as_str()) => problems.push(format!(
+                "README gives {flag} the variable {variable}; --help: {listed:?}"
+            )),
             Some(_) => {}
         }
     }
     for flag in options.keys() {
         if !rows.iter().any(|(row, _)| row == flag) {
-            problems.push(format!("--help lists {flag}, which README's table does not"));
+            problems.push(format!(
+                "--help lists {flag}, which README's table does not"
+            ));
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));

@@ -86,10 +86,7 @@ async fn on_a_terminal_the_password_is_asked_twice_and_must_match() {
     let (success, seen) = answer_prompts(&args, "first typing 12345", "second typing 1234");
     assert!(!success, "differing passwords were taken: {seen}");
     assert!(seen.contains("The two passwords differ"), "{seen}");
-    assert_eq!(
-        app.sign_in(ADMIN, "first typing 12345").await.status(),
-        401
-    );
+    assert_eq!(app.sign_in(ADMIN, "first typing 12345").await.status(), 401);
 
     let (success, seen) = answer_prompts(&args, "typed on a tty 123", "typed on a tty 123");
     assert!(success, "{seen}");

@@ -17,7 +17,9 @@ struct Started {
 }
 
 /// Starts the server on a free port in `folder`, reads its log up to the line saying it
-/// listens, then stops it (SIGKILL: only what it wrote at start is looked at).
+/// listens, then stops it (SIGKILL: only what it wrote at start is looked at). In text mode
+/// the banner for a person is printed on standard output before that line, so a test sees
+/// whatever reaches standard output at start.
 fn start_and_stop(folder: &Path, extra: &[&str]) -> Started {
     let mut child = itsm_bridge_command()
         .args(["--listen", "127.0.0.1:0", "--no-scheduler"])
@@ -50,7 +52,9 @@ fn start_and_stop(folder: &Path, extra: &[&str]) -> Started {
         .read_to_string(&mut stdout)
         .unwrap();
     assert!(
-        stderr.iter().any(|l| l.contains("itsm-bridge is listening")),
+        stderr
+            .iter()
+            .any(|l| l.contains("itsm-bridge is listening")),
         "the server did not start: {stderr:#?}"
     );
     Started { stdout, stderr }
@@ -69,14 +73,21 @@ fn json_logs_are_all_json_and_say_the_settings_but_not_the_key() {
             serde_json::from_str::<serde_json::Value>(line).is_ok(),
             "not JSON: {line}"
         );
-        assert!(!line.contains(SECRET_KEY), "the secret key was logged: {line}");
+        assert!(
+            !line.contains(SECRET_KEY),
+            "the secret key was logged: {line}"
+        );
     }
     let settings = started
         .stderr
         .iter()
         .find(|l| l.contains("starting with these settings"))
         .expect("the settings are logged");
-    for said in ["session_idle_minutes: 7", "data/itsm-bridge.db", "no_scheduler: true"] {
+    for said in [
+        "session_idle_minutes: 7",
+        "data/itsm-bridge.db",
+        "no_scheduler: true",
+    ] {
         assert!(settings.contains(said), "{said} missing from {settings}");
     }
 }
@@ -89,7 +100,11 @@ fn text_logs_to_a_file_have_no_colour_codes() {
     for line in &started.stderr {
         assert!(!line.contains('\u{1b}'), "an escape code: {line:?}");
     }
-    assert!(started.stdout.contains("itsm-bridge is running: open http://127.0.0.1:"));
+    assert!(
+        started
+            .stdout
+            .contains("itsm-bridge is running: open http://127.0.0.1:")
+    );
 }
 
 #[test]
@@ -120,7 +135,10 @@ fn the_first_run_prints_the_setup_token_and_writes_it_where_the_readme_says() {
         .expect("a WARN line with the setup token");
     let file = folder.path().join("data/itsm-bridge.setup-token");
     let token = std::fs::read_to_string(&file).unwrap();
-    assert!(line.contains(&format!("setup_token={}", token.trim())), "{line}");
+    assert!(
+        line.contains(&format!("setup_token={}", token.trim())),
+        "{line}"
+    );
     let mode = std::fs::metadata(&file).unwrap().permissions().mode();
     assert_eq!(mode & 0o777, 0o600);
     assert!(folder.path().join("data/itsm-bridge.db").exists());
