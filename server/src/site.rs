@@ -15,15 +15,15 @@ pub const DEFAULT_SITE_ROOT: &str = "target/site";
 pub fn root_to_serve(configured: &Path) -> PathBuf {
     let executable = std::env::current_exe().ok();
     match locate(configured, executable.as_deref()) {
-        Ok(found) if found == configured => found,
-        Ok(found) => {
+        Some(found) if found == configured => found,
+        Some(found) => {
             tracing::info!(
                 site_root = %found.display(),
                 "serving the site found beside the binary ({DEFAULT_SITE_ROOT} is not in the working folder)"
             );
             found
         }
-        Err(()) => {
+        None => {
             let shown = std::path::absolute(configured).unwrap_or_else(|_| configured.into());
             tracing::error!(
                 site_root = %shown.display(),
@@ -39,18 +39,17 @@ pub fn root_to_serve(configured: &Path) -> PathBuf {
 /// `configured` when it holds a site; when it is the default and holds none, the site beside
 /// `executable`: `<its folder>/site` (an installed layout) or `<its folder>/../site` (where
 /// `cargo leptos build` puts it: `target/release/itsm-bridge` beside `target/site`).
-pub fn locate(configured: &Path, executable: Option<&Path>) -> Result<PathBuf, ()> {
+pub fn locate(configured: &Path, executable: Option<&Path>) -> Option<PathBuf> {
     if holds_site(configured) {
-        return Ok(configured.to_path_buf());
+        return Some(configured.to_path_buf());
     }
     if configured != Path::new(DEFAULT_SITE_ROOT) {
-        return Err(());
+        return None;
     }
-    let folder = executable.and_then(Path::parent).ok_or(())?;
+    let folder = executable.and_then(Path::parent)?;
     [folder.join("site"), folder.join("..").join("site")]
         .into_iter()
         .find(|candidate| holds_site(candidate))
-        .ok_or(())
 }
 
 fn holds_site(root: &Path) -> bool {
@@ -79,15 +78,15 @@ mod tests {
     fn a_configured_site_is_served_as_given_and_never_replaced() {
         let folder = tempfile::tempdir().unwrap();
         let site = folder.path().join("mine");
-        assert_eq!(locate(&site, None), Err(()));
+        assert_eq!(locate(&site, None), None);
         let binary = folder.path().join("bin").join("itsm-bridge");
         std::fs::create_dir_all(folder.path().join("bin").join("site").join("pkg")).unwrap();
         assert_eq!(
             locate(&site, Some(&binary)),
-            Err(()),
+            None,
             "an explicit root was swapped"
         );
         std::fs::create_dir_all(site.join("pkg")).unwrap();
-        assert_eq!(locate(&site, Some(&binary)), Ok(site));
+        assert_eq!(locate(&site, Some(&binary)), Some(site));
     }
 }
