@@ -36,6 +36,7 @@ fn main() {
     let mut peaks = Vec::new();
     for run in 1..=runs {
         let database = folder.path().join(format!("run{run}.db"));
+        create_database(&database);
         let (elapsed, peak_kib) = ingest(&scan, &database);
         let rate = (RESOURCES * CONTROLS) as f64 / elapsed.as_secs_f64();
         println!(
@@ -174,6 +175,16 @@ fn write_scan(path: &Path) -> u64 {
     out.write_all(b"]}").unwrap();
     out.flush().unwrap();
     std::fs::metadata(path).unwrap().len()
+}
+
+/// A fresh, migrated database, as the server's first start makes it: the command refuses a
+/// database that does not exist.
+fn create_database(path: &Path) {
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    runtime.block_on(async {
+        let pool = server::database::open(path).await.expect("the database");
+        pool.close().await;
+    });
 }
 
 /// Runs the ingest command; returns its wall time and peak resident memory in KiB.

@@ -1,6 +1,6 @@
 //! Typed configuration, read once at start from flags and environment variables.
 
-use anyhow::bail;
+use anyhow::anyhow;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use secrecy::SecretString;
 use std::net::SocketAddr;
@@ -17,54 +17,81 @@ pub const SECRET_KEY_ENV: &str = "ITSM_BRIDGE_SECRET_KEY";
     about = "Turns failing scan findings into ServiceNow incidents, without duplicates."
 )]
 pub struct Config {
-    /// The SQLite database: a file path or a `sqlite:` URL. Created with its folder on
-    /// first start.
-    #[arg(long, env = "DATABASE_URL", default_value = "data/itsm-bridge.db")]
+    /// The SQLite database: a file path or a `sqlite:` URL. The server creates it with its
+    /// folder on first start; the other commands need it to exist already.
+    #[arg(
+        long,
+        global = true,
+        env = "DATABASE_URL",
+        default_value = "data/itsm-bridge.db",
+        value_parser = parse_database_url
+    )]
     pub database_url: String,
 
     /// The address and port to listen on.
-    #[arg(long, env = "LEPTOS_SITE_ADDR", default_value = "127.0.0.1:3000")]
+    #[arg(
+        long,
+        global = true,
+        env = "LEPTOS_SITE_ADDR",
+        default_value = "127.0.0.1:3000"
+    )]
     pub listen: SocketAddr,
 
     /// The folder holding the built site (`pkg/` with the WebAssembly, JavaScript and CSS).
-    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
+    #[arg(long, global = true, env = "LEPTOS_SITE_ROOT", default_value = crate::site::DEFAULT_SITE_ROOT)]
     pub site_root: PathBuf,
 
     /// The file holding the key that encrypts secrets at rest. Created (mode 0600) on first
     /// start. Default: beside the database, with the extension `.key`. Ignored when
     /// ITSM_BRIDGE_SECRET_KEY is set.
-    #[arg(long, env = "ITSM_BRIDGE_KEY_FILE")]
+    #[arg(long, global = true, env = "ITSM_BRIDGE_KEY_FILE")]
     pub key_file: Option<PathBuf>,
 
     /// The public URL of this site when it is served behind a reverse proxy that changes
-    /// the Host header, e.g. https://itsm.example.com. Form posts must come from it.
-    #[arg(long, env = "ITSM_BRIDGE_PUBLIC_URL")]
+    /// the Host header: `http://` or `https://`, a host and maybe a port, no path, e.g.
+    /// https://itsm.example.com. Form posts are accepted from it as well as from the address
+    /// the browser sent the request to.
+    #[arg(long, global = true, env = "ITSM_BRIDGE_PUBLIC_URL", value_parser = parse_public_url)]
     pub public_url: Option<String>,
 
     /// When the session cookie carries `Secure`: `auto` (when the request came over https,
     /// directly or as X-Forwarded-Proto says), `always` (behind a TLS-terminating proxy that
     /// does not say so), or `never`.
-    #[arg(long, env = "ITSM_BRIDGE_SECURE_COOKIES", value_enum, default_value_t = CookieSecurity::Auto)]
+    #[arg(long, global = true, env = "ITSM_BRIDGE_SECURE_COOKIES", value_enum, default_value_t = CookieSecurity::Auto)]
     pub secure_cookies: CookieSecurity,
 
-    /// A session ends after this many minutes without a request.
-    #[arg(long, env = "ITSM_BRIDGE_SESSION_IDLE_MINUTES", default_value_t = 30)]
+    /// A session ends after this many minutes without a request (1 to 1440).
+    #[arg(
+        long,
+        global = true,
+        env = "ITSM_BRIDGE_SESSION_IDLE_MINUTES",
+        default_value_t = 30,
+        value_parser = clap::value_parser!(u32).range(1..=1440)
+    )]
     pub session_idle_minutes: u32,
 
-    /// A session ends this many hours after sign-in, whatever happens.
-    #[arg(long, env = "ITSM_BRIDGE_SESSION_MAX_HOURS", default_value_t = 12)]
+    /// A session ends this many hours after sign-in, whatever happens (1 to 720).
+    #[arg(
+        long,
+        global = true,
+        env = "ITSM_BRIDGE_SESSION_MAX_HOURS",
+        default_value_t = 12,
+        value_parser = clap::value_parser!(u32).range(1..=720)
+    )]
     pub session_max_hours: u32,
 
     /// A PEM file of CA certificates to trust for the ServiceNow instance, besides the
     /// system's (a private CA, or the simulator's self-signed certificate).
-    #[arg(long, env = "ITSM_BRIDGE_SERVICENOW_CA_FILE")]
+    #[arg(long, global = true, env = "ITSM_BRIDGE_SERVICENOW_CA_FILE")]
     pub servicenow_ca_file: Option<PathBuf>,
 
-    /// The most requests per second sent to ServiceNow.
+    /// The most requests per second sent to ServiceNow (1 to 10000).
     #[arg(
         long,
+        global = true,
         env = "ITSM_BRIDGE_SERVICENOW_REQUESTS_PER_SECOND",
-        default_value_t = 5
+        default_value_t = 5,
+        value_parser = clap::value_parser!(u32).range(1..=10_000)
     )]
     pub servicenow_requests_per_second: u32,
 
@@ -73,36 +100,53 @@ pub struct Config {
     /// the budget allows, instead of being refused by the instance.
     #[arg(
         long,
+        global = true,
         env = "ITSM_BRIDGE_SERVICENOW_REQUESTS_PER_HOUR",
         value_parser = clap::value_parser!(u32).range(1..)
     )]
     pub servicenow_requests_per_hour: Option<u32>,
 
-    /// How long a ServiceNow request may take, in seconds.
+    /// How long a ServiceNow request may take, in seconds (1 to 600).
     #[arg(
         long,
+        global = true,
         env = "ITSM_BRIDGE_SERVICENOW_TIMEOUT_SECONDS",
-        default_value_t = 30
+        default_value_t = 30,
+        value_parser = clap::value_parser!(u64).range(1..=600)
     )]
     pub servicenow_timeout_seconds: u64,
 
-    /// The largest scan body accepted, in bytes (default 256 MiB).
-    #[arg(long, env = "ITSM_BRIDGE_MAX_SCAN_BYTES", default_value_t = 256 * 1024 * 1024)]
+    /// The largest scan body accepted, in bytes (default 256 MiB; 1024 to 64 GiB).
+    #[arg(
+        long,
+        global = true,
+        env = "ITSM_BRIDGE_MAX_SCAN_BYTES",
+        default_value_t = 256 * 1024 * 1024,
+        value_parser = clap::value_parser!(u64).range(1024..=64 * 1024 * 1024 * 1024)
+    )]
     pub max_scan_bytes: u64,
 
-    /// How many scans of each source are kept; older ones are deleted.
-    #[arg(long, env = "ITSM_BRIDGE_SCANS_KEPT_PER_SOURCE", default_value_t = 10)]
+    /// How many scans of each source are kept; older ones are deleted (1 to 1000: the latest
+    /// scan is what the engine reads).
+    #[arg(
+        long,
+        global = true,
+        env = "ITSM_BRIDGE_SCANS_KEPT_PER_SOURCE",
+        default_value_t = 10,
+        value_parser = clap::value_parser!(u32).range(1..=1000)
+    )]
     pub scans_kept_per_source: u32,
 
     /// Do not start engine runs on the schedule; Run now and `run-once` still work (for a
     /// second replica, or when runs are started by an outside scheduler).
-    #[arg(long, env = "ITSM_BRIDGE_NO_SCHEDULER")]
+    #[arg(long, global = true, env = "ITSM_BRIDGE_NO_SCHEDULER")]
     pub no_scheduler: bool,
 
     /// How long the engine's lease lasts unless renewed, in seconds (renewed every third of
     /// it). A process that dies holding it blocks runs of other processes this long at most.
     #[arg(
         long,
+        global = true,
         env = "ITSM_BRIDGE_ENGINE_LEASE_SECONDS",
         default_value_t = 60,
         value_parser = clap::value_parser!(u64).range(1..=3600)
@@ -112,6 +156,7 @@ pub struct Config {
     /// Engine runs older than this many days are deleted.
     #[arg(
         long,
+        global = true,
         env = "ITSM_BRIDGE_RUNS_KEPT_DAYS",
         default_value_t = 90,
         value_parser = clap::value_parser!(u32).range(1..=3650)
@@ -119,19 +164,20 @@ pub struct Config {
     pub runs_kept_days: u32,
 
     /// Log format.
-    #[arg(long, env = "ITSM_BRIDGE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    #[arg(long, global = true, env = "ITSM_BRIDGE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
 
     /// The header a trusted reverse proxy sets with the client's address, e.g.
     /// X-Forwarded-For; its right-most entry (the one the proxy appended) is the client for
     /// the sign-in throttle, the audit log and the logs. Unset: the socket's peer address,
     /// and the header is ignored (any client could send it).
-    #[arg(long, env = "ITSM_BRIDGE_TRUSTED_PROXY_HEADER", value_parser = parse_header_name)]
+    #[arg(long, global = true, env = "ITSM_BRIDGE_TRUSTED_PROXY_HEADER", value_parser = parse_header_name)]
     pub trusted_proxy_header: Option<http::HeaderName>,
 
     /// Audit log entries older than this many days are deleted.
     #[arg(
         long,
+        global = true,
         env = "ITSM_BRIDGE_AUDIT_KEPT_DAYS",
         default_value_t = 365,
         value_parser = clap::value_parser!(u32).range(1..=36500)
@@ -178,7 +224,10 @@ pub struct Config {
 
 #[derive(Clone, Debug, Subcommand)]
 pub enum Command {
-    /// Stores a scan result file, as the scanner API would.
+    /// Stores a scan result file, as the scanner API would, in an existing database (the
+    /// server creates it). The size limit and the scans kept per source are those of the
+    /// global --max-scan-bytes and --scans-kept-per-source (or their variables), as for the
+    /// server, e.g. `itsm-bridge ingest --source s scan.json --max-scan-bytes 1073741824`.
     Ingest {
         /// The source the scan belongs to, e.g. prowler-aws-123456789012; taken from the
         /// file when left out.
@@ -202,13 +251,129 @@ pub enum Command {
 
 #[derive(Clone, Debug, Subcommand)]
 pub enum AdminCommand {
-    /// Sets a new password for USER (read from standard input) and ends USER's sessions.
-    ResetPassword { user: String },
+    /// Sets a new password for USER and ends USER's sessions and sign-in slow-down. On a
+    /// terminal it asks for the password twice, without echo; otherwise it reads one line
+    /// of standard input.
+    ResetPassword {
+        /// The user name of the admin account, as typed at sign-in (e.g. admin).
+        user: String,
+    },
+}
+
+/// The database file a `--database-url` names: a path or a `sqlite:` URL. Any other scheme
+/// (`postgres://…`) is refused rather than taken for a folder name.
+pub fn database_file(url: &str) -> Result<PathBuf, String> {
+    let url = url.trim();
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    if let Some((scheme, _)) = rest.split_once("://")
+        && !scheme.is_empty()
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+    {
+        return Err(format!(
+            "{url:?} is a {scheme}:// URL; itsm-bridge keeps its data in SQLite only: give a \
+             file path (data/itsm-bridge.db) or a sqlite: URL"
+        ));
+    }
+    let path = rest.split('?').next().unwrap_or_default();
+    if path.is_empty() || path == ":memory:" {
+        return Err(format!(
+            "{url:?} names no file; itsm-bridge keeps its data in a SQLite file, e.g. \
+             data/itsm-bridge.db"
+        ));
+    }
+    Ok(PathBuf::from(path))
+}
+
+fn parse_database_url(raw: &str) -> Result<String, String> {
+    database_file(raw).map(|_| raw.to_string())
+}
+
+/// A public URL the site can be reached at: http or https, a host, no path, query,
+/// fragment or credentials (an origin is all the cross-site check compares).
+pub fn parse_public_url(raw: &str) -> Result<String, String> {
+    let url = url::Url::parse(raw.trim()).map_err(|e| format!("{raw:?} is not a URL: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!(
+            "{raw:?}: the public URL must start with https:// or http://, not {}://",
+            url.scheme()
+        ));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(format!("{raw:?} names no host"));
+    }
+    if url.path() != "/" {
+        return Err(format!(
+            "{raw:?} has a path ({}); the site is served at the root of its host only",
+            url.path()
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
+        return Err(format!(
+            "{raw:?}: give only the scheme, host and port (no query, fragment or user)"
+        ));
+    }
+    Ok(url.origin().ascii_serialization())
 }
 
 fn parse_header_name(raw: &str) -> Result<http::HeaderName, String> {
     http::HeaderName::from_bytes(raw.trim().as_bytes())
         .map_err(|_| format!("{raw:?} is not an HTTP header name"))
+}
+
+/// Clap names the flag in a bad value's error even when the value came from the flag's
+/// environment variable; then the variable is named instead (with the flag beside it).
+fn error_naming_the_variable(error: clap::Error, args: &[std::ffi::OsString]) -> clap::Error {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if !matches!(
+        error.kind(),
+        ErrorKind::InvalidValue | ErrorKind::ValueValidation
+    ) {
+        return error;
+    }
+    let Some(ContextValue::String(shown)) = error.get(ContextKind::InvalidArg) else {
+        return error;
+    };
+    let shown = shown.clone();
+    let command = Config::command();
+    let Some(arg) = command.get_arguments().find(|arg| {
+        arg.get_long()
+            .is_some_and(|long| shown.starts_with(&format!("--{long}")))
+    }) else {
+        return error;
+    };
+    let (Some(long), Some(variable)) = (arg.get_long(), arg.get_env()) else {
+        return error;
+    };
+    let flag = format!("--{long}");
+    let typed = args.iter().skip(1).any(|a| {
+        let a = a.to_string_lossy();
+        a == flag || a.starts_with(&format!("{flag}="))
+    });
+    if typed || std::env::var_os(variable).is_none() {
+        return error;
+    }
+    let variable = variable.to_string_lossy();
+    let message = error
+        .render()
+        .to_string()
+        .replacen(
+            &format!("'{shown}'"),
+            &format!("the environment variable {variable} (of {flag})"),
+            1,
+        )
+        .trim_start_matches("error: ")
+        .to_string();
+    let message = message
+        .split("\n\nFor more information")
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    Config::command().error(error.kind(), message)
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -256,21 +421,20 @@ impl Config {
         self
     }
 
+    /// Reads the command line and the environment; on a bad value prints clap's error
+    /// and exits. A value that came from an environment variable is named by that
+    /// variable, not by the flag the user never typed.
+    pub fn load() -> Self {
+        let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+        match Config::try_parse_from(&args) {
+            Ok(config) => config.with_environment_secrets(),
+            Err(error) => error_naming_the_variable(error, &args).exit(),
+        }
+    }
+
     /// The database file named by `database_url`.
     pub fn database_path(&self) -> anyhow::Result<PathBuf> {
-        let url = self.database_url.trim();
-        let rest = url
-            .strip_prefix("sqlite://")
-            .or_else(|| url.strip_prefix("sqlite:"))
-            .unwrap_or(url);
-        let path = rest.split('?').next().unwrap_or_default();
-        if path.is_empty() || path == ":memory:" {
-            bail!(
-                "The database URL {url:?} names no file; itsm-bridge keeps its data in a \
-                 SQLite file, e.g. data/itsm-bridge.db"
-            );
-        }
-        Ok(PathBuf::from(path))
+        database_file(&self.database_url).map_err(|reason| anyhow!("The database URL {reason}"))
     }
 
     /// The setup-token file, beside the database.

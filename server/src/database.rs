@@ -21,6 +21,21 @@ pub async fn open(path: &Path) -> anyhow::Result<SqlitePool> {
     Ok(pool)
 }
 
+/// Opens the database at `path` for a command (`ingest`, `run-once`, `admin
+/// reset-password`) and migrates it; one that does not exist is refused, never created: a
+/// mistyped path would otherwise get a new empty database and the command would report a
+/// success that nothing will ever see. Only the server creates the database.
+pub async fn open_existing(path: &Path) -> anyhow::Result<SqlitePool> {
+    if !tokio::fs::try_exists(path).await.unwrap_or(false) {
+        anyhow::bail!(
+            "No database at {}: check --database-url (or DATABASE_URL); the server creates \
+             the database on its first start",
+            path.display()
+        );
+    }
+    open(path).await
+}
+
 /// The ticket engine's own two connections to a database `open` has migrated: a queue of
 /// scan uploads waiting for the main pool can never hold the engine up.
 pub async fn open_for_engine(path: &Path) -> anyhow::Result<SqlitePool> {

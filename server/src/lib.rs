@@ -14,6 +14,7 @@ pub mod scan_store;
 pub mod secrets;
 pub mod servicenow;
 pub mod settings_store;
+pub mod site;
 pub mod startup;
 pub mod telemetry;
 pub mod timestamps;

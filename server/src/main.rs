@@ -2,15 +2,14 @@
 //! scheduler), or runs a command: `ingest`, `run-once`, `admin reset-password USER`.
 
 use anyhow::Context;
-use clap::Parser;
-use server::configuration::{AdminCommand, Command, Config};
+use server::configuration::{AdminCommand, Command, Config, LogFormat};
 use server::startup::{Application, shutdown_signal};
 use server::{auth, database, ingest, telemetry};
 use std::io::BufRead;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let config = Config::parse().with_environment_secrets();
+    let config = Config::load();
     telemetry::init(config.log_format);
     match &config.command {
         Some(Command::Admin {
@@ -46,7 +45,7 @@ async fn ingest_file(
                 .with_context(|| format!("Failed to open {}", file.display()))?,
         )
     };
-    let pool = database::open(&config.database_path()?).await?;
+    let pool = database::open_existing(&config.database_path()?).await?;
     let request = ingest::IngestRequest {
         format,
         source: source.map(str::to_string),
@@ -64,27 +63,47 @@ async fn ingest_file(
 async fn serve(config: Config) -> anyhow::Result<()> {
     let app = Application::build(&config).await?;
     let url = format!("http://{}", app.local_addr());
+    if config.log_format == LogFormat::Text {
+        // For a person at a terminal; in JSON mode every line of output is a JSON log line.
+        println!("itsm-bridge is running: open {url}/ in your browser (Ctrl+C stops it).");
+    }
     tracing::info!(%url, database = %config.database_url, "itsm-bridge is listening");
-    println!("itsm-bridge is running: open {url}/ in your browser (Ctrl+C stops it).");
     app.run_until_stopped(shutdown_signal()).await?;
     tracing::info!("itsm-bridge stopped");
     Ok(())
 }
 
-/// Reads the new password from standard input (one line), so it shows in no process list.
+/// Asks for the new password on a terminal (twice, without echo), else reads one line of
+/// standard input; never from the command line, where the process list would show it.
 async fn reset_password(config: &Config, user: &str) -> anyhow::Result<()> {
-    eprintln!("New password for {user} (at least 12 characters), then Enter:");
+    let pool = database::open_existing(&config.database_path()?).await?;
+    let password = read_new_password(user)?;
+    auth::reset_password(&pool, user, &password).await?;
+    pool.close().await;
+    println!("The password of {user} was reset; their sessions were ended.");
+    Ok(())
+}
+
+fn read_new_password(user: &str) -> anyhow::Result<String> {
+    use std::io::IsTerminal;
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password(format!(
+            "New password for {user} (at least 12 characters): "
+        ))
+        .context("Failed to read the new password from the terminal")?;
+        let second = rpassword::prompt_password("The same password again: ")
+            .context("Failed to read the new password from the terminal")?;
+        if first != second {
+            anyhow::bail!("The two passwords differ; nothing was changed");
+        }
+        return Ok(first);
+    }
     let mut line = String::new();
     std::io::stdin()
         .lock()
         .read_line(&mut line)
         .context("Failed to read the new password from standard input")?;
-    let password = line.trim_end_matches(['\r', '\n']);
-    let pool = database::open(&config.database_path()?).await?;
-    auth::reset_password(&pool, user, password).await?;
-    pool.close().await;
-    println!("The password of {user} was reset; their sessions were ended.");
-    Ok(())
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
 }
 
 /// `itsm-bridge run-once`: one engine run now; prints its counts and outcome. Exits 0 only
@@ -93,7 +112,7 @@ async fn reset_password(config: &Config, user: &str) -> anyhow::Result<()> {
 async fn run_once(config: &Config) -> anyhow::Result<()> {
     use server::engine::{NotStarted, Outcome, Trigger};
     let path = config.database_path()?;
-    let pool = database::open(&path).await?;
+    let pool = database::open_existing(&path).await?;
     let cipher =
         server::secrets::SecretCipher::load(config.secret_key.as_ref(), &config.key_file_path()?)?;
     let store = std::sync::Arc::new(server::settings_store::SqliteSettingsStore::new(

@@ -63,7 +63,13 @@ impl Application {
 
     /// As [`build`](Self::build), with the clock that sessions, throttling and the engine read.
     pub async fn build_with_clock(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        // The settings are checked before any file (database, key) is written.
         let database_path = config.database_path()?;
+        let origins = SiteOrigins::new(config.public_url.as_deref())?;
+        // Every setting in effect, for whoever reads the log; the secret key's type prints
+        // only that it is set, never its value.
+        tracing::info!(settings = ?config, "starting with these settings");
+        let site_root = crate::site::root_to_serve(&config.site_root);
         let pool = database::open(&database_path).await?;
         let cipher = SecretCipher::load(config.secret_key.as_ref(), &config.key_file_path()?)?;
         let store = Arc::new(SqliteSettingsStore::new(pool.clone(), Arc::new(cipher)));
@@ -75,7 +81,6 @@ impl Application {
                 "the stored ServiceNow secrets are unusable"
             );
         }
-        let origins = SiteOrigins::new(config.public_url.as_deref())?;
         let policy = SessionPolicy {
             idle_seconds: i64::from(config.session_idle_minutes) * 60,
             absolute_seconds: i64::from(config.session_max_hours) * 3600,
@@ -94,7 +99,7 @@ impl Application {
             .with_context(|| format!("Failed to listen on {}", config.listen))?;
         let options = LeptosOptions::builder()
             .output_name("itsm-bridge")
-            .site_root(config.site_root.to_string_lossy().to_string())
+            .site_root(site_root.to_string_lossy().to_string())
             .site_pkg_dir("pkg")
             .site_addr(listener.local_addr()?)
             .env(Env::PROD)
@@ -333,7 +338,7 @@ pub async fn seal_secrets_to_their_url(store: &SqliteSettingsStore) {
 /// The ServiceNow client's settings from the configuration (timeout, CA file).
 pub fn client_settings(config: &Config) -> ClientSettings {
     ClientSettings {
-        timeout: std::time::Duration::from_secs(config.servicenow_timeout_seconds.max(1)),
+        timeout: std::time::Duration::from_secs(config.servicenow_timeout_seconds),
         ca_file: config.servicenow_ca_file.clone(),
         ..ClientSettings::default()
     }

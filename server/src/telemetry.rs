@@ -1,7 +1,9 @@
 //! Structured logs on standard error (standard output carries a command's answer):
-//! human-readable by default, JSON on request; `RUST_LOG` filters.
+//! human-readable by default, JSON on request; `RUST_LOG` filters. Colours only when
+//! standard error is a terminal: a log file or a journal gets no escape codes.
 
 use crate::configuration::LogFormat;
+use std::io::IsTerminal;
 use tracing_subscriber::{EnvFilter, fmt};
 
 pub fn init(format: LogFormat) {
@@ -10,6 +12,7 @@ pub fn init(format: LogFormat) {
     let builder = fmt()
         .with_env_filter(filter)
         .with_target(true)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     let result = match format {
         LogFormat::Text => builder.try_init(),

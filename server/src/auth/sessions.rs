@@ -73,8 +73,10 @@ pub async fn lookup(
         delete(pool, id).await?;
         return Ok(None);
     }
-    // One write a minute at most per session, not one per request.
-    if now - last_seen_at >= 60 {
+    // Not one write per request: the last-seen time is written once a tenth of the idle
+    // time has passed (at most once a minute), so a session ends between 90% and 100% of
+    // the idle time after its last request, whatever the setting.
+    if now - last_seen_at >= refresh_interval(policy.idle_seconds) {
         sqlx::query("UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?")
             .bind(now)
             .bind(&id_hash)
@@ -86,6 +88,11 @@ pub async fn lookup(
         id: row.get("id"),
         username: row.get("username"),
     }))
+}
+
+/// How stale the stored last-seen time may get: a tenth of the idle time, 1 s to 60 s.
+fn refresh_interval(idle_seconds: i64) -> i64 {
+    (idle_seconds / 10).clamp(1, 60)
 }
 
 pub async fn delete(pool: &SqlitePool, id: &str) -> anyhow::Result<()> {

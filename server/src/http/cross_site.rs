@@ -29,10 +29,9 @@ impl SiteOrigins {
         let public_origin = match public_url {
             None => None,
             Some(raw) => {
-                let url = url::Url::parse(raw.trim()).map_err(|e| {
-                    anyhow::anyhow!("ITSM_BRIDGE_PUBLIC_URL {raw:?} is not a URL: {e}")
-                })?;
-                Some(url.origin().ascii_serialization())
+                let origin = crate::configuration::parse_public_url(raw)
+                    .map_err(|reason| anyhow::anyhow!("The public URL {reason}"))?;
+                Some(origin)
             }
         };
         Ok(Self { public_origin })
@@ -193,6 +192,51 @@ mod tests {
             )
             .is_err()
         );
+    }
+
+    /// With a public URL, a browser that reached the server at its own address (an admin on
+    /// the server's machine) is still same-origin: its Origin matches the Host it sent, which
+    /// no other site can forge. Every other origin is refused.
+    #[test]
+    fn the_address_the_browser_used_is_accepted_beside_the_public_url() {
+        let origins = SiteOrigins::new(Some("https://itsm.example.com")).unwrap();
+        let local = Some("http://127.0.0.1:3000");
+        assert!(
+            check(
+                &headers(&[("origin", "http://127.0.0.1:3000")]),
+                local,
+                &origins
+            )
+            .is_ok()
+        );
+        assert!(
+            check(
+                &headers(&[("origin", "http://127.0.0.1:3001")]),
+                local,
+                &origins
+            )
+            .is_err()
+        );
+        assert!(
+            check(
+                &headers(&[("origin", "http://itsm.example.com")]),
+                local,
+                &origins
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn a_public_url_that_cannot_be_an_origin_is_refused() {
+        for bad in [
+            "ftp://itsm.example.com",
+            "https://itsm.example.com/itsm",
+            "https://user@itsm.example.com",
+            "itsm.example.com",
+        ] {
+            assert!(SiteOrigins::new(Some(bad)).is_err(), "{bad} was accepted");
+        }
     }
 
     #[test]

@@ -384,6 +384,12 @@ fn ingest_command(database: &std::path::Path, args: &[&str]) -> std::process::Ou
 async fn the_ingest_command_takes_the_same_path_and_fails_loudly() {
     let folder = tempfile::tempdir().unwrap();
     let database = folder.path().join("cli.db");
+    // The command needs the database the server creates; open creates and migrates it.
+    server::database::open(&database)
+        .await
+        .unwrap()
+        .close()
+        .await;
     let file = folder.path().join("aws.json");
     std::fs::write(&file, fixture("prowler_example_output_aws.ocsf.json")).unwrap();
     let output = ingest_command(&database, &["--source", "cli-aws", file.to_str().unwrap()]);
