@@ -188,6 +188,7 @@ pub struct Config {
     /// database; one more is answered 503 with Retry-After.
     #[arg(
         long,
+        global = true,
         env = "ITSM_BRIDGE_MAX_QUEUED_SCANS",
         default_value_t = 16,
         value_parser = clap::value_parser!(u32).range(1..=1000)
@@ -197,6 +198,7 @@ pub struct Config {
     /// How long a client may take to send a request's headers, in seconds.
     #[arg(
         long,
+        global = true,
         env = "ITSM_BRIDGE_HEADER_READ_TIMEOUT_SECONDS",
         default_value_t = 30,
         value_parser = clap::value_parser!(u64).range(1..=3600)
@@ -208,6 +210,7 @@ pub struct Config {
     /// of it is kept.
     #[arg(
         long,
+        global = true,
         env = "ITSM_BRIDGE_BODY_READ_TIMEOUT_SECONDS",
         default_value_t = 60,
         value_parser = clap::value_parser!(u64).range(1..=3600)
