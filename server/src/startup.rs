@@ -91,6 +91,7 @@ impl Application {
             setup_token_file: config.setup_token_path()?,
             audit_kept_seconds: i64::from(config.audit_kept_days) * 86_400,
             trusted_proxy_header: config.trusted_proxy_header.clone(),
+            public_url_is_https: origins.public_url_is_https(),
         };
         let auth = Arc::new(Auth::start(pool.clone(), clock.clone(), auth_settings).await?);
 

@@ -22,6 +22,11 @@ pub trait Clock: Send + Sync + 'static {
     fn sleep(&self, seconds: u64) -> Sleep<'_> {
         Box::pin(tokio::time::sleep(Duration::from_secs(seconds)))
     }
+
+    /// Waits until this clock reads `at` (seconds since the epoch): a queued sign-in's turn.
+    fn sleep_until(&self, at: i64) -> Sleep<'_> {
+        self.sleep(u64::try_from(at - self.now()).unwrap_or(0))
+    }
 }
 
 pub struct SystemClock;
@@ -58,6 +63,13 @@ impl Clock for ManualClock {
     /// gone by, without spending it.
     fn sleep(&self, seconds: u64) -> Sleep<'_> {
         self.advance(i64::try_from(seconds).unwrap_or(i64::MAX));
+        Box::pin(std::future::ready(()))
+    }
+
+    /// Moves the clock to `at` unless it is there already: of parallel waits, the latest
+    /// decides how far the time moved, as on a real clock.
+    fn sleep_until(&self, at: i64) -> Sleep<'_> {
+        self.0.fetch_max(at, Ordering::SeqCst);
         Box::pin(std::future::ready(()))
     }
 }

@@ -1,6 +1,7 @@
 //! Admin accounts: first-run setup with a one-time token, login with throttling, sessions in
 //! SQLite, the command-line password reset, and the audit of all of it.
 
+mod capped_map;
 mod clock;
 mod password;
 pub mod sessions;
@@ -20,12 +21,13 @@ use app::auth::{AccountBackend, AccountError, CurrentAdmin, RequestInfo};
 use app::forms::{FieldErrors, NewAdmin, check_new_password, parse_username};
 use async_trait::async_trait;
 use axum::extract::{ConnectInfo, Request};
-use axum::http::{HeaderName, header};
+use axum::http::{HeaderMap, HeaderName, header};
 use setup_token::SetupToken;
 use sqlx::{Row, SqlitePool};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// How accounts, sessions and the audit log behave, from the configuration.
 pub struct AuthSettings {
@@ -36,6 +38,9 @@ pub struct AuthSettings {
     pub audit_kept_seconds: i64,
     /// The header a trusted reverse proxy sets with the client's address, if any.
     pub trusted_proxy_header: Option<HeaderName>,
+    /// `--public-url` is https: the browser talks https to the proxy in front, whether or
+    /// not the proxy says so with `X-Forwarded-Proto`.
+    pub public_url_is_https: bool,
 }
 
 pub struct Auth {
@@ -47,6 +52,7 @@ pub struct Auth {
     setup: SetupToken,
     audit_kept_seconds: i64,
     trusted_proxy_header: Option<HeaderName>,
+    public_url_is_https: bool,
 }
 
 impl Auth {
@@ -63,6 +69,7 @@ impl Auth {
             setup_token_file,
             audit_kept_seconds,
             trusted_proxy_header,
+            public_url_is_https,
         } = settings;
         let setup = if admin_exists(&pool).await? {
             let _ = std::fs::remove_file(&setup_token_file);
@@ -85,6 +92,7 @@ impl Auth {
             setup,
             audit_kept_seconds,
             trusted_proxy_header,
+            public_url_is_https,
         })
     }
 
@@ -97,6 +105,7 @@ impl Auth {
             .extensions()
             .get::<ConnectInfo<SocketAddr>>()
             .map(|c| c.0);
+        warn_once_of_a_proxy_misconfiguration(headers, self.trusted_proxy_header.as_ref());
         let mut info = RequestInfo {
             address: client_address(headers, socket, self.trusted_proxy_header.as_ref()),
             https: crate::http::access::came_over_https(request),
@@ -120,11 +129,7 @@ impl Auth {
     }
 
     fn secure(&self, request: &RequestInfo) -> bool {
-        match self.cookies {
-            CookieSecurity::Always => true,
-            CookieSecurity::Never => false,
-            CookieSecurity::Auto => request.https,
-        }
+        secure_cookies(self.cookies, self.public_url_is_https, request.https)
     }
 
     async fn record(
@@ -169,7 +174,12 @@ impl AccountBackend for Auth {
             );
             return Err(AccountError::Invalid(errors));
         }
-        let hash = password::hash(admin.password.clone()).await?;
+        let hash = password::hash(admin.password.clone())
+            .await
+            .map_err(|error| match error.downcast::<password::Busy>() {
+                Ok(busy) => AccountError::Throttled(busy.to_string()),
+                Err(error) => AccountError::Internal(error),
+            })?;
         // One statement that inserts only while no admin exists: of two setups at once,
         // exactly one creates the account.
         let created = sqlx::query(
@@ -217,14 +227,27 @@ impl AccountBackend for Auth {
             .await
             .context("Failed to read the admin account")?;
         let stored: Option<String> = row.as_ref().map(|row| row.get("password_hash"));
-        let address = request.address.map(|a| a.to_string()).unwrap_or_default();
+        // The throttle counts by the database's spelling of a found user name: every
+        // spelling SQLite's NOCASE accepts is the same user to it.
+        let throttle_name: String = row
+            .as_ref()
+            .map_or_else(|| username.clone(), |row| row.get("username"));
         let attempt = match self.throttle.begin(
-            &username,
-            &address,
+            &throttle_name,
+            request.address,
             stored.as_deref().map(fingerprint),
             self.clock.now(),
         ) {
             Ok(attempt) => attempt,
+            Err(refused) if refused.why == throttle::Why::UserQueue => {
+                let seconds = refused.wait_seconds;
+                return Err(AccountError::Throttled(format!(
+                    "Too many sign-ins of this user name are waiting to be checked (after \
+                     repeated failures they are checked one at a time, slowly). Try again in \
+                     {seconds} second{}.",
+                    if seconds == 1 { "" } else { "s" }
+                )));
+            }
             Err(refused) => {
                 if refused.first_in_window {
                     self.record(
@@ -243,15 +266,15 @@ impl AccountBackend for Auth {
             }
         };
         if attempt.delay_seconds > 0 {
-            self.clock.sleep(attempt.delay_seconds).await;
+            self.clock.sleep_until(attempt.check_at).await;
         }
         let verified = match &stored {
             Some(hash) => password::verify(password.to_string(), hash.clone()).await,
-            None => {
-                password::spend_a_verification(password.to_string()).await;
-                false
-            }
+            None => password::spend_a_verification(password.to_string())
+                .await
+                .map(|()| false),
         };
+        let verified = verified.map_err(|busy| AccountError::Throttled(busy.to_string()))?;
         let admin = match row {
             Some(row) if verified => CurrentAdmin {
                 id: row.get("id"),
@@ -316,6 +339,58 @@ impl AccountBackend for Auth {
     }
 }
 
+/// Whether cookies get `Secure` and the `__Host-` name. `auto`: when the request came over
+/// https, or the public URL is https (a proxy that terminates TLS without sending
+/// `X-Forwarded-Proto` still talks https to the browser; HSTS is sent for it too).
+fn secure_cookies(cookies: CookieSecurity, public_url_is_https: bool, request_https: bool) -> bool {
+    match cookies {
+        CookieSecurity::Always => true,
+        CookieSecurity::Never => false,
+        CookieSecurity::Auto => public_url_is_https || request_https,
+    }
+}
+
+/// Logs, once per process, a proxy setting that looks wrong: without
+/// `--trusted-proxy-header` every client behind a proxy shares the proxy's address for the
+/// sign-in throttle; with it, a value that names no address is ignored.
+fn warn_once_of_a_proxy_misconfiguration(headers: &HeaderMap, trusted: Option<&HeaderName>) {
+    static WARNED: AtomicBool = AtomicBool::new(false);
+    if let Some(problem) = proxy_misconfiguration(headers, trusted)
+        && !WARNED.swap(true, Ordering::Relaxed)
+    {
+        tracing::warn!("{problem}");
+    }
+}
+
+/// What looks wrong about the proxy setting, judging by one request's headers.
+fn proxy_misconfiguration(headers: &HeaderMap, trusted: Option<&HeaderName>) -> Option<String> {
+    match trusted {
+        None => ["x-forwarded-for", "forwarded"]
+            .into_iter()
+            .find(|name| headers.contains_key(*name))
+            .map(|name| {
+                format!(
+                    "a request came with a {name} header, but --trusted-proxy-header \
+                     (ITSM_BRIDGE_TRUSTED_PROXY_HEADER) is not set: behind a reverse proxy, \
+                     all clients share the proxy's address for the per-address sign-in \
+                     limit; set it to the header your proxy sets (e.g. X-Forwarded-For)"
+                )
+            }),
+        Some(name) => {
+            let values = headers.get_all(name);
+            let present = values.iter().next().is_some();
+            (present && client_address(headers, None, Some(name)).is_none()).then(|| {
+                format!(
+                    "the {name} header named by --trusted-proxy-header holds no address \
+                     this server can read (it wants the client's IP address as the \
+                     right-most entry, e.g. \"X-Forwarded-For: 203.0.113.7\"; a Forwarded \
+                     header's for= syntax is not read): the socket's address is used instead"
+                )
+            })
+        }
+    }
+}
+
 /// A short fingerprint of a stored password hash: the throttle forgets a user name's
 /// failures when it changes (a password reset, from another process).
 fn fingerprint(stored: &str) -> u64 {
@@ -364,4 +439,53 @@ pub async fn reset_password(
         None,
     )
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// HSTS is sent for an https public URL; the cookie must be as strict for it, also when
+    /// the proxy does not say the request came over https.
+    #[test]
+    fn an_https_public_url_makes_auto_cookies_secure() {
+        assert!(secure_cookies(CookieSecurity::Auto, true, false));
+        assert!(secure_cookies(CookieSecurity::Auto, false, true));
+        assert!(!secure_cookies(CookieSecurity::Auto, false, false));
+        assert!(!secure_cookies(CookieSecurity::Never, true, true));
+        assert!(secure_cookies(CookieSecurity::Always, false, false));
+    }
+
+    fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for (name, value) in pairs {
+            headers.append(
+                HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                value.parse().unwrap(),
+            );
+        }
+        headers
+    }
+
+    #[test]
+    fn forwarded_headers_without_a_trusted_proxy_are_worth_a_warning() {
+        let xff = headers(&[("X-Forwarded-For", "203.0.113.7")]);
+        let warning = proxy_misconfiguration(&xff, None).unwrap();
+        assert!(warning.contains("--trusted-proxy-header"), "{warning}");
+        assert!(warning.contains("share the proxy's address"), "{warning}");
+        let forwarded = headers(&[("Forwarded", "for=203.0.113.7")]);
+        assert!(proxy_misconfiguration(&forwarded, None).is_some());
+        assert_eq!(proxy_misconfiguration(&headers(&[]), None), None);
+    }
+
+    #[test]
+    fn a_trusted_header_that_names_no_address_is_worth_a_warning() {
+        let name = HeaderName::from_static("x-forwarded-for");
+        let good = headers(&[("X-Forwarded-For", "1.2.3.4, 203.0.113.7")]);
+        assert_eq!(proxy_misconfiguration(&good, Some(&name)), None);
+        assert_eq!(proxy_misconfiguration(&headers(&[]), Some(&name)), None);
+        let garbled = headers(&[("X-Forwarded-For", "for=203.0.113.7")]);
+        let warning = proxy_misconfiguration(&garbled, Some(&name)).unwrap();
+        assert!(warning.contains("x-forwarded-for"), "{warning}");
+    }
 }

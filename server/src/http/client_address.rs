@@ -21,6 +21,8 @@ pub fn client_address(
         .and_then(|value| value.rsplit(',').next())
         .and_then(|entry| parse_entry(entry.trim()))
         .or_else(|| socket.map(|s| s.ip()))
+        // `::ffff:203.0.113.7` (a dual-stack socket's IPv4 client) is `203.0.113.7`.
+        .map(|address| address.to_canonical())
 }
 
 /// `203.0.113.7`, `2001:db8::1`, or either with a port (`203.0.113.7:4711`, `[2001:db8::1]:4711`).
@@ -73,6 +75,8 @@ mod tests {
         assert_eq!(found.as_deref(), Some("2001:db8::2"));
         let found = address(&["198.51.100.9:4711"], true);
         assert_eq!(found.as_deref(), Some("198.51.100.9"));
+        let found = address(&["::ffff:198.51.100.10"], true);
+        assert_eq!(found.as_deref(), Some("198.51.100.10"));
     }
 
     #[test]

@@ -81,17 +81,73 @@ fn resolved_host(location: &str) -> Option<String> {
         .and_then(|url| url.host_str().map(str::to_string))
 }
 
+/// Values like a `next` an attacker would try: a leading `/`, then printable ASCII mixed
+/// with `%XX` escapes (some of slashes, backslashes, tabs, newlines), control characters,
+/// whitespace and backslashes. Unlike `any::<String>()`, a fair share of these is accepted,
+/// so the property below checks accepted values, not only the fallback.
+fn next_like() -> impl Strategy<Value = String> {
+    let piece = prop_oneof![
+        6 => "[ -~]{1,6}",
+        2 => "%[0-9a-fA-F]{2}",
+        2 => "%(09|0a|0A|0d|00|5c|5C|2f|2F|20|7f)",
+        1 => "[\t\n\r\x00\x0b\u{a0}\\\\/]",
+    ];
+    proptest::collection::vec(piece, 0..8).prop_map(|pieces| format!("/{}", pieces.concat()))
+}
+
+/// What a browser does with an accepted `next`: it stays on the site, as sent and once
+/// percent-decoded (what a server behind might see).
+fn assert_stays_on_the_site(next: &str, target: &str) -> Result<(), TestCaseError> {
+    prop_assert!(target.starts_with('/'), "{next:?} -> {target:?}");
+    prop_assert!(http::HeaderValue::from_str(target).is_ok(), "{target:?}");
+    prop_assert_eq!(resolved_host(target), Some("itsm.example.com".to_string()));
+    let decoded: String = url::form_urlencoded::parse(format!("x={target}").as_bytes())
+        .map(|(_, v)| v.into_owned())
+        .collect();
+    prop_assert_eq!(
+        resolved_host(&decoded),
+        Some("itsm.example.com".to_string()),
+        "{:?}",
+        decoded
+    );
+    Ok(())
+}
+
+/// `next` was accepted as it is rather than replaced by the fallback.
+fn accepted(next: &str, target: &str) -> bool {
+    target == next.trim() && target != "/settings/connection"
+}
+
+#[test]
+fn the_generated_values_exercise_acceptance() {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+    let mut runner = TestRunner::deterministic();
+    let strategy = next_like();
+    let total = 2000;
+    let mut taken = 0;
+    for _ in 0..total {
+        let next = strategy.new_tree(&mut runner).unwrap().current();
+        let target = safe_next(&next);
+        assert_stays_on_the_site(&next, &target).unwrap();
+        taken += usize::from(accepted(&next, &target));
+    }
+    // A strategy that almost never produces an acceptable value would test only the
+    // fallback: at least a fifth must be accepted, and some refused.
+    assert!(taken * 5 >= total, "only {taken} of {total} accepted");
+    assert!(
+        taken < total,
+        "nothing was refused: the strategy is too tame"
+    );
+}
+
 proptest! {
     #[test]
-    fn the_accepted_next_always_stays_on_the_site(next in any::<String>()) {
+    fn the_accepted_next_always_stays_on_the_site(
+        next in prop_oneof![3 => next_like(), 1 => any::<String>()],
+    ) {
         let target = safe_next(&next);
-        prop_assert!(target.starts_with('/'));
-        prop_assert!(http::HeaderValue::from_str(&target).is_ok(), "{target:?}");
-        prop_assert_eq!(resolved_host(&target), Some("itsm.example.com".to_string()));
-        let decoded: String = url::form_urlencoded::parse(format!("x={target}").as_bytes())
-            .map(|(_, v)| v.into_owned())
-            .collect();
-        prop_assert_eq!(resolved_host(&decoded), Some("itsm.example.com".to_string()), "{:?}", decoded);
+        assert_stays_on_the_site(&next, &target)?;
     }
 
     #[test]
