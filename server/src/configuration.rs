@@ -2,7 +2,7 @@
 
 use anyhow::anyhow;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -429,10 +429,24 @@ impl Config {
     /// variable, not by the flag the user never typed.
     pub fn load() -> Self {
         let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-        match Config::try_parse_from(&args) {
+        let config = match Config::try_parse_from(&args) {
             Ok(config) => config.with_environment_secrets(),
             Err(error) => error_naming_the_variable(error, &args).exit(),
+        };
+        // Refused before any command looks at a file: falling back to the key file would
+        // seal new secrets under another key.
+        if config
+            .secret_key
+            .as_ref()
+            .is_some_and(|key| key.expose_secret().trim().is_empty())
+        {
+            eprintln!(
+                "error: {SECRET_KEY_ENV} is set but empty: set it to the key (base64 of 32 \
+                 bytes, `openssl rand -base64 32`), or unset it to use the key file"
+            );
+            std::process::exit(2);
         }
+        config
     }
 
     /// The database file named by `database_url`.

@@ -441,6 +441,12 @@ async fn the_ingest_command_takes_the_same_path_and_fails_loudly() {
 async fn the_ingest_command_takes_the_source_from_the_file_without_source() {
     let folder = tempfile::tempdir().unwrap();
     let database = folder.path().join("cli.db");
+    // The command needs the database the server creates; open creates and migrates it.
+    server::database::open(&database)
+        .await
+        .unwrap()
+        .close()
+        .await;
     let file = folder.path().join("aws.json");
     std::fs::write(&file, fixture("prowler_example_output_aws.ocsf.json")).unwrap();
     let output = ingest_command(&database, &[file.to_str().unwrap()]);
