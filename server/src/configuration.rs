@@ -374,6 +374,47 @@ mod tests {
         assert_eq!(config.database_path().unwrap(), PathBuf::from("other.db"));
     }
 
+    /// Every `Config` a test, a unit test or a bench makes comes from
+    /// [`Config::from_flags_only`] or [`Config::with_database`]: clap's own parsers read
+    /// the `ITSM_BRIDGE_…` variables of the shell that runs them. Only `main.rs` may.
+    #[test]
+    fn no_test_parses_the_configuration_with_the_environment() {
+        let crate_root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        // Spelt in two halves so that this file does not find itself.
+        let readers = [
+            concat!("parse", "_from("),
+            concat!("Config::", "parse()"),
+            concat!("Config::", "try_parse()"),
+        ];
+        let mut found = Vec::new();
+        let mut folders = vec![
+            crate_root.join("src"),
+            crate_root.join("tests"),
+            crate_root.join("benches"),
+        ];
+        while let Some(folder) = folders.pop() {
+            for entry in std::fs::read_dir(&folder).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    folders.push(path);
+                } else if path.extension().is_some_and(|e| e == "rs")
+                    && path != crate_root.join("src/main.rs")
+                {
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    for (number, line) in text.lines().enumerate() {
+                        if readers.iter().any(|reader| line.contains(reader)) {
+                            found.push(format!("{}:{}", path.display(), number + 1));
+                        }
+                    }
+                }
+            }
+        }
+        assert!(
+            found.is_empty(),
+            "these read the shell's environment; use Config::from_flags_only: {found:?}"
+        );
+    }
+
     /// Settings a developer's shell might hold; none may reach a test's configuration.
     const SHELL: &[(&str, &str)] = &[
         ("DATABASE_URL", "sqlite:/nonexistent/shell.db"),
