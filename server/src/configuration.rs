@@ -280,6 +280,16 @@ impl Config {
         Ok(self.database_path()?.with_extension("setup-token"))
     }
 
+    /// The folder of the database file, where ingestion sets aside what it cannot finish yet
+    /// (on the database's disk, not in `$TMPDIR`, often a tmpfs held in memory).
+    pub fn database_folder(&self) -> anyhow::Result<PathBuf> {
+        let path = self.database_path()?;
+        Ok(match path.parent() {
+            Some(folder) if !folder.as_os_str().is_empty() => folder.to_path_buf(),
+            _ => PathBuf::from("."),
+        })
+    }
+
     /// The key file: the configured one, or the database's path with `.key`.
     pub fn key_file_path(&self) -> anyhow::Result<PathBuf> {
         match &self.key_file {
