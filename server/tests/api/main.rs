@@ -14,6 +14,7 @@ mod engine_end_to_end;
 mod engine_faults;
 mod engine_scheduler;
 mod engine_support;
+mod flash_flood;
 mod health;
 mod helpers;
 mod ingest_limits;
