@@ -99,7 +99,9 @@ impl FlashStore {
             return;
         };
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        let visitor = entries.get(id).map_or(Visitor::Admin, |entry| entry.visitor);
+        let visitor = entries
+            .get(id)
+            .map_or(Visitor::Admin, |entry| entry.visitor);
         let bytes = json.len();
         entries.insert(
             id.to_string(),
@@ -211,7 +213,10 @@ mod tests {
         let mut last = None;
         for _ in 0..2000 {
             last = store.put(&flood, Visitor::Anonymous);
-            assert!(last.is_some(), "an anonymous flash was refused, not made room for");
+            assert!(
+                last.is_some(),
+                "an anonymous flash was refused, not made room for"
+            );
         }
         let anonymous: usize = {
             let entries = store.entries.lock().unwrap();
@@ -237,7 +242,11 @@ mod tests {
     fn reserved_room_is_counted_and_filled_once_the_outcome_is_known() {
         let store = FlashStore::new();
         let id = store.reserve(1024, Visitor::Admin).unwrap();
-        assert_eq!(store.take::<String>(&id), None, "nothing to take before the fill");
+        assert_eq!(
+            store.take::<String>(&id),
+            None,
+            "nothing to take before the fill"
+        );
         let id = store.reserve(1024, Visitor::Admin).unwrap();
         store.fill(&id, &"the token");
         assert_eq!(store.take::<String>(&id).as_deref(), Some("the token"));

@@ -197,7 +197,12 @@ pub async fn create_api_token(form: TokenForm) -> Result<CreatedToken, ServerFnE
         token,
     };
     if let Some(id) = reserved {
-        redirect_with_reserved_flash("/settings/tokens", &id, Some(created.clone()), Notice::Saved);
+        redirect_with_reserved_flash(
+            "/settings/tokens",
+            &id,
+            Some(created.clone()),
+            Notice::Saved,
+        );
     }
     Ok(created)
 }

@@ -385,9 +385,13 @@ mod tests {
                 "[".repeat(1000),
             )
         };
-        let body = format!("{}
+        let body = format!(
+            "{}
 {}
-", line(100), line(100_000));
+",
+            line(100),
+            line(100_000)
+        );
         let (outcome, findings, _) = collect(|sink| read_lines(body.as_bytes(), sink));
         let problem = outcome.unwrap_err();
         assert_eq!(problem.at, "line 2");

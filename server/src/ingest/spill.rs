@@ -115,8 +115,16 @@ mod tests {
         let path = std::fs::read_link(format!("/proc/self/fd/{}", file.as_raw_fd())).unwrap();
         let folder = folder.path().canonicalize().unwrap();
         assert_eq!(path.parent(), Some(folder.as_path()), "{}", path.display());
-        assert!(path.to_string_lossy().ends_with("(deleted)"), "{}", path.display());
-        assert_eq!(std::fs::read_dir(&folder).unwrap().count(), 0, "a named file");
+        assert!(
+            path.to_string_lossy().ends_with("(deleted)"),
+            "{}",
+            path.display()
+        );
+        assert_eq!(
+            std::fs::read_dir(&folder).unwrap().count(),
+            0,
+            "a named file"
+        );
         let mode = file.metadata().unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600, "{mode:o}");
     }

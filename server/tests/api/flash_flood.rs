@@ -62,5 +62,8 @@ async fn refused_sign_ins_from_anyone_never_crowd_out_an_admins_new_token() {
         .text()
         .await
         .unwrap();
-    assert!(page.contains("is not allowed"), "no message after the flood");
+    assert!(
+        page.contains("is not allowed"),
+        "no message after the flood"
+    );
 }
