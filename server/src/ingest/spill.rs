@@ -39,7 +39,7 @@ impl<T: Serialize + DeserializeOwned> Spill<T> {
             Some(file) => file,
             None => self
                 .file
-                .insert(BufWriter::new(tempfile::tempfile_in(&self.folder)?)),
+                .insert(BufWriter::new(unnamed_file_in(&self.folder)?)),
         };
         serde_json::to_writer(&mut *file, item)?;
         file.write_all(b"\n")?;
@@ -70,6 +70,15 @@ impl<T: Serialize + DeserializeOwned> Spill<T> {
         self.len = 0;
         Ok(())
     }
+}
+
+/// An unnamed file in `folder` (Linux's `O_TMPFILE`, else made and unlinked at once), made
+/// readable by its owner only: `O_TMPFILE` takes the umask's mode, often 0644.
+fn unnamed_file_in(folder: &Path) -> io::Result<File> {
+    use std::os::unix::fs::PermissionsExt;
+    let file = tempfile::tempfile_in(folder)?;
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    Ok(file)
 }
 
 #[cfg(test)]
