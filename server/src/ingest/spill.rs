@@ -33,6 +33,12 @@ impl<T: Serialize + DeserializeOwned> Spill<T> {
         }
     }
 
+    /// Moves the queue out, leaving an empty one (in the same folder) in its place.
+    pub fn take(&mut self) -> Self {
+        let empty = Self::in_folder(&self.folder);
+        std::mem::replace(self, empty)
+    }
+
     /// Puts `item` aside, one JSON line.
     pub fn push(&mut self, item: &T) -> io::Result<()> {
         let file = match &mut self.file {

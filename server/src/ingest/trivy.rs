@@ -313,7 +313,7 @@ impl<'de> Visitor<'de> for ResultSeed<'_, '_> {
         }
         // The result is read: what waited for its target and type gets them.
         let (target, kind) = (target.unwrap_or_default(), kind.unwrap_or_default());
-        let mut waiting = std::mem::take(&mut report.for_result);
+        let mut waiting = report.for_result.take();
         let drained = waiting.drain(|read| {
             report.ready(Pending {
                 target: target.clone(),
