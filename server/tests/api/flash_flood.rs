@@ -6,8 +6,8 @@ use crate::helpers::*;
 
 /// A refused sign-in without JavaScript, with the largest `next` the form takes, in
 /// characters of 4 bytes: before the fix each kept ~8 KiB, and ~500 filled the store.
-async fn refused_sign_in(client: &reqwest::Client, app: &TestApp) -> String {
-    let next = format!("/{}", "\u{1F600}".repeat(2000));
+async fn refused_sign_in(client: &reqwest::Client, app: &TestApp, next: usize) -> String {
+    let next = format!("/{}", "\u{1F600}".repeat(next));
     let response = client
         .post(format!("{}/api/login", app.address))
         .header("Accept", "text/html")
@@ -30,8 +30,11 @@ async fn refused_sign_ins_from_anyone_never_crowd_out_an_admins_new_token() {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    for _ in 0..700 {
-        refused_sign_in(&anyone, &app).await;
+    // Large flashes first, then smaller ones to fill what room they leave.
+    for (posts, next) in [(700, 2000), (150, 200), (100, 0)] {
+        for _ in 0..posts {
+            refused_sign_in(&anyone, &app, next).await;
+        }
     }
 
     // The admin, without JavaScript, creates a token: it is shown after the redirect.
@@ -39,7 +42,8 @@ async fn refused_sign_ins_from_anyone_never_crowd_out_an_admins_new_token() {
         .client
         .post(format!("{}/api/create_api_token", app.address))
         .header("Accept", "text/html")
-        .form(&[("form[name]", "trivy-ci")])
+        // A long name: the token's flash is larger than the smallest refused sign-in's.
+        .form(&[("form[name]", "\u{1F600}".repeat(100).as_str())])
         .send()
         .await
         .unwrap();
@@ -52,7 +56,7 @@ async fn refused_sign_ins_from_anyone_never_crowd_out_an_admins_new_token() {
     );
 
     // Someone's own refused sign-in, after the flood, still says why.
-    let location = refused_sign_in(&anyone, &app).await;
+    let location = refused_sign_in(&anyone, &app, 2000).await;
     assert!(location.starts_with("/login?flash="), "{location}");
     let page = anyone
         .get(format!("{}{location}", app.address))
