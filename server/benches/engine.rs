@@ -604,6 +604,7 @@ async fn ingest_file(pool: &sqlx::SqlitePool, scan: &Path) -> ingest::ScanSummar
             max_bytes: 1 << 30,
             now: server::timestamps::now_unix(),
             keep_per_source: 10,
+            spill_folder: scan.parent().unwrap_or(Path::new(".")).to_path_buf(),
         },
     )
     .await

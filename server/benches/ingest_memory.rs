@@ -113,6 +113,7 @@ fn measure(case: usize) {
             max_bytes: BODY,
             now: 1_780_000_000,
             keep_per_source: 10,
+            spill_folder: folder.path().to_path_buf(),
         };
         match ingest(&pool, Padded::new(before, after), request).await {
             Ok(summary) => format!("stored ({} finding)", summary.findings),

@@ -459,6 +459,16 @@ impl Config {
         Ok(self.database_path()?.with_extension("setup-token"))
     }
 
+    /// The folder of the database file, where ingestion sets aside what it cannot finish yet
+    /// (on the database's disk, not in `$TMPDIR`, often a tmpfs held in memory).
+    pub fn database_folder(&self) -> anyhow::Result<PathBuf> {
+        let path = self.database_path()?;
+        Ok(match path.parent() {
+            Some(folder) if !folder.as_os_str().is_empty() => folder.to_path_buf(),
+            _ => PathBuf::from("."),
+        })
+    }
+
     /// The key file: the configured one, or the database's path with `.key`.
     pub fn key_file_path(&self) -> anyhow::Result<PathBuf> {
         match &self.key_file {
@@ -528,11 +538,12 @@ mod tests {
 
     #[test]
     fn the_trusted_proxy_header_is_off_unless_named() {
-        let config = Config::parse_from(["itsm-bridge"]);
+        let config = Config::from_flags_only(["itsm-bridge"]).unwrap();
         assert_eq!(config.trusted_proxy_header, None);
         assert_eq!(config.audit_kept_days, 365);
         let config =
-            Config::parse_from(["itsm-bridge", "--trusted-proxy-header", "X-Forwarded-For"]);
+            Config::from_flags_only(["itsm-bridge", "--trusted-proxy-header", "X-Forwarded-For"])
+                .unwrap();
         assert_eq!(
             config
                 .trusted_proxy_header
@@ -541,7 +552,7 @@ mod tests {
             Some("x-forwarded-for")
         );
         assert!(
-            Config::try_parse_from(["itsm-bridge", "--trusted-proxy-header", "bad header"])
+            Config::from_flags_only(["itsm-bridge", "--trusted-proxy-header", "bad header"])
                 .is_err()
         );
     }
@@ -551,6 +562,47 @@ mod tests {
         let config =
             Config::from_flags_only(["itsm-bridge", "--database-url", "other.db"]).unwrap();
         assert_eq!(config.database_path().unwrap(), PathBuf::from("other.db"));
+    }
+
+    /// Every `Config` a test, a unit test or a bench makes comes from
+    /// [`Config::from_flags_only`] or [`Config::with_database`]: clap's own parsers read
+    /// the `ITSM_BRIDGE_…` variables of the shell that runs them. Only `main.rs` may.
+    #[test]
+    fn no_test_parses_the_configuration_with_the_environment() {
+        let crate_root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        // Spelt in two halves so that this file does not find itself.
+        let readers = [
+            concat!("parse", "_from("),
+            concat!("Config::", "parse()"),
+            concat!("Config::", "try_parse()"),
+        ];
+        let mut found = Vec::new();
+        let mut folders = vec![
+            crate_root.join("src"),
+            crate_root.join("tests"),
+            crate_root.join("benches"),
+        ];
+        while let Some(folder) = folders.pop() {
+            for entry in std::fs::read_dir(&folder).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    folders.push(path);
+                } else if path.extension().is_some_and(|e| e == "rs")
+                    && path != crate_root.join("src/main.rs")
+                {
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    for (number, line) in text.lines().enumerate() {
+                        if readers.iter().any(|reader| line.contains(reader)) {
+                            found.push(format!("{}:{}", path.display(), number + 1));
+                        }
+                    }
+                }
+            }
+        }
+        assert!(
+            found.is_empty(),
+            "these read the shell's environment; use Config::from_flags_only: {found:?}"
+        );
     }
 
     /// Settings a developer's shell might hold; none may reach a test's configuration.

@@ -52,6 +52,7 @@ async fn ingest_file(
         max_bytes: config.max_scan_bytes,
         now: server::timestamps::now_unix(),
         keep_per_source: config.scans_kept_per_source,
+        spill_folder: config.database_folder()?,
     };
     let result = ingest::ingest(&pool, reader, request).await;
     pool.close().await;

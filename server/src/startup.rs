@@ -136,6 +136,7 @@ impl Application {
             writer: Arc::new(writer),
             max_bytes: config.max_scan_bytes,
             keep_per_source: config.scans_kept_per_source,
+            spill_folder: config.database_folder()?,
             uploads: Arc::new(tokio::sync::Semaphore::new(
                 config.max_queued_scans as usize,
             )),

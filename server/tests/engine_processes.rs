@@ -100,6 +100,7 @@ async fn ingest_failing(
         max_bytes: 64 * 1024 * 1024,
         now,
         keep_per_source: 10,
+        spill_folder: db.folder.path().to_path_buf(),
     };
     server::ingest::ingest(&db.pool, std::io::Cursor::new(body.into_bytes()), request)
         .await

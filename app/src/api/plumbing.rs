@@ -4,7 +4,7 @@
 use super::FormFlash;
 use crate::auth::{CurrentAdmin, RequestInfo, SharedAccountBackend};
 use crate::backend::{SharedEngineControl, SharedScanStore, SharedSettingsStore};
-use crate::flash::FlashStore;
+use crate::flash::{FlashStore, Visitor};
 use crate::forms::{Notice, SaveOutcome};
 use leptos::prelude::*;
 use serde::{Serialize, de::DeserializeOwned};
@@ -158,10 +158,18 @@ pub fn answer_refusal<F: Serialize>(
     Err(refuse(status, message))
 }
 
+/// Whose flash this request's is: a signed-in admin's, or anyone's.
+fn flash_visitor() -> Visitor {
+    match signed_in() {
+        Some(_) => Visitor::Admin,
+        None => Visitor::Anonymous,
+    }
+}
+
 /// Keeps `value` as a flash and redirects to `page?{param}=ID`.
 pub fn redirect_with_flash_param<T: Serialize>(page: &str, param: &str, value: &T) {
     let location = use_context::<Arc<FlashStore>>()
-        .and_then(|store| store.put(value))
+        .and_then(|store| store.put(value, flash_visitor()))
         .map(|id| format!("{page}?{param}={id}"))
         .unwrap_or_else(|| page.to_string());
     leptos_axum::redirect(&location);
@@ -169,10 +177,25 @@ pub fn redirect_with_flash_param<T: Serialize>(page: &str, param: &str, value: &
 
 pub fn redirect_with_flash<F: Serialize>(page: &str, form: F, notice: Notice) {
     let location = use_context::<Arc<FlashStore>>()
-        .and_then(|store| store.put(&FormFlash { form, notice }))
+        .and_then(|store| store.put(&FormFlash { form, notice }, flash_visitor()))
         .map(|id| format!("{page}?flash={id}"))
         .unwrap_or_else(|| page.to_string());
     leptos_axum::redirect(&location);
+}
+
+/// Sets aside room for a flash as large as `placeholder`'s, before an outcome that must not
+/// be lost (see [`FlashStore::reserve`]); `None` when there is none.
+pub fn reserve_flash<T: Serialize>(placeholder: &T) -> Option<String> {
+    let bytes = serde_json::to_string(placeholder).ok()?.len();
+    use_context::<Arc<FlashStore>>()?.reserve(bytes, flash_visitor())
+}
+
+/// Fills the flash reserved under `id` and redirects to `page?flash=ID`.
+pub fn redirect_with_reserved_flash<F: Serialize>(page: &str, id: &str, form: F, notice: Notice) {
+    if let Some(store) = use_context::<Arc<FlashStore>>() {
+        store.fill(id, &FormFlash { form, notice });
+    }
+    leptos_axum::redirect(&format!("{page}?flash={id}"));
 }
 
 /// Takes the flash named in a page's query, if it is still there.

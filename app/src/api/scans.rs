@@ -88,6 +88,12 @@ pub const MAX_TOKEN_NAME: usize = 100;
 /// The longest source name, in characters: the scanner API refuses longer ones, and a token
 /// cannot be limited to one.
 pub const MAX_SOURCE: usize = 200;
+/// The `flash` a plain post of the create form comes back with when no room could be set
+/// aside to show the new token: nothing was created, and the page says why.
+pub const NO_ROOM_FOR_TOKEN: &str = "no-room";
+/// Room set aside for a token in its flash: a token is far shorter.
+#[cfg(feature = "ssr")]
+const TOKEN_ROOM: usize = 256;
 
 #[server(endpoint = "load_api_tokens")]
 pub async fn load_api_tokens(flash: Option<String>) -> Result<TokensPageData, ServerFnError> {
@@ -97,10 +103,19 @@ pub async fn load_api_tokens(flash: Option<String>) -> Result<TokensPageData, Se
         .tokens()
         .await
         .map_err(internal("list the API tokens"))?;
-    Ok(TokensPageData {
-        tokens,
-        flash: take_flash(flash),
-    })
+    let flash = match flash.as_deref() {
+        Some(NO_ROOM_FOR_TOKEN) => Some(FormFlash {
+            form: None,
+            notice: crate::forms::Notice::Failed(
+                "The token was not created: this server holds too many messages not yet shown \
+                 to be sure to show you a new token. Try again in a few minutes, or with \
+                 JavaScript on."
+                    .into(),
+            ),
+        }),
+        _ => take_flash(flash),
+    };
+    Ok(TokensPageData { tokens, flash })
 }
 
 /// The token store's refusal of a name a live token has; answered 409 in these words.
@@ -154,6 +169,30 @@ pub async fn create_api_token(form: TokenForm) -> Result<CreatedToken, ServerFnE
         return Err(refuse(http::StatusCode::UNPROCESSABLE_ENTITY, message));
     }
     let source = Some(source).filter(|s| !s.is_empty());
+    // A token is shown once: without JavaScript, in a flash. Room for it is set aside before
+    // the token is made, so that a token is never made and then not shown.
+    let reserved = if plain_form_post() {
+        let placeholder = FormFlash {
+            form: Some(CreatedToken {
+                name: name.clone(),
+                source: source.clone(),
+                token: "x".repeat(TOKEN_ROOM),
+            }),
+            notice: Notice::Saved,
+        };
+        match reserve_flash(&placeholder) {
+            Some(id) => Some(id),
+            None => {
+                leptos_axum::redirect(&format!("/settings/tokens?flash={NO_ROOM_FOR_TOKEN}"));
+                return Err(refuse(
+                    http::StatusCode::SERVICE_UNAVAILABLE,
+                    "The token was not created: too many messages wait to be shown. Try again in a few minutes.",
+                ));
+            }
+        }
+    } else {
+        None
+    };
     let token = match scan_store()?.create_token(&name, source.as_deref()).await {
         Ok(token) => token,
         Err(error) => {
@@ -161,9 +200,10 @@ pub async fn create_api_token(form: TokenForm) -> Result<CreatedToken, ServerFnE
                 return Err(internal("create the API token")(error));
             };
             let message = taken.to_string();
-            if plain_form_post() {
-                redirect_with_flash(
+            if let Some(id) = &reserved {
+                redirect_with_reserved_flash(
                     "/settings/tokens",
+                    id,
                     None::<CreatedToken>,
                     Notice::Failed(message.clone()),
                 );
@@ -186,8 +226,13 @@ pub async fn create_api_token(form: TokenForm) -> Result<CreatedToken, ServerFnE
         source,
         token,
     };
-    if plain_form_post() {
-        redirect_with_flash("/settings/tokens", Some(created.clone()), Notice::Saved);
+    if let Some(id) = reserved {
+        redirect_with_reserved_flash(
+            "/settings/tokens",
+            &id,
+            Some(created.clone()),
+            Notice::Saved,
+        );
     }
     Ok(created)
 }

@@ -95,7 +95,7 @@ impl LoginForm {
         Self {
             username: bounded(&self.username, MAX_USERNAME),
             password: String::new(),
-            next: bounded(&self.next, MAX_NEXT),
+            next: bounded(&self.next, MAX_KEPT_NEXT),
         }
     }
 }
@@ -134,8 +134,12 @@ pub fn check_new_password(password: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// The longest `next` kept: a path of this site is far shorter.
+/// The longest `next` followed: a path of this site is far shorter.
 pub const MAX_NEXT: usize = 2048;
+/// The longest `next` a refused sign-in keeps to show again (a longer one is dropped, and
+/// the next sign-in goes to the first page): anyone can post the form, so what it keeps is
+/// small.
+pub const MAX_KEPT_NEXT: usize = 256;
 
 /// Where to go after signing in: a path on this site, never another site.
 ///
@@ -296,6 +300,21 @@ mod tests {
             ..SetupForm::default()
         };
         assert_eq!(setup.without_secrets(), SetupForm::default());
+    }
+
+    /// A refused sign-in keeps a `next` of a real path, but not one of 2 KiB (which would make
+    /// each flash of an anonymous post 8 KiB).
+    #[test]
+    fn a_refused_sign_in_keeps_a_short_next_only() {
+        let form = |next: String| LoginForm {
+            username: "bad name!".into(),
+            password: "p".into(),
+            next,
+        };
+        let path = format!("/scans/{}", "1".repeat(MAX_KEPT_NEXT - 7));
+        assert_eq!(form(path.clone()).without_secrets().next, path);
+        assert_eq!(form(format!("{path}0")).without_secrets().next, "");
+        assert_eq!(form("/x".repeat(1000)).without_secrets().next, "");
     }
 
     #[test]

@@ -24,6 +24,8 @@ pub struct ScansApi {
     pub writer: Arc<ScanWriter>,
     pub max_bytes: u64,
     pub keep_per_source: u32,
+    /// Where an upload sets findings aside on disk: the database's folder.
+    pub spill_folder: std::path::PathBuf,
     /// One permit per upload received at once (`--max-queued-scans`).
     pub uploads: Arc<Semaphore>,
     /// The body read timeout, to say it in a 408.
@@ -108,6 +110,7 @@ pub async fn post_scan(
         max_bytes: api.max_bytes,
         now,
         keep_per_source: api.keep_per_source,
+        spill_folder: api.spill_folder.clone(),
     };
     // On its own task: a client that hangs up does not cut the ingestion short, which then
     // fails reading and deletes what it wrote.

@@ -57,6 +57,10 @@ pub struct IngestRequest {
     pub now: i64,
     /// Scans kept per source; older ones are deleted.
     pub keep_per_source: u32,
+    /// Where a parser sets aside on disk what it cannot finish yet (the database's folder,
+    /// see [`crate::configuration::Config::database_folder`]): never `$TMPDIR`, often a
+    /// tmpfs in memory.
+    pub spill_folder: std::path::PathBuf,
 }
 
 /// What a stored scan holds.
@@ -221,7 +225,9 @@ async fn receive_and_complete<R: Read + Send + 'static>(
 ) -> Result<ScanSummary, IngestError> {
     let (sender, mut receiver) = mpsc::channel::<Vec<Finding>>(4);
     let (format, max) = (request.format, request.max_bytes);
-    let parser = tokio::task::spawn_blocking(move || parse(reader, format, max, sender));
+    let spill_folder = request.spill_folder.clone();
+    let parser =
+        tokio::task::spawn_blocking(move || parse(reader, format, max, &spill_folder, sender));
 
     // The parser fills batches while the writer writes the previous chunk.
     let started = tokio::time::Instant::now();
@@ -339,6 +345,7 @@ fn parse<R: Read>(
     reader: R,
     named: Option<Format>,
     max: u64,
+    spill_folder: &std::path::Path,
     sender: mpsc::Sender<Vec<Finding>>,
 ) -> Result<Parsed, IngestError> {
     let mut limited = LimitedReader::new(reader, max);
@@ -383,7 +390,7 @@ fn parse<R: Read>(
             parsed.source = s;
             parsed.tool = Some("ocsf".into());
         }),
-        (Format::Trivy, _) => trivy::read_report(&mut input, &mut sink)
+        (Format::Trivy, _) => trivy::read_report(&mut input, &mut sink, spill_folder)
             .map_err(|e| anyhow!("Failed to set Trivy findings aside on disk: {e}"))?
             .map(|h| {
                 parsed.source = h.artifact.map(|a| format!("trivy-{a}"));

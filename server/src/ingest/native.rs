@@ -373,4 +373,33 @@ mod tests {
             problem.message
         );
     }
+
+    #[test]
+    fn an_ndjson_line_nested_deeper_than_the_limit_is_refused_by_number() {
+        let line = |depth: usize| {
+            format!(
+                r#"{{"control":{{"id":"c"}},"resource":{{"id":"r"}},"status":"fail","severity":"low","extra":{}{},"text":"{}"}}"#,
+                "[".repeat(depth),
+                "]".repeat(depth),
+                // Brackets in a string are text, not nesting.
+                "[".repeat(1000),
+            )
+        };
+        let body = format!(
+            "{}
+{}
+",
+            line(100),
+            line(100_000)
+        );
+        let (outcome, findings, _) = collect(|sink| read_lines(body.as_bytes(), sink));
+        let problem = outcome.unwrap_err();
+        assert_eq!(problem.at, "line 2");
+        assert!(
+            problem.message.contains("nested deeper than 128 levels"),
+            "{}",
+            problem.message
+        );
+        assert_eq!(findings.len(), 1, "the line within the limit is read");
+    }
 }

@@ -1,7 +1,7 @@
 //! Where a parser puts what it reads: findings go to the database writer in batches, while
 //! the first problems are kept for the error answer.
 
-use super::limit::{MAX_FINDING_BYTES, over_the_cap};
+use super::limit::{CappedReader, FindingCap, MAX_DEPTH, MAX_FINDING_BYTES, over_the_cap};
 use super::model::{Finding, Problem};
 use serde::de::DeserializeOwned;
 use std::io::{BufRead, Read};
@@ -74,7 +74,8 @@ impl Sink {
 
 /// Reads NDJSON, one JSON object a line (blank lines skipped), handing each value and its
 /// place (`line N`) to `each`, which says what finding it is. A line is read whole, so it
-/// is refused past [`MAX_FINDING_BYTES`] before it is held.
+/// is refused past [`MAX_FINDING_BYTES`] before it is held, and past [`MAX_DEPTH`] levels of
+/// nesting before it is parsed: serde_json skips an unknown field without its own limit.
 pub fn read_ndjson<R: BufRead, T: DeserializeOwned>(
     mut reader: R,
     sink: &mut Sink,
@@ -99,6 +100,12 @@ pub fn read_ndjson<R: BufRead, T: DeserializeOwned>(
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
+        if nested_too_deep(&line) {
+            return Err(Problem::new(
+                &at,
+                format!("the JSON is nested deeper than {MAX_DEPTH} levels (the recursion limit)"),
+            ));
+        }
         let value: T = serde_json::from_slice(&line)
             .map_err(|e| Problem::new(&at, super::native::json_problem(&e).message))?;
         match each(value, &at) {
@@ -106,6 +113,13 @@ pub fn read_ndjson<R: BufRead, T: DeserializeOwned>(
             Err(problem) => sink.problem(problem),
         }
     }
+}
+
+/// Whether `json` nests arrays and objects deeper than [`MAX_DEPTH`], brackets inside strings
+/// not counted: the same count as the readers of whole documents, by the same reader.
+fn nested_too_deep(json: &[u8]) -> bool {
+    let mut reader = CappedReader::new(json, FindingCap::new());
+    std::io::copy(&mut reader, &mut std::io::sink()).is_err()
 }
 
 /// Runs a parser on a sink of its own; gives what it returned, the findings it sent and

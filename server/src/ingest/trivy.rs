@@ -134,9 +134,11 @@ impl Report<'_> {
 
 /// Reads a Trivy report. The outer error is the disk's (findings set aside could not be
 /// written or read back); the inner one the report's.
+/// Findings are set aside in `spill_folder` (the database's) until what they lack comes.
 pub fn read_report<R: std::io::Read>(
     reader: R,
     sink: &mut Sink,
+    spill_folder: &std::path::Path,
 ) -> io::Result<Result<TrivyHeader, Problem>> {
     let cap = FindingCap::new();
     let mut deserializer =
@@ -145,8 +147,8 @@ pub fn read_report<R: std::io::Read>(
         sink,
         cap: &cap,
         artifact: None,
-        for_artifact: Spill::default(),
-        for_result: Spill::default(),
+        for_artifact: Spill::in_folder(spill_folder),
+        for_result: Spill::in_folder(spill_folder),
         disk_error: None,
     };
     let read = ReportSeed {
@@ -311,7 +313,7 @@ impl<'de> Visitor<'de> for ResultSeed<'_, '_> {
         }
         // The result is read: what waited for its target and type gets them.
         let (target, kind) = (target.unwrap_or_default(), kind.unwrap_or_default());
-        let mut waiting = std::mem::take(&mut report.for_result);
+        let mut waiting = report.for_result.take();
         let drained = waiting.drain(|read| {
             report.ready(Pending {
                 target: target.clone(),
@@ -511,9 +513,26 @@ mod tests {
     }
 
     fn read(body: &str) -> (Result<TrivyHeader, Problem>, Vec<Finding>, Vec<Problem>) {
+        let folder = tempfile::tempdir().unwrap();
         let (outcome, findings, problems) =
-            collect(|sink| read_report(body.as_bytes(), sink).unwrap());
+            collect(|sink| read_report(body.as_bytes(), sink, folder.path()).unwrap());
         (outcome, findings, problems)
+    }
+
+    /// Findings that wait for their artifact go to the folder the caller names: with none
+    /// to write in, the report fails on the disk, not in /tmp.
+    #[test]
+    fn findings_are_set_aside_in_the_folder_given() {
+        let body = r#"{"Results":[{"Target":"x","Type":"alpine","Vulnerabilities":[{"VulnerabilityID":"CVE-1","PkgName":"p"}]}],"ArtifactName":"img"}"#;
+        let (outcome, _, _) = collect(|sink| {
+            read_report(
+                body.as_bytes(),
+                sink,
+                std::path::Path::new("/nonexistent/itsm-bridge"),
+            )
+        });
+        assert!(outcome.is_err(), "the spill did not use the folder given");
+        assert!(read(body).0.is_ok());
     }
     #[test]
     fn an_older_report_prefers_avdid_and_names_the_cause() {

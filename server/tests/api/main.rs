@@ -16,6 +16,7 @@ mod engine_faults;
 mod engine_scheduler;
 mod engine_support;
 mod first_run_pages;
+mod flash_flood;
 mod health;
 mod helpers;
 mod ingest_limits;
