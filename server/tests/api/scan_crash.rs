@@ -164,7 +164,7 @@ async fn an_upload_whose_rows_a_cleanup_removed_is_refused_not_stored_partly() {
         .fetch_one(&mut *conn)
         .await
         .unwrap();
-    server::ingest::store::delete_chunk(&mut conn, scan_id)
+    server::ingest::store::delete_chunk(&mut conn, scan_id, now + 60)
         .await
         .unwrap();
     drop(conn);
@@ -182,4 +182,52 @@ async fn an_upload_whose_rows_a_cleanup_removed_is_refused_not_stored_partly() {
             .await
             .unwrap();
     assert_eq!(completed, 0);
+}
+
+#[tokio::test]
+async fn a_live_upload_dated_by_the_time_of_its_writes_survives_a_cleanup() {
+    use server::auth::ManualClock;
+    let app = spawn_app().await;
+    let pool = app.database().await;
+    let now = server::timestamps::now_unix();
+    let clock = std::sync::Arc::new(ManualClock::new(now));
+    let writer = std::sync::Arc::new(ScanWriter::new(pool.clone()).with_clock(clock.clone()));
+    let (body, reader) = FedBody::new();
+    let request = server::ingest::IngestRequest {
+        format: None,
+        source: Some("slow".into()),
+        max_bytes: 1 << 30,
+        now,
+        keep_per_source: 10,
+    };
+    let upload = tokio::spawn({
+        let writer = writer.clone();
+        async move { server::ingest::ingest_with(&writer, None, reader, request).await }
+    });
+    let mut opening = br#"{"findings":["#.to_vec();
+    opening.extend(native_findings(0, 10_000));
+    body.send(opening).unwrap();
+    wait_for_rows(&pool, 10_000).await;
+    // Eleven minutes after the upload began (a slow body), it writes its second chunk.
+    clock.advance(ABANDONED_AFTER_SECONDS + 60);
+    body.send(native_findings(10_000, 20_000)).unwrap();
+    wait_for_rows(&pool, 20_000).await;
+
+    // Another upload's cleanup, at that same time, leaves it alone.
+    let cleanup = ScanWriter::new(pool.clone());
+    assert_eq!(
+        cleanup
+            .remove_abandoned(server::auth::Clock::now(&*clock))
+            .await
+            .unwrap(),
+        0
+    );
+
+    let mut rest = native_findings(20_000, 25_000);
+    rest.pop();
+    rest.extend(b"]}");
+    body.send(rest).unwrap();
+    drop(body);
+    let summary = upload.await.unwrap().unwrap();
+    assert_eq!(summary.findings, 25_000);
 }
