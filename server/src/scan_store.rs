@@ -111,7 +111,7 @@ impl ScanStore for SqliteScanStore {
             "SELECT f.control_id, f.control_title, f.resource_id, f.resource_name, f.resource_type, \
                     f.severity, coalesce(f.observed_at, s.scanned_at) AS observed_at, f.detail \
              FROM findings f JOIN scans s ON s.id = f.scan_id \
-             WHERE f.scan_id = ? AND f.status = 2 \
+             WHERE f.scan_id = ? AND f.status = 2 AND s.completed_at IS NOT NULL \
              ORDER BY f.severity DESC, f.control_id, f.resource_id LIMIT ? OFFSET ?",
         )
         .bind(scan_id)

@@ -225,10 +225,11 @@ impl Application {
 }
 
 /// The serve loop: axum's, plus a timeout on reading each request's headers (a client that
-/// opens connections and sends nothing, or headers byte by byte, holds nothing for long).
-/// Each request carries the client's address (`ConnectInfo`), which the access guard and
-/// the sign-in throttle read. On `shutdown` it stops accepting and lets the requests under
-/// way finish.
+/// opens connections and sends nothing, a single byte, or headers byte by byte, holds
+/// nothing for long). HTTP/1 only: HTTP/2 (h2c) is not needed behind a proxy, and its
+/// protocol detection would read the first bytes with no timeout at all. Each request
+/// carries the client's address (`ConnectInfo`), which the access guard and the sign-in
+/// throttle read. On `shutdown` it stops accepting and lets the requests under way finish.
 async fn serve(
     listener: TcpListener,
     router: Router,
@@ -236,15 +237,15 @@ async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     use axum::extract::ConnectInfo;
-    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-    use hyper_util::server::conn::auto::Builder;
+    use hyper::server::conn::http1::Builder;
+    use hyper_util::rt::{TokioIo, TokioTimer};
     use hyper_util::server::graceful::GracefulShutdown;
     use hyper_util::service::TowerToHyperService;
     use tower::ServiceExt;
 
-    let mut builder = Builder::new(TokioExecutor::new());
+    let mut builder = Builder::new();
+    // hyper starts this timer when the connection is served, before its first byte.
     builder
-        .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(header_timeout);
     let graceful = GracefulShutdown::new();
@@ -267,9 +268,8 @@ async fn serve(
             request.extensions_mut().insert(ConnectInfo(remote));
             router.clone().oneshot(request.map(axum::body::Body::new))
         });
-        let connection = builder
-            .serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service))
-            .into_owned();
+        let connection =
+            builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
             if let Err(error) = connection.await {

@@ -42,6 +42,43 @@ pub const MOST_AHEAD_SECONDS: i64 = 5 * 60;
 /// Findings written per transaction: short enough that other writers wait milliseconds.
 pub const ROWS_PER_CHUNK: usize = 10_000;
 
+/// Field bytes written per transaction at most (a chunk is cut at whichever of this and
+/// [`ROWS_PER_CHUNK`] comes first): findings may carry up to ~94 KB each, and 10,000 of
+/// those would make one transaction, and the chunk held while waiting for a turn, ~1 GB.
+pub const BYTES_PER_CHUNK: usize = 4 * 1024 * 1024;
+
+/// The bytes a finding's fields take, as counted for [`BYTES_PER_CHUNK`].
+fn field_bytes(finding: &Finding) -> usize {
+    finding.control_id.len()
+        + finding.control_title.len()
+        + finding.resource_id.len()
+        + finding.resource_name.len()
+        + finding.resource_type.len()
+        + finding.detail.len()
+        + 32
+}
+
+/// Findings gathered until they make a chunk.
+#[derive(Default)]
+struct Chunk {
+    rows: Vec<Finding>,
+    bytes: usize,
+}
+
+impl Chunk {
+    /// Adds a finding; true when the chunk is full and should be written.
+    fn push(&mut self, finding: Finding) -> bool {
+        self.bytes += field_bytes(&finding);
+        self.rows.push(finding);
+        self.rows.len() >= ROWS_PER_CHUNK || self.bytes >= BYTES_PER_CHUNK
+    }
+
+    fn clear(&mut self) {
+        self.rows.clear();
+        self.bytes = 0;
+    }
+}
+
 /// How often an upload whose body is slow to come notes that it is alive.
 const HEARTBEAT: Duration = Duration::from_secs(60);
 
@@ -190,7 +227,7 @@ pub async fn ingest_with<R: Read + Send + 'static>(
         check_source(source, allowed_source)?;
     }
     // Uploads that died (a killed process) leave rows nothing sees; the next one removes them.
-    if let Err(error) = writer.remove_abandoned(request.now).await {
+    if let Err(error) = writer.remove_abandoned(writer.now()).await {
         tracing::warn!(
             error = format!("{error:#}"),
             "could not remove the rows of abandoned scans"
@@ -231,20 +268,21 @@ async fn receive_and_complete<R: Read + Send + 'static>(
 
     // The parser fills batches while the writer writes the previous chunk.
     let started = tokio::time::Instant::now();
-    let clock = || request.now + i64::try_from(started.elapsed().as_secs()).unwrap_or(0);
     let mut heartbeat = tokio::time::interval_at(started + HEARTBEAT, HEARTBEAT);
-    let mut chunk: Vec<Finding> = Vec::with_capacity(ROWS_PER_CHUNK);
+    let mut chunk = Chunk::default();
     let mut write_error = None;
     loop {
         tokio::select! {
             batch = receiver.recv() => {
                 let Some(batch) = batch else { break };
-                if write_error.is_some() {
-                    continue;
-                }
-                chunk.extend(batch);
-                if chunk.len() >= ROWS_PER_CHUNK {
-                    match writer.write_chunk(*scan, &chunk, clock()).await {
+                for finding in batch {
+                    if write_error.is_some() {
+                        break;
+                    }
+                    if !chunk.push(finding) {
+                        continue;
+                    }
+                    match writer.write_chunk(*scan, &chunk.rows).await {
                         Ok(id) => *scan = Some(id),
                         Err(error) => {
                             write_error = Some(error);
@@ -256,7 +294,7 @@ async fn receive_and_complete<R: Read + Send + 'static>(
             }
             _ = heartbeat.tick() => {
                 if let Some(id) = *scan
-                    && let Err(error) = writer.touch(id, clock()).await
+                    && let Err(error) = writer.touch(id).await
                 {
                     tracing::warn!(error = format!("{error:#}"), "could not note a scan's progress");
                 }
@@ -288,8 +326,8 @@ async fn receive_and_complete<R: Read + Send + 'static>(
     }
     // A clock a little ahead counts as now, so that the next scan is not taken for older.
     let scanned_at = scanned_at.min(request.now);
-    if !chunk.is_empty() || scan.is_none() {
-        *scan = Some(writer.write_chunk(*scan, &chunk, clock()).await?);
+    if !chunk.rows.is_empty() || scan.is_none() {
+        *scan = Some(writer.write_chunk(*scan, &chunk.rows).await?);
     }
     let scan_id = scan.ok_or_else(|| anyhow!("the scan was not recorded"))?;
     let counts = writer.count(scan_id).await?;
@@ -299,10 +337,11 @@ async fn receive_and_complete<R: Read + Send + 'static>(
         external_id: parsed.external_id.as_deref(),
         tool: parsed.tool.as_deref(),
         scanned_at,
+        own_time: parsed.scan_time.is_some(),
         counts,
     };
     match writer
-        .complete(scan_id, facts, request.keep_per_source, clock())
+        .complete(scan_id, facts, request.keep_per_source)
         .await?
     {
         Completion::Completed { hidden } => {
@@ -427,4 +466,39 @@ fn parse<R: Read>(
 
 fn sink_is_clean(sink: &Sink) -> bool {
     sink.problem_count() == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finding(detail_bytes: usize) -> Finding {
+        Finding {
+            control_id: "c".into(),
+            control_title: String::new(),
+            resource_id: "r".into(),
+            resource_name: String::new(),
+            resource_type: String::new(),
+            status: Status::Fail,
+            severity: Severity(1),
+            time: None,
+            detail: "x".repeat(detail_bytes),
+        }
+    }
+
+    #[test]
+    fn a_chunk_of_small_findings_is_cut_at_its_row_count() {
+        let mut chunk = Chunk::default();
+        let full = (1..=ROWS_PER_CHUNK).find(|_| chunk.push(finding(10)));
+        assert_eq!(full, Some(ROWS_PER_CHUNK));
+    }
+
+    #[test]
+    fn a_chunk_of_large_findings_is_cut_at_its_bytes() {
+        // 64 KiB details: 4 MiB is reached at the 64th, far before 10,000 rows.
+        let mut chunk = Chunk::default();
+        let full = (1..=ROWS_PER_CHUNK).find(|_| chunk.push(finding(65_536)));
+        assert_eq!(full, Some(64));
+        assert!(chunk.bytes < BYTES_PER_CHUNK + 70_000, "{}", chunk.bytes);
+    }
 }

@@ -18,6 +18,12 @@ const ROWS_PER_DELETE: i64 = 10_000;
 /// upload that died (a live one renews `written_at` every minute): its rows are removed.
 pub const ABANDONED_AFTER_SECONDS: i64 = 10 * 60;
 
+/// `written_at` of a scan claimed for deletion (hidden, refused or abandoned). A deletion
+/// claims the scan before it deletes a row, and a claimed scan is never written to or
+/// completed again: an upload taken for dead that was in fact alive fails whole, instead of
+/// completing with the rows that were left.
+pub const CLAIMED_FOR_DELETION: i64 = -1;
+
 /// Records a scan being received, invisible until [`complete`]; returns its id.
 pub async fn start_scan(conn: &mut SqliteConnection, now: i64) -> anyhow::Result<i64> {
     sqlx::query_scalar(
@@ -31,14 +37,22 @@ pub async fn start_scan(conn: &mut SqliteConnection, now: i64) -> anyhow::Result
     .context("Failed to record the scan")
 }
 
-/// Notes that the upload of `scan_id` is alive.
+/// Notes that the upload of `scan_id` is alive; fails if a deletion has claimed the scan
+/// (a cleanup took the upload for dead), since rows of it may be gone.
 pub async fn touch(conn: &mut SqliteConnection, scan_id: i64, now: i64) -> anyhow::Result<()> {
-    sqlx::query("UPDATE scans SET written_at = ? WHERE id = ? AND completed_at IS NULL")
-        .bind(now)
-        .bind(scan_id)
-        .execute(conn)
-        .await
-        .context("Failed to note the scan's progress")?;
+    let touched = sqlx::query(
+        "UPDATE scans SET written_at = ?1 WHERE id = ?2 AND completed_at IS NULL AND written_at <> ?3",
+    )
+    .bind(now)
+    .bind(scan_id)
+    .bind(CLAIMED_FOR_DELETION)
+    .execute(conn)
+    .await
+    .context("Failed to note the scan's progress")?
+    .rows_affected();
+    if touched != 1 {
+        anyhow::bail!("the scan being received was removed meanwhile, taken for abandoned");
+    }
     Ok(())
 }
 
@@ -117,6 +131,8 @@ pub struct ScanFacts<'a> {
     pub external_id: Option<&'a str>,
     pub tool: Option<&'a str>,
     pub scanned_at: i64,
+    /// Whether `scanned_at` is the scan's own time (else it is the time of its receipt).
+    pub own_time: bool,
     pub counts: Counts,
 }
 
@@ -125,11 +141,13 @@ pub struct ScanFacts<'a> {
 pub enum Completion {
     /// The scan is its source's latest; these older scans were hidden, to be deleted.
     Completed { hidden: Vec<i64> },
-    /// Not completed: this scan of the same source is newer.
+    /// Not completed: this scan of the same source is newer (or as new, both with their own time).
     Newer { scan_id: i64, scanned_at: i64 },
 }
 
-/// The last short transaction of an upload: unless a newer scan of the source is stored,
+/// The last short transaction of an upload: unless a newer scan of the source is stored, or
+/// one with the same own time (a scan sent twice: the first completed stays the latest; two
+/// dated by their receipt in the same second are in the order received),
 /// fills in what was learnt at the end and makes the scan visible as its source's latest;
 /// the scans beyond the `keep` latest are hidden in the same transaction (and deleted
 /// afterwards, in chunks, by the caller).
@@ -140,16 +158,19 @@ pub async fn complete(
     keep: u32,
     now: i64,
 ) -> anyhow::Result<Completion> {
-    let mut tx = sqlx::Connection::begin(&mut *conn)
+    // IMMEDIATE: it reads, then writes; a deferred transaction would fail with
+    // SQLITE_BUSY_SNAPSHOT if another write (the engine's lease) came in between.
+    let mut tx = sqlx::Connection::begin_with(&mut *conn, "BEGIN IMMEDIATE")
         .await
         .context("Failed to begin completing the scan")?;
     let newer: Option<(i64, i64)> = sqlx::query_as(
         "SELECT id, scanned_at FROM scans \
-         WHERE source = ? AND completed_at IS NOT NULL AND scanned_at > ? \
+         WHERE source = ?1 AND completed_at IS NOT NULL AND (scanned_at > ?2 OR (?3 AND scanned_at = ?2)) \
          ORDER BY scanned_at DESC, id DESC LIMIT 1",
     )
     .bind(facts.source)
     .bind(facts.scanned_at)
+    .bind(facts.own_time)
     .fetch_optional(&mut *tx)
     .await
     .context("Failed to read the source's latest scan")?;
@@ -165,10 +186,10 @@ pub async fn complete(
         passing,
         other,
     } = facts.counts;
-    sqlx::query(
+    let completed = sqlx::query(
         "UPDATE scans SET source = ?, format = ?, external_id = ?, tool = ?, scanned_at = ?, \
          findings = ?, failing = ?, passing = ?, other = ?, completed_at = ?, written_at = ? \
-         WHERE id = ? AND completed_at IS NULL",
+         WHERE id = ? AND completed_at IS NULL AND written_at <> ?",
     )
     .bind(facts.source)
     .bind(facts.format)
@@ -182,13 +203,19 @@ pub async fn complete(
     .bind(now)
     .bind(now)
     .bind(scan_id)
+    .bind(CLAIMED_FOR_DELETION)
     .execute(&mut *tx)
     .await
-    .context("Failed to complete the scan")?;
-    // Hidden with an old `written_at`: if this process dies before deleting them, the next
+    .context("Failed to complete the scan")?
+    .rows_affected();
+    // No row: a deletion claimed the scan (rows of it may be gone); never shown partly.
+    if completed != 1 {
+        anyhow::bail!("the scan being received was removed meanwhile, taken for abandoned");
+    }
+    // Hidden and claimed for deletion: if this process dies before deleting them, the next
     // ingestion does.
     let hidden: Vec<i64> = sqlx::query_scalar(
-        "UPDATE scans SET completed_at = NULL, written_at = 0 \
+        "UPDATE scans SET completed_at = NULL, written_at = ?3 \
          WHERE source = ?1 AND completed_at IS NOT NULL AND id NOT IN \
            (SELECT id FROM scans WHERE source = ?1 AND completed_at IS NOT NULL \
             ORDER BY scanned_at DESC, id DESC LIMIT ?2) \
@@ -196,6 +223,7 @@ pub async fn complete(
     )
     .bind(facts.source)
     .bind(i64::from(keep))
+    .bind(CLAIMED_FOR_DELETION)
     .fetch_all(&mut *tx)
     .await
     .context("Failed to hide the scans beyond those kept")?;
@@ -203,30 +231,55 @@ pub async fn complete(
     Ok(Completion::Completed { hidden })
 }
 
-/// Deletes up to one chunk of the rows of a scan that is not completed (being received,
-/// refused, abandoned or hidden), and the scan itself once it has none left. Returns
-/// whether the scan is gone.
-pub async fn delete_chunk(conn: &mut SqliteConnection, scan_id: i64) -> anyhow::Result<bool> {
-    let mut tx = sqlx::Connection::begin(&mut *conn)
+/// Deletes up to one chunk of the rows of a scan that is not completed and whose
+/// `written_at` is before `cutoff` (`i64::MAX`: the upload deleting its own scan), and the
+/// scan itself once it has none left. The first call claims the scan
+/// ([`CLAIMED_FOR_DELETION`]), in the same transaction as it checks `written_at`, so an
+/// upload alive after all can no longer write to it or complete it. Returns whether there
+/// is nothing more to delete (the scan is gone, or it is live or completed: left alone).
+pub async fn delete_chunk(
+    conn: &mut SqliteConnection,
+    scan_id: i64,
+    cutoff: i64,
+) -> anyhow::Result<bool> {
+    // IMMEDIATE: it checks `written_at`, then deletes.
+    let mut tx = sqlx::Connection::begin_with(&mut *conn, "BEGIN IMMEDIATE")
         .await
         .context("Failed to begin deleting a scan")?;
+    let claimed = sqlx::query(
+        "UPDATE scans SET written_at = ?1 \
+         WHERE id = ?2 AND completed_at IS NULL AND (written_at = ?1 OR written_at < ?3)",
+    )
+    .bind(CLAIMED_FOR_DELETION)
+    .bind(scan_id)
+    .bind(cutoff)
+    .execute(&mut *tx)
+    .await
+    .context("Failed to claim a scan for deletion")?
+    .rows_affected();
+    if claimed == 0 {
+        // Gone already, completed, or written to since it was found silent: not ours.
+        return Ok(true);
+    }
     let deleted = sqlx::query(
         "DELETE FROM findings WHERE scan_id = ?1 AND (control_id, resource_id) IN \
            (SELECT control_id, resource_id FROM findings WHERE scan_id = ?1 LIMIT ?2) \
-         AND EXISTS (SELECT 1 FROM scans WHERE id = ?1 AND completed_at IS NULL)",
+         AND EXISTS (SELECT 1 FROM scans WHERE id = ?1 AND completed_at IS NULL AND written_at = ?3)",
     )
     .bind(scan_id)
     .bind(ROWS_PER_DELETE)
+    .bind(CLAIMED_FOR_DELETION)
     .execute(&mut *tx)
     .await
     .context("Failed to delete a scan's findings")?
     .rows_affected();
     let gone = if deleted < ROWS_PER_DELETE as u64 {
         sqlx::query(
-            "DELETE FROM scans WHERE id = ? AND completed_at IS NULL \
+            "DELETE FROM scans WHERE id = ? AND completed_at IS NULL AND written_at = ? \
              AND NOT EXISTS (SELECT 1 FROM findings WHERE scan_id = scans.id)",
         )
         .bind(scan_id)
+        .bind(CLAIMED_FOR_DELETION)
         .execute(&mut *tx)
         .await
         .context("Failed to delete a scan")?;

@@ -5,8 +5,10 @@
 
 use super::model::Finding;
 use super::store::{self, Completion, Counts, ScanFacts};
+use crate::auth::{Clock, SystemClock};
 use anyhow::Context;
 use sqlx::SqlitePool;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Mutex, MutexGuard};
 use tokio::time::Instant;
@@ -22,6 +24,9 @@ pub struct ScanWriter {
     turn: Mutex<()>,
     /// Pools whose connections in use, beyond the writer's own, go first.
     others: Vec<SqlitePool>,
+    /// Read at each write, so `written_at` is the time of the write, never a time computed
+    /// before waiting for a turn.
+    clock: Arc<dyn Clock>,
 }
 
 impl ScanWriter {
@@ -31,7 +36,19 @@ impl ScanWriter {
             others: vec![pool.clone()],
             pool,
             turn: Mutex::new(()),
+            clock: Arc::new(SystemClock),
         }
+    }
+
+    /// The clock that dates writes (tests move a manual one).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Unix seconds by this writer's clock.
+    pub fn now(&self) -> i64 {
+        self.clock.now()
     }
 
     /// Also lets the users of `pool` (e.g. the engine's own connections) go first.
@@ -64,14 +81,11 @@ impl ScanWriter {
     }
 
     /// Writes one chunk of a scan in its own transaction, starting the scan (invisible) with
-    /// its first chunk; returns the scan's id.
-    pub async fn write_chunk(
-        &self,
-        scan: Option<i64>,
-        rows: &[Finding],
-        now: i64,
-    ) -> anyhow::Result<i64> {
+    /// its first chunk; returns the scan's id. The chunk renews `written_at` with the time
+    /// its turn came, so waiting for the turn never makes a live upload look abandoned.
+    pub async fn write_chunk(&self, scan: Option<i64>, rows: &[Finding]) -> anyhow::Result<i64> {
         let _turn = self.turn().await;
+        let now = self.clock.now();
         let mut tx = self
             .pool
             .begin()
@@ -92,10 +106,10 @@ impl ScanWriter {
     }
 
     /// Notes that the upload of a scan is alive while its body is slow to come.
-    pub async fn touch(&self, scan_id: i64, now: i64) -> anyhow::Result<()> {
+    pub async fn touch(&self, scan_id: i64) -> anyhow::Result<()> {
         let _turn = self.turn().await;
         let mut conn = self.pool.acquire().await.context("Failed to connect")?;
-        store::touch(&mut conn, scan_id, now).await
+        store::touch(&mut conn, scan_id, self.clock.now()).await
     }
 
     /// Counts the findings of a received scan.
@@ -104,34 +118,47 @@ impl ScanWriter {
         store::count(&self.pool, scan_id).await
     }
 
-    /// Makes a received scan its source's latest, unless a newer one is stored; the scans
-    /// beyond the `keep` latest are then deleted.
+    /// Makes a received scan its source's latest, unless one as new or newer is stored; the
+    /// scans beyond the `keep` latest are then deleted.
     pub async fn complete(
         &self,
         scan_id: i64,
         facts: ScanFacts<'_>,
         keep: u32,
-        now: i64,
     ) -> anyhow::Result<Completion> {
         let completion = {
             let _turn = self.turn().await;
             let mut conn = self.pool.acquire().await.context("Failed to connect")?;
-            store::complete(&mut conn, scan_id, facts, keep, now).await?
+            store::complete(&mut conn, scan_id, facts, keep, self.clock.now()).await?
         };
         if let Completion::Completed { hidden } = &completion {
             for &old in hidden {
-                self.delete(old).await?;
+                // The scan is stored: its answer is 201 whatever happens here. A hidden scan
+                // left behind is claimed for deletion, so a later cleanup removes it.
+                if let Err(error) = self.delete(old).await {
+                    tracing::warn!(
+                        scan_id = old,
+                        error = format!("{error:#}"),
+                        "could not delete a scan beyond those kept; a later cleanup will"
+                    );
+                }
             }
         }
         Ok(completion)
     }
 
-    /// Deletes a scan that is not completed, one chunk per turn.
+    /// Deletes this upload's own scan (refused or broken), one chunk per turn.
     pub async fn delete(&self, scan_id: i64) -> anyhow::Result<()> {
+        self.delete_before(scan_id, i64::MAX).await
+    }
+
+    /// Deletes a scan not completed whose `written_at` is before `cutoff`, one chunk per
+    /// turn; stops at once if its upload turns out to be alive.
+    async fn delete_before(&self, scan_id: i64, cutoff: i64) -> anyhow::Result<()> {
         loop {
             let _turn = self.turn().await;
             let mut conn = self.pool.acquire().await.context("Failed to connect")?;
-            if store::delete_chunk(&mut conn, scan_id).await? {
+            if store::delete_chunk(&mut conn, scan_id, cutoff).await? {
                 return Ok(());
             }
         }
@@ -141,8 +168,9 @@ impl ScanWriter {
     /// hidden and not yet deleted; returns how many.
     pub async fn remove_abandoned(&self, now: i64) -> anyhow::Result<usize> {
         let abandoned = store::abandoned(&self.pool, now).await?;
+        let cutoff = now - store::ABANDONED_AFTER_SECONDS;
         for &scan_id in &abandoned {
-            self.delete(scan_id).await?;
+            self.delete_before(scan_id, cutoff).await?;
         }
         if !abandoned.is_empty() {
             tracing::info!(

@@ -165,3 +165,22 @@ async fn a_source_longer_than_the_limit_is_refused() {
         201
     );
 }
+
+#[tokio::test]
+async fn a_second_scan_with_the_same_time_is_refused_and_the_first_stays_the_latest() {
+    let app = spawn_app().await;
+    let token = app
+        .call_json("create_api_token", &[("form[name]", "scanner")])
+        .await["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let time = in_minutes(-1);
+    let first = app.post_scan("", &token, scan_at("tied", &time)).await;
+    assert_eq!(first.status(), 201);
+    let second = app.post_scan("", &token, scan_at("tied", &time)).await;
+    assert_eq!(second.status(), 409);
+    let text = second.text().await.unwrap();
+    assert!(text.contains("newer scan"), "{text}");
+    assert_eq!(scan_count(&app).await, 1);
+}

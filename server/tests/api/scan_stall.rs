@@ -163,3 +163,45 @@ async fn headers_that_never_finish_are_cut_off() {
     // A complete request on a new connection is answered as usual.
     assert_eq!(app.get_text("/healthz").await.0, 200);
 }
+
+/// Reads what a connection sends until it is closed; a connection still open after 20 s
+/// (the timeout under test is 1 s) fails the test rather than hanging it.
+async fn closed_by_the_server(mut connection: tokio::net::TcpStream) -> String {
+    use tokio::io::AsyncReadExt;
+    let mut answer = Vec::new();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        connection.read_to_end(&mut answer),
+    )
+    .await
+    .expect("the server kept the connection open past its header timeout")
+    .unwrap();
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+#[tokio::test]
+async fn a_connection_that_sends_nothing_is_cut_off() {
+    let app = spawn_app_with(|c| c.header_read_timeout_seconds = 1).await;
+    let address = app.address.trim_start_matches("http://");
+    let connection = tokio::net::TcpStream::connect(address).await.unwrap();
+    let answer = closed_by_the_server(connection).await;
+    assert!(
+        answer.is_empty() || answer.starts_with("HTTP/1.1 408"),
+        "{answer}"
+    );
+}
+
+#[tokio::test]
+async fn a_connection_that_sends_one_byte_is_cut_off() {
+    use tokio::io::AsyncWriteExt;
+    let app = spawn_app_with(|c| c.header_read_timeout_seconds = 1).await;
+    let address = app.address.trim_start_matches("http://");
+    let mut connection = tokio::net::TcpStream::connect(address).await.unwrap();
+    // The first byte of both `POST` and HTTP/2's preface `PRI * HTTP/2.0`.
+    connection.write_all(b"P").await.unwrap();
+    let answer = closed_by_the_server(connection).await;
+    assert!(
+        answer.is_empty() || answer.starts_with("HTTP/1.1 408"),
+        "{answer}"
+    );
+}

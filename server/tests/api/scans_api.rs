@@ -10,8 +10,18 @@ fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(folder.join(name)).unwrap_or_else(|e| panic!("fixture {name}: {e}"))
 }
 
+/// A native scan; each one a second later than the one before, since a scan with the same
+/// time as its source's latest is refused (409).
 fn native(source: &str, findings: Value) -> String {
-    json!({"schema_version": "1", "source": source, "scan": {"id": "s", "time": "2026-11-29T06:00:00Z"}, "findings": findings}).to_string()
+    static SECONDS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let second = SECONDS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let time = format!(
+        "2026-11-29T{:02}:{:02}:{:02}Z",
+        6 + second / 3600,
+        second / 60 % 60,
+        second % 60
+    );
+    json!({"schema_version": "1", "source": source, "scan": {"id": "s", "time": time}, "findings": findings}).to_string()
 }
 
 fn finding(control: &str, resource: &str, status: &str) -> Value {
@@ -305,27 +315,29 @@ async fn a_body_of_exactly_the_limit_is_accepted_and_one_byte_more_gets_413() {
     const LIMIT: usize = 2000;
     let app = spawn_app_with(|c| c.max_scan_bytes = LIMIT as u64).await;
     let token = app.api_token().await;
-    let mut body = native("s", json!([finding("c", "r", "fail")])).into_bytes();
-    // JSON allows whitespace after the document: pad to exactly the limit.
-    body.resize(LIMIT, b' ');
+    // JSON allows whitespace after the document: pad to exactly the limit. Each body is a
+    // new scan (a later time), so the second is not refused as the same scan again.
+    let body = || {
+        let mut body = native("s", json!([finding("c", "r", "fail")])).into_bytes();
+        body.resize(LIMIT, b' ');
+        body
+    };
     let streamed = |bytes: Vec<u8>| {
         let pieces: Vec<Result<Vec<u8>, std::io::Error>> =
             bytes.chunks(300).map(|c| Ok(c.to_vec())).collect();
         reqwest::Body::wrap_stream(futures_util::stream::iter(pieces))
     };
     assert_eq!(
-        app.post_scan("", &token, body.clone()).await.status(),
+        app.post_scan("", &token, body()).await.status(),
         201,
         "with a length"
     );
     assert_eq!(
-        app.post_scan("", &token, streamed(body.clone()))
-            .await
-            .status(),
+        app.post_scan("", &token, streamed(body())).await.status(),
         201,
         "without a length"
     );
-    let mut over = body;
+    let mut over = body();
     over.push(b' ');
     assert_eq!(
         app.post_scan("", &token, over.clone()).await.status(),
