@@ -147,6 +147,7 @@ async fn an_upload_whose_rows_a_cleanup_removed_is_refused_not_stored_partly() {
         max_bytes: 1 << 30,
         now,
         keep_per_source: 10,
+        spill_folder: app.folder.path().to_path_buf(),
     };
     let upload = tokio::spawn({
         let writer = writer.clone();
@@ -199,6 +200,7 @@ async fn a_live_upload_dated_by_the_time_of_its_writes_survives_a_cleanup() {
         max_bytes: 1 << 30,
         now,
         keep_per_source: 10,
+        spill_folder: app.folder.path().to_path_buf(),
     };
     let upload = tokio::spawn({
         let writer = writer.clone();

@@ -20,12 +20,22 @@ fn unfinished_scan(source: &str, n: usize) -> Vec<u8> {
     .into_bytes()
 }
 
-async fn token_used(pool: &sqlx::SqlitePool) -> bool {
-    let used: Option<i64> = sqlx::query_scalar("SELECT last_used_at FROM api_tokens")
-        .fetch_one(pool)
-        .await
-        .unwrap();
-    used.is_some()
+/// Waits until `at_least` findings are committed, as another connection sees them: proof
+/// that the upload's chunks were written (and their transactions ended) while its body is
+/// still open. Bounded by a number of polls, so a writer that keeps one transaction open
+/// fails the test instead of hanging it.
+async fn wait_for_committed_findings(pool: &sqlx::SqlitePool, at_least: i64) {
+    for _ in 0..200_000 {
+        let written: i64 = sqlx::query_scalar("SELECT count(*) FROM findings")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        if written >= at_least {
+            return;
+        }
+        tokio::task::yield_now().await;
+    }
+    panic!("fewer than {at_least} findings of the stalled upload were ever committed");
 }
 
 #[tokio::test]
@@ -45,11 +55,10 @@ async fn a_stalled_upload_does_not_stop_sign_in_a_settings_save_or_another_scan(
             .body(reqwest::Body::wrap_stream(tokio_stream_from(receiver)));
         tokio::spawn(async move { request.send().await.unwrap() })
     };
-    // The upload is in: its token was checked and its body is being read.
+    // The upload is in: two chunks of it (10,000 findings each) are written and committed,
+    // and the rest of its body does not come.
     let pool = app.database().await;
-    while !token_used(&pool).await {
-        tokio::task::yield_now().await;
-    }
+    wait_for_committed_findings(&pool, 20_000).await;
 
     let signed_in = app.sign_in(ADMIN, ADMIN_PASSWORD).await;
     assert_eq!(signed_in.status(), 200, "sign-in during a stalled upload");
