@@ -214,3 +214,51 @@ async fn a_connection_that_sends_one_byte_is_cut_off() {
         "{answer}"
     );
 }
+
+#[tokio::test]
+async fn a_body_that_trickles_below_the_minimum_rate_gets_408_and_leaves_nothing() {
+    // A grace of 1 s of waiting, then at least 1 MB/s on average: 100 bytes every 100 ms
+    // never stalls for the idle timeout but is far too slow.
+    let app = spawn_app_with(|c| {
+        c.body_read_timeout_seconds = 1;
+        c.min_body_bytes_per_second = 1_000_000;
+    })
+    .await;
+    let token = app.api_token().await;
+    let (sender, receiver) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(1);
+    sender
+        .send(Ok(unfinished_scan("trickle", 10)))
+        .await
+        .unwrap();
+    let trickle = tokio::spawn(async move {
+        let piece = json!({"control": {"id": "t"}, "resource": {"id": "r"}, "status": "pass", "severity": "low"})
+            .to_string()
+            + ",";
+        let mut every = tokio::time::interval(std::time::Duration::from_millis(100));
+        // Stops when the server has cut the body off and the request is gone.
+        while sender.send(Ok(piece.clone().into_bytes())).await.is_ok() {
+            every.tick().await;
+        }
+    });
+    let answer = app
+        .client
+        .post(format!("{}/api/v1/scans", app.address))
+        .bearer_auth(&token)
+        .body(reqwest::Body::wrap_stream(tokio_stream_from(receiver)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 408);
+    let text = answer.text().await.unwrap();
+    assert!(
+        text.contains("too slowly") && text.contains("nothing was stored"),
+        "{text}"
+    );
+    let (scans, findings): (i64, i64) =
+        sqlx::query_as("SELECT (SELECT count(*) FROM scans), (SELECT count(*) FROM findings)")
+            .fetch_one(&app.database().await)
+            .await
+            .unwrap();
+    assert_eq!((scans, findings), (0, 0));
+    trickle.abort();
+}
