@@ -217,6 +217,18 @@ pub struct Config {
     )]
     pub body_read_timeout_seconds: u64,
 
+    /// The least average rate a request body must come at, in bytes per second of waiting
+    /// for it, once the server has waited longer than the body read timeout in all; a scan
+    /// upload that trickles slower gets 408 and nothing of it is kept. 0 turns it off.
+    #[arg(
+        long,
+        global = true,
+        env = "ITSM_BRIDGE_MIN_BODY_BYTES_PER_SECOND",
+        default_value_t = 1024,
+        value_parser = clap::value_parser!(u64).range(0..=1_000_000_000)
+    )]
+    pub min_body_bytes_per_second: u64,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 

@@ -11,7 +11,7 @@ use crate::engine::run_store;
 use crate::engine::scheduler::run_scheduler;
 use crate::engine::{Engine, EngineSettings};
 use crate::http::access;
-use crate::http::body_timeout::limit_idle_body;
+use crate::http::body_timeout::{BodyLimits, limit_idle_body};
 use crate::http::cross_site::{SiteOrigins, refuse_cross_site};
 use crate::http::health;
 use crate::http::scans_api::{self, ScansApi};
@@ -141,6 +141,7 @@ impl Application {
                 config.max_queued_scans as usize,
             )),
             body_timeout,
+            min_body_bytes_per_second: config.min_body_bytes_per_second,
         });
         let engine_runs: SharedEngineControl = Arc::new(EngineRuns {
             engine: engine.clone(),
@@ -160,7 +161,10 @@ impl Application {
             origins,
         )
         .layer(axum::middleware::from_fn_with_state(
-            body_timeout,
+            BodyLimits {
+                idle_timeout: body_timeout,
+                min_bytes_per_second: config.min_body_bytes_per_second,
+            },
             limit_idle_body,
         ));
         Ok(Self {
@@ -187,8 +191,8 @@ impl Application {
             .expect("a bound listener has an address")
     }
 
-    /// Serves until `shutdown` completes, lets requests under way finish, then closes the
-    /// database.
+    /// Serves until `shutdown` completes, lets requests under way finish (for at most
+    /// [`DRAIN_DEADLINE`]), then closes the database.
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
@@ -229,7 +233,8 @@ impl Application {
 /// nothing for long). HTTP/1 only: HTTP/2 (h2c) is not needed behind a proxy, and its
 /// protocol detection would read the first bytes with no timeout at all. Each request
 /// carries the client's address (`ConnectInfo`), which the access guard and the sign-in
-/// throttle read. On `shutdown` it stops accepting and lets the requests under way finish.
+/// throttle read. On `shutdown` it stops accepting and lets the requests under way finish,
+/// for at most [`DRAIN_DEADLINE`]; then their connections are dropped.
 async fn serve(
     listener: TcpListener,
     router: Router,
@@ -249,6 +254,7 @@ async fn serve(
         .timer(TokioTimer::new())
         .header_read_timeout(header_timeout);
     let graceful = GracefulShutdown::new();
+    let drop_connections = tokio_util::sync::CancellationToken::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         let (stream, remote) = tokio::select! {
@@ -271,16 +277,36 @@ async fn serve(
         let connection =
             builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
         let connection = graceful.watch(connection);
+        let drop_now = drop_connections.clone();
         tokio::spawn(async move {
-            if let Err(error) = connection.await {
-                tracing::debug!(%error, "a connection ended with an error");
+            tokio::select! {
+                ended = connection => if let Err(error) = ended {
+                    tracing::debug!(%error, "a connection ended with an error");
+                },
+                () = drop_now.cancelled() => {}
             }
         });
     }
     drop(listener);
-    graceful.shutdown().await;
+    if tokio::time::timeout(DRAIN_DEADLINE, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        // A client trickling a body must not keep the process from stopping: its
+        // connection is dropped, and what its upload wrote is removed (by its own failed
+        // read, or by the cleanup at the next start).
+        tracing::warn!(
+            seconds = DRAIN_DEADLINE.as_secs(),
+            "requests still under way at shutdown were cut off"
+        );
+        drop_connections.cancel();
+    }
     Ok(())
 }
+
+/// How long a graceful shutdown waits for the requests under way before dropping their
+/// connections.
+const DRAIN_DEADLINE: Duration = Duration::from_secs(30);
 
 /// The ticket engine on its own connections to the database at `path` (already migrated).
 /// Runs left "running" by a process that died are marked interrupted here.

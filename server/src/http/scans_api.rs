@@ -3,7 +3,7 @@
 //! into the ingestion path. Uploads are received at once up to a bound, their chunks
 //! queued for the one writer; past the bound the answer is 503 with `Retry-After`.
 
-use crate::http::body_timeout::BodyStalled;
+use crate::http::body_timeout::{BodyStalled, CutOff};
 use crate::ingest::{self, Format, IngestError, IngestRequest, ScanWriter, tokens};
 use axum::Json;
 use axum::body::Body;
@@ -30,6 +30,8 @@ pub struct ScansApi {
     pub uploads: Arc<Semaphore>,
     /// The body read timeout, to say it in a 408.
     pub body_timeout: Duration,
+    /// The least average body rate (`--min-body-bytes-per-second`), to say it in a 408.
+    pub min_body_bytes_per_second: u64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -125,13 +127,21 @@ pub async fn post_scan(
             "the ingestion stopped: {e}"
         ))),
     };
+    let cut_off = stalled.and_then(|Extension(s)| s.get());
     match outcome {
         Ok(summary) => (StatusCode::CREATED, Json(summary)).into_response(),
-        Err(_) if stalled.is_some_and(|Extension(s)| s.get()) => error(
+        Err(_) if cut_off == Some(CutOff::Stalled) => error(
             StatusCode::REQUEST_TIMEOUT,
             &format!(
                 "The body stalled: nothing came for {} s, so the upload was cut off; nothing was stored.",
                 api.body_timeout.as_secs()
+            ),
+        ),
+        Err(_) if cut_off == Some(CutOff::TooSlow) => error(
+            StatusCode::REQUEST_TIMEOUT,
+            &format!(
+                "The body came too slowly: less than {} bytes/s on average, so the upload was cut off; nothing was stored.",
+                api.min_body_bytes_per_second
             ),
         ),
         Err(IngestError::Invalid { problems, total }) => (

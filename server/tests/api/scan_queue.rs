@@ -76,9 +76,16 @@ async fn eight_large_scans_posted_at_once_are_all_stored_and_a_sign_in_goes_thro
     }
     let signed_in = app.sign_in(ADMIN, ADMIN_PASSWORD).await;
     assert_eq!(signed_in.status(), 200);
+    // The sign-in was answered while the burst was still under way: an upload had no answer
+    // yet and a scan was not yet complete in the database.
+    let completed: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM scans WHERE completed_at IS NOT NULL")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
     assert!(
-        uploads.iter().any(|u| !u.is_finished()),
-        "the sign-in waited for the whole burst"
+        uploads.iter().any(|u| !u.is_finished()) && completed < 8,
+        "the sign-in waited for the whole burst ({completed} scans complete)"
     );
 
     for (i, upload) in uploads.into_iter().enumerate() {
@@ -143,6 +150,72 @@ async fn past_the_queue_bound_an_upload_gets_503_with_retry_after() {
     // Once the first upload is over, its place is free again.
     drop(sender);
     assert_eq!(slow.await.unwrap().unwrap().status(), 400);
+    let accepted = app
+        .post_scan(
+            "?source=next",
+            &token,
+            r#"{"control":{"id":"c"},"resource":{"id":"r"},"status":"fail","severity":"low"}"#,
+        )
+        .await;
+    assert_eq!(accepted.status(), 201);
+}
+
+#[tokio::test]
+async fn a_client_that_hangs_up_mid_upload_frees_its_place_and_leaves_nothing() {
+    let app = spawn_app_with(|c| c.max_queued_scans = 1).await;
+    let token = app.api_token().await;
+    // An upload with more than a chunk written, whose client then hangs up.
+    let (sender, mut receiver) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(1);
+    let mut opening = String::from(r#"{"source":"gone","findings":["#);
+    for i in 0..15_000 {
+        opening.push_str(&format!(
+            r#"{{"control":{{"id":"c{i}"}},"resource":{{"id":"r"}},"status":"fail","severity":"low"}},"#
+        ));
+    }
+    sender.send(Ok(opening.into_bytes())).await.unwrap();
+    let upload = app
+        .client
+        .post(format!("{}/api/v1/scans", app.address))
+        .bearer_auth(&token)
+        .body(reqwest::Body::wrap_stream(futures_util::stream::poll_fn(
+            move |cx| receiver.poll_recv(cx),
+        )))
+        .send();
+    let upload = tokio::spawn(upload);
+    let pool = app.database().await;
+    let count = |sql: &'static str| {
+        let pool = pool.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(sql)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    let mut polls = 0;
+    while count("SELECT count(*) FROM findings").await < 10_000 {
+        polls += 1;
+        assert!(
+            polls < 200_000,
+            "the upload's first chunk was never written"
+        );
+        tokio::task::yield_now().await;
+    }
+
+    // The client hangs up: its connection closes with the body unfinished.
+    upload.abort();
+    let _ = upload.await;
+    drop(sender);
+    let mut polls = 0;
+    while count("SELECT count(*) FROM scans").await + count("SELECT count(*) FROM findings").await
+        > 0
+    {
+        polls += 1;
+        assert!(polls < 200_000, "the hung-up upload's rows stayed");
+        tokio::task::yield_now().await;
+    }
+
+    // Its place in the queue is free: the next upload is taken, not told to wait.
     let accepted = app
         .post_scan(
             "?source=next",

@@ -20,12 +20,22 @@ fn unfinished_scan(source: &str, n: usize) -> Vec<u8> {
     .into_bytes()
 }
 
-async fn token_used(pool: &sqlx::SqlitePool) -> bool {
-    let used: Option<i64> = sqlx::query_scalar("SELECT last_used_at FROM api_tokens")
-        .fetch_one(pool)
-        .await
-        .unwrap();
-    used.is_some()
+/// Waits until `at_least` findings are committed, as another connection sees them: proof
+/// that the upload's chunks were written (and their transactions ended) while its body is
+/// still open. Bounded by a number of polls, so a writer that keeps one transaction open
+/// fails the test instead of hanging it.
+async fn wait_for_committed_findings(pool: &sqlx::SqlitePool, at_least: i64) {
+    for _ in 0..200_000 {
+        let written: i64 = sqlx::query_scalar("SELECT count(*) FROM findings")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        if written >= at_least {
+            return;
+        }
+        tokio::task::yield_now().await;
+    }
+    panic!("fewer than {at_least} findings of the stalled upload were ever committed");
 }
 
 #[tokio::test]
@@ -45,11 +55,10 @@ async fn a_stalled_upload_does_not_stop_sign_in_a_settings_save_or_another_scan(
             .body(reqwest::Body::wrap_stream(tokio_stream_from(receiver)));
         tokio::spawn(async move { request.send().await.unwrap() })
     };
-    // The upload is in: its token was checked and its body is being read.
+    // The upload is in: two chunks of it (10,000 findings each) are written and committed,
+    // and the rest of its body does not come.
     let pool = app.database().await;
-    while !token_used(&pool).await {
-        tokio::task::yield_now().await;
-    }
+    wait_for_committed_findings(&pool, 20_000).await;
 
     let signed_in = app.sign_in(ADMIN, ADMIN_PASSWORD).await;
     assert_eq!(signed_in.status(), 200, "sign-in during a stalled upload");
@@ -204,4 +213,52 @@ async fn a_connection_that_sends_one_byte_is_cut_off() {
         answer.is_empty() || answer.starts_with("HTTP/1.1 408"),
         "{answer}"
     );
+}
+
+#[tokio::test]
+async fn a_body_that_trickles_below_the_minimum_rate_gets_408_and_leaves_nothing() {
+    // A grace of 1 s of waiting, then at least 1 MB/s on average: 100 bytes every 100 ms
+    // never stalls for the idle timeout but is far too slow.
+    let app = spawn_app_with(|c| {
+        c.body_read_timeout_seconds = 1;
+        c.min_body_bytes_per_second = 1_000_000;
+    })
+    .await;
+    let token = app.api_token().await;
+    let (sender, receiver) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(1);
+    sender
+        .send(Ok(unfinished_scan("trickle", 10)))
+        .await
+        .unwrap();
+    let trickle = tokio::spawn(async move {
+        let piece = json!({"control": {"id": "t"}, "resource": {"id": "r"}, "status": "pass", "severity": "low"})
+            .to_string()
+            + ",";
+        let mut every = tokio::time::interval(std::time::Duration::from_millis(100));
+        // Stops when the server has cut the body off and the request is gone.
+        while sender.send(Ok(piece.clone().into_bytes())).await.is_ok() {
+            every.tick().await;
+        }
+    });
+    let answer = app
+        .client
+        .post(format!("{}/api/v1/scans", app.address))
+        .bearer_auth(&token)
+        .body(reqwest::Body::wrap_stream(tokio_stream_from(receiver)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 408);
+    let text = answer.text().await.unwrap();
+    assert!(
+        text.contains("too slowly") && text.contains("nothing was stored"),
+        "{text}"
+    );
+    let (scans, findings): (i64, i64) =
+        sqlx::query_as("SELECT (SELECT count(*) FROM scans), (SELECT count(*) FROM findings)")
+            .fetch_one(&app.database().await)
+            .await
+            .unwrap();
+    assert_eq!((scans, findings), (0, 0));
+    trickle.abort();
 }
