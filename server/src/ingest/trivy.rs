@@ -1,4 +1,4 @@
-//! Trivy JSON reports (FORMATS.md): misconfigurations and vulnerabilities, read one at a
+//! Trivy JSON reports: misconfigurations and vulnerabilities, read one at a
 //! time; the rest of a report (its packages, metadata, summaries) is skipped as it is read.
 //!
 //! A finding's resource id starts with the report's `ArtifactName`, and a misconfiguration's
