@@ -134,6 +134,21 @@ impl std::fmt::Display for TokenNameTaken {
 
 impl std::error::Error for TokenNameTaken {}
 
+/// An invalid token form: 422 with its message, and back to the tokens page with it when
+/// the form was posted without JavaScript.
+#[cfg(feature = "ssr")]
+fn refuse_token_form(message: String) -> ServerFnError {
+    use super::plumbing::*;
+    if plain_form_post() {
+        redirect_with_flash(
+            "/settings/tokens",
+            None::<CreatedToken>,
+            crate::forms::Notice::Failed(message.clone()),
+        );
+    }
+    refuse(http::StatusCode::UNPROCESSABLE_ENTITY, message)
+}
+
 #[server(endpoint = "create_api_token")]
 pub async fn create_api_token(form: TokenForm) -> Result<CreatedToken, ServerFnError> {
     use super::plumbing::*;
@@ -145,28 +160,14 @@ pub async fn create_api_token(form: TokenForm) -> Result<CreatedToken, ServerFnE
         let message = format!(
             "Give the token a name of 1 to {MAX_TOKEN_NAME} characters, e.g. the scanner that will use it."
         );
-        if plain_form_post() {
-            redirect_with_flash(
-                "/settings/tokens",
-                None::<CreatedToken>,
-                Notice::Failed(message.clone()),
-            );
-        }
-        return Err(refuse(http::StatusCode::UNPROCESSABLE_ENTITY, message));
+        return Err(refuse_token_form(message));
     }
     let source = form.source.trim().to_string();
     if source.chars().count() > MAX_SOURCE || source.chars().any(char::is_control) {
         let message = format!(
             "A source is at most {MAX_SOURCE} characters; leave it blank for a token that may send any source."
         );
-        if plain_form_post() {
-            redirect_with_flash(
-                "/settings/tokens",
-                None::<CreatedToken>,
-                Notice::Failed(message.clone()),
-            );
-        }
-        return Err(refuse(http::StatusCode::UNPROCESSABLE_ENTITY, message));
+        return Err(refuse_token_form(message));
     }
     let source = Some(source).filter(|s| !s.is_empty());
     // A token is shown once: without JavaScript, in a flash. Room for it is set aside before
