@@ -229,6 +229,17 @@ pub struct Config {
     )]
     pub min_body_bytes_per_second: u64,
 
+    /// At shutdown (SIGTERM, Ctrl+C), how long requests under way may take to finish, in
+    /// seconds; then their connections are dropped (an upload cut off keeps nothing).
+    #[arg(
+        long,
+        global = true,
+        env = "ITSM_BRIDGE_SHUTDOWN_GRACE_SECONDS",
+        default_value_t = 30,
+        value_parser = clap::value_parser!(u64).range(1..=3600)
+    )]
+    pub shutdown_grace_seconds: u64,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 

@@ -13,7 +13,8 @@ use crate::engine::{Engine, EngineSettings};
 use crate::http::access;
 use crate::http::body_timeout::{BodyLimits, limit_idle_body};
 use crate::http::cross_site::{SiteOrigins, refuse_cross_site};
-use crate::http::health;
+use crate::http::health::{self, DatabaseFile, Readiness};
+use crate::http::host_check::{HostNames, refuse_unknown_host};
 use crate::http::scans_api::{self, ScansApi};
 use crate::http::security_headers::{CspNonce, add_security_headers};
 use crate::ingest::ScanWriter;
@@ -49,6 +50,8 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     header_timeout: Duration,
+    /// How long requests under way may take to finish at shutdown.
+    drain_deadline: Duration,
     pool: SqlitePool,
     engine: Arc<Engine>,
     settings: Arc<SqliteSettingsStore>,
@@ -118,13 +121,15 @@ impl Application {
             &database_path,
             store.clone(),
             pacer,
-            clock,
+            clock.clone(),
             shutdown_seen,
         )
         .await?;
         // Scans take turns for the database, letting the pages' and the engine's
         // connections go first.
-        let writer = ScanWriter::new(pool.clone()).deferring_to(engine.pool().clone());
+        let writer = ScanWriter::new(pool.clone())
+            .with_clock(clock)
+            .deferring_to(engine.pool().clone());
         if let Err(error) = writer.remove_abandoned(started_at).await {
             tracing::warn!(
                 error = format!("{error:#}"),
@@ -157,9 +162,19 @@ impl Application {
                 tester,
                 engine_runs,
             },
-            pool.clone(),
+            Readiness {
+                pool: pool.clone(),
+                file: DatabaseFile::new(database_path.clone()),
+            },
             origins,
         )
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(HostNames::new(
+                listener.local_addr()?,
+                config.public_url.as_deref(),
+            )),
+            refuse_unknown_host,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             BodyLimits {
                 idle_timeout: body_timeout,
@@ -171,6 +186,7 @@ impl Application {
             listener,
             router,
             header_timeout: Duration::from_secs(config.header_read_timeout_seconds),
+            drain_deadline: Duration::from_secs(config.shutdown_grace_seconds),
             pool,
             engine,
             settings: store,
@@ -192,7 +208,7 @@ impl Application {
     }
 
     /// Serves until `shutdown` completes, lets requests under way finish (for at most
-    /// [`DRAIN_DEADLINE`]), then closes the database.
+    /// `--shutdown-grace-seconds`), then closes the database.
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
@@ -209,6 +225,7 @@ impl Application {
             self.listener,
             self.router,
             self.header_timeout,
+            self.drain_deadline,
             async move {
                 shutdown.await;
                 // The one signal reaches the engine: its running step ends, the run is
@@ -234,11 +251,12 @@ impl Application {
 /// protocol detection would read the first bytes with no timeout at all. Each request
 /// carries the client's address (`ConnectInfo`), which the access guard and the sign-in
 /// throttle read. On `shutdown` it stops accepting and lets the requests under way finish,
-/// for at most [`DRAIN_DEADLINE`]; then their connections are dropped.
+/// for at most `--shutdown-grace-seconds`; then their connections are dropped.
 async fn serve(
     listener: TcpListener,
     router: Router,
     header_timeout: Duration,
+    drain_deadline: Duration,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     use axum::extract::ConnectInfo;
@@ -288,7 +306,7 @@ async fn serve(
         });
     }
     drop(listener);
-    if tokio::time::timeout(DRAIN_DEADLINE, graceful.shutdown())
+    if tokio::time::timeout(drain_deadline, graceful.shutdown())
         .await
         .is_err()
     {
@@ -296,17 +314,13 @@ async fn serve(
         // connection is dropped, and what its upload wrote is removed (by its own failed
         // read, or by the cleanup at the next start).
         tracing::warn!(
-            seconds = DRAIN_DEADLINE.as_secs(),
+            seconds = drain_deadline.as_secs(),
             "requests still under way at shutdown were cut off"
         );
         drop_connections.cancel();
     }
     Ok(())
 }
-
-/// How long a graceful shutdown waits for the requests under way before dropping their
-/// connections.
-const DRAIN_DEADLINE: Duration = Duration::from_secs(30);
 
 /// The ticket engine on its own connections to the database at `path` (already migrated).
 /// Runs left "running" by a process that died are marked interrupted here.
@@ -389,7 +403,7 @@ fn router(
     auth: Arc<Auth>,
     scans: Arc<ScansApi>,
     contexts: Contexts,
-    pool: SqlitePool,
+    readiness: Readiness,
     origins: SiteOrigins,
 ) -> Router {
     let Contexts {
@@ -398,7 +412,7 @@ fn router(
     } = contexts;
     let store: SharedSettingsStore = store;
     let accounts: SharedAccountBackend = auth.clone();
-    let scan_store: SharedScanStore = Arc::new(SqliteScanStore::new(pool.clone()));
+    let scan_store: SharedScanStore = Arc::new(SqliteScanStore::new(readiness.pool.clone()));
     let flash = Arc::new(FlashStore::new());
     let context = move || {
         provide_context(store.clone());
@@ -422,7 +436,7 @@ fn router(
             post(scans_api::post_scan).with_state(scans),
         )
         .route("/healthz", get(health::healthz))
-        .route("/readyz", get(move || health::readyz(pool.clone())))
+        .route("/readyz", get(move || health::readyz(readiness.clone())))
         .leptos_routes_with_context(&options, routes, context.clone(), {
             let options = options.clone();
             move || shell(options.clone())

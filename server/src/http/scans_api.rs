@@ -47,7 +47,7 @@ pub async fn post_scan(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let now = crate::timestamps::now_unix();
+    let now = api.writer.now();
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())

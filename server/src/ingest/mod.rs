@@ -47,17 +47,6 @@ pub const ROWS_PER_CHUNK: usize = 10_000;
 /// those would make one transaction, and the chunk held while waiting for a turn, ~1 GB.
 pub const BYTES_PER_CHUNK: usize = 4 * 1024 * 1024;
 
-/// The bytes a finding's fields take, as counted for [`BYTES_PER_CHUNK`].
-fn field_bytes(finding: &Finding) -> usize {
-    finding.control_id.len()
-        + finding.control_title.len()
-        + finding.resource_id.len()
-        + finding.resource_name.len()
-        + finding.resource_type.len()
-        + finding.detail.len()
-        + 32
-}
-
 /// Findings gathered until they make a chunk.
 #[derive(Default)]
 struct Chunk {
@@ -68,7 +57,7 @@ struct Chunk {
 impl Chunk {
     /// Adds a finding; true when the chunk is full and should be written.
     fn push(&mut self, finding: Finding) -> bool {
-        self.bytes += field_bytes(&finding);
+        self.bytes += finding.field_bytes();
         self.rows.push(finding);
         self.rows.len() >= ROWS_PER_CHUNK || self.bytes >= BYTES_PER_CHUNK
     }
@@ -260,6 +249,8 @@ async fn receive_and_complete<R: Read + Send + 'static>(
     named: Option<String>,
     scan: &mut Option<i64>,
 ) -> Result<ScanSummary, IngestError> {
+    // Four batches wait at most: with the batch being filled and the chunk being written, an
+    // upload holds about 10 MiB of findings however large each is (see `Sink::BATCH_BYTES`).
     let (sender, mut receiver) = mpsc::channel::<Vec<Finding>>(4);
     let (format, max) = (request.format, request.max_bytes);
     let spill_folder = request.spill_folder.clone();

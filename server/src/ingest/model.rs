@@ -81,6 +81,17 @@ impl Finding {
     pub const MAX_TEXT: usize = 8192;
     pub const MAX_DETAIL: usize = 65536;
 
+    /// The bytes its fields take: what it costs in memory and in a chunk's transaction.
+    pub fn field_bytes(&self) -> usize {
+        self.control_id.len()
+            + self.control_title.len()
+            + self.resource_id.len()
+            + self.resource_name.len()
+            + self.resource_type.len()
+            + self.detail.len()
+            + 32
+    }
+
     /// Refuses fields too long to be a real id or to go into a ticket.
     pub fn within_limits(self, at: &str) -> Result<Finding, Problem> {
         let checks = [

@@ -9,6 +9,7 @@ use tokio::sync::mpsc::Sender;
 
 pub struct Sink {
     batch: Vec<Finding>,
+    batch_bytes: usize,
     sender: Sender<Vec<Finding>>,
     problems: Vec<Problem>,
     problem_count: usize,
@@ -16,14 +17,18 @@ pub struct Sink {
 }
 
 impl Sink {
-    /// Rows per batch sent to the writer.
+    /// Rows per batch sent to the writer, at most.
     pub const BATCH: usize = 2000;
+    /// Bytes of fields per batch, at most: 2,000 findings with long details would otherwise
+    /// be over 100 MiB, and an upload holds several batches (the writer's queue) at once.
+    pub const BATCH_BYTES: usize = 1024 * 1024;
     /// Problems named in an error answer; the rest are only counted.
     pub const PROBLEMS_KEPT: usize = 10;
 
     pub fn new(sender: Sender<Vec<Finding>>) -> Self {
         Self {
             batch: Vec::with_capacity(Self::BATCH),
+            batch_bytes: 0,
             sender,
             problems: Vec::new(),
             problem_count: 0,
@@ -37,8 +42,9 @@ impl Sink {
         if self.problem_count > 0 {
             return;
         }
+        self.batch_bytes += finding.field_bytes();
         self.batch.push(finding);
-        if self.batch.len() >= Self::BATCH {
+        if self.batch.len() >= Self::BATCH || self.batch_bytes >= Self::BATCH_BYTES {
             self.flush();
         }
     }
@@ -52,6 +58,7 @@ impl Sink {
 
     pub fn flush(&mut self) {
         if !self.batch.is_empty() {
+            self.batch_bytes = 0;
             let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(Self::BATCH));
             // A closed channel means the writer failed; it reports why.
             let _ = self.sender.blocking_send(batch);
@@ -136,4 +143,63 @@ pub fn collect<T>(read: impl FnOnce(&mut Sink) -> T) -> (T, Vec<Finding>, Vec<Pr
         findings.extend(batch);
     }
     (outcome, findings, problems)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::model::{Severity, Status};
+
+    fn finding_with_detail(bytes: usize) -> Finding {
+        Finding {
+            control_id: "c".into(),
+            control_title: String::new(),
+            resource_id: "r".into(),
+            resource_name: String::new(),
+            resource_type: String::new(),
+            status: Status::Fail,
+            severity: Severity::UNKNOWN,
+            time: None,
+            detail: "x".repeat(bytes),
+        }
+    }
+
+    #[test]
+    fn a_batch_of_large_findings_is_sent_once_it_holds_a_mebibyte() {
+        let (sender, mut receiver) = tokio::sync::mpsc::channel(1024);
+        let mut sink = Sink::new(sender);
+        for _ in 0..100 {
+            sink.finding(finding_with_detail(Finding::MAX_DETAIL));
+        }
+        sink.flush();
+        let mut batches = Vec::new();
+        while let Ok(batch) = receiver.try_recv() {
+            batches.push(batch);
+        }
+        let sizes: Vec<usize> = batches.iter().map(Vec::len).collect();
+        // 64 KiB and 32 bytes each: the 16th brings a batch past 1 MiB.
+        assert_eq!(sizes, [16, 16, 16, 16, 16, 16, 4]);
+        for batch in &batches {
+            let bytes: usize = batch.iter().map(Finding::field_bytes).sum();
+            assert!(
+                bytes < Sink::BATCH_BYTES + Finding::MAX_DETAIL + 64,
+                "{bytes}"
+            );
+        }
+    }
+
+    #[test]
+    fn small_findings_go_in_batches_of_two_thousand() {
+        let (sender, mut receiver) = tokio::sync::mpsc::channel(1024);
+        let mut sink = Sink::new(sender);
+        for _ in 0..4500 {
+            sink.finding(finding_with_detail(10));
+        }
+        sink.flush();
+        let mut sizes = Vec::new();
+        while let Ok(batch) = receiver.try_recv() {
+            sizes.push(batch.len());
+        }
+        assert_eq!(sizes, [2000, 2000, 500]);
+    }
 }

@@ -117,3 +117,43 @@ async fn behind_a_tls_proxy_only_the_https_origin_passes() {
     assert_eq!(post(format!("https://{host}")).await.unwrap().status(), 200);
     assert_eq!(app.load_itsm().await["settings"]["grouping"], "controls");
 }
+
+#[tokio::test]
+async fn a_rebound_name_gets_421_and_its_same_origin_post_saves_nothing() {
+    // DNS rebinding: evil.example now resolves to this loopback server, so a page of
+    // evil.example posts to it as its own origin.
+    let app = spawn_app().await;
+    let page = app
+        .client
+        .get(format!("{}/settings/connection", app.address))
+        .header("Host", "evil.example:3000")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 421);
+    assert!(page.text().await.unwrap().contains("--public-url"));
+    let post = app
+        .client
+        .post(format!("{}/api/save_itsm_settings", app.address))
+        .header("Host", "evil.example:3000")
+        .header("Origin", "http://evil.example:3000")
+        .header("Sec-Fetch-Site", "same-origin")
+        .form(&[
+            ("form[grouping]", "controls"),
+            ("form[scheduler_interval_minutes]", "15"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(post.status(), 421);
+    assert_eq!(app.load_itsm().await["settings"]["grouping"], "resources");
+    // Its own loopback names still work.
+    let local = app
+        .client
+        .get(format!("{}/healthz", app.address))
+        .header("Host", "localhost")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(local.status(), 200);
+}

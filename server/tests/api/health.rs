@@ -121,3 +121,34 @@ async fn an_existing_database_readable_by_all_is_tightened_at_start() {
     assert_eq!(app.get_text("/readyz").await.0, 200);
     other.close().await;
 }
+
+#[tokio::test]
+async fn readyz_answers_503_when_the_database_file_was_deleted_under_the_server() {
+    let app = spawn_app().await;
+    assert_eq!(app.get_text("/readyz").await.0, 200);
+    // SQLite goes on writing to the deleted file, which is lost at the next start.
+    std::fs::remove_file(app.folder.path().join("itsm-bridge.db")).unwrap();
+    let response = reqwest::get(format!("{}/readyz", app.address))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 503);
+    assert_eq!(
+        response.text().await.unwrap(),
+        "the database file was deleted or replaced"
+    );
+}
+
+/// The database's folder also holds the key file and set-aside uploads.
+#[cfg(unix)]
+#[tokio::test]
+async fn a_database_folder_the_server_creates_is_readable_by_its_owner_only() {
+    let folder = tempfile::tempdir().unwrap();
+    let data = folder.path().join("data").join("itsm");
+    server::database::open(&data.join("itsm-bridge.db"))
+        .await
+        .unwrap()
+        .close()
+        .await;
+    assert_eq!(mode(&data), 0o700);
+    assert_eq!(mode(&folder.path().join("data")), 0o700);
+}

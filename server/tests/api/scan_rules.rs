@@ -184,3 +184,28 @@ async fn a_second_scan_with_the_same_time_is_refused_and_the_first_stays_the_lat
     assert!(text.contains("newer scan"), "{text}");
     assert_eq!(scan_count(&app).await, 1);
 }
+
+#[tokio::test]
+async fn the_future_and_a_scan_without_a_time_are_judged_by_the_servers_clock() {
+    // The server's clock is a year behind the machine's: a scan dated by the machine's
+    // clock is in the future, and a scan without a time of its own takes the server's.
+    let year_ago = OffsetDateTime::now_utc() - Duration::days(365);
+    let clock = std::sync::Arc::new(server::auth::ManualClock::new(year_ago.unix_timestamp()));
+    let app = spawn_app_with_clock(tempfile::tempdir().unwrap(), clock).await;
+    app.create_admin().await;
+    app.sign_in(ADMIN, ADMIN_PASSWORD).await;
+    let token = app.api_token().await;
+    let now = app
+        .post_scan("", &token, scan_at("clocked", &in_minutes(0)))
+        .await;
+    assert_eq!(now.status(), 400, "the machine's now is a year ahead");
+    let undated = json!({"schema_version": "1", "source": "clocked",
+        "findings": [{"control": {"id": "c"}, "resource": {"id": "r"}, "status": "fail", "severity": "low"}]});
+    let stored = app.post_scan("", &token, undated.to_string()).await;
+    assert_eq!(stored.status(), 201, "{}", stored.text().await.unwrap());
+    let taken: i64 = sqlx::query_scalar("SELECT scanned_at FROM scans")
+        .fetch_one(&app.database().await)
+        .await
+        .unwrap();
+    assert_eq!(taken, year_ago.unix_timestamp());
+}

@@ -262,3 +262,48 @@ async fn a_body_that_trickles_below_the_minimum_rate_gets_408_and_leaves_nothing
     assert_eq!((scans, findings), (0, 0));
     trickle.abort();
 }
+
+#[tokio::test]
+async fn at_shutdown_an_upload_still_under_way_is_cut_off_after_the_grace_time() {
+    let app = spawn_app_with(|c| {
+        c.shutdown_grace_seconds = 1;
+        // Neither body timeout would end this upload before the test gives up.
+        c.body_read_timeout_seconds = 3600;
+        c.min_body_bytes_per_second = 0;
+    })
+    .await;
+    let token = app.api_token().await;
+    let (sender, receiver) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(1);
+    sender
+        .send(Ok(unfinished_scan("stalled", 25_000)))
+        .await
+        .unwrap();
+    let stalled = {
+        let request = app
+            .client
+            .post(format!("{}/api/v1/scans", app.address))
+            .bearer_auth(&token)
+            .body(reqwest::Body::wrap_stream(tokio_stream_from(receiver)));
+        tokio::spawn(async move { request.send().await })
+    };
+    let pool = app.database().await;
+    wait_for_committed_findings(&pool, 10_000).await;
+    // Without the grace time the server would wait for this body for an hour.
+    let folder = tokio::time::timeout(std::time::Duration::from_secs(60), app.stop())
+        .await
+        .expect("the server stopped, cutting the upload off");
+    assert!(
+        stalled.await.unwrap().is_err(),
+        "the upload's connection was dropped"
+    );
+    // Nothing of it is visible after a restart (its rows are removed once it has been
+    // silent long enough: `scan_crash`).
+    let app = spawn_app_in(folder).await;
+    let completed: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM scans WHERE completed_at IS NOT NULL")
+            .fetch_one(&app.database().await)
+            .await
+            .unwrap();
+    assert_eq!(completed, 0);
+    drop(sender);
+}
