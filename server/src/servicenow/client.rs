@@ -12,7 +12,7 @@
 use super::error::ServiceNowError;
 use super::pacer::Pacer;
 use super::query::query_value;
-use rand::Rng;
+use backon::{ExponentialBuilder, Retryable};
 use reqwest::header::HeaderMap;
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
@@ -308,6 +308,10 @@ impl ServiceNowClient {
     /// One Table API call: pacing, auth (one re-authentication on a 401), retries for reads.
     /// The token request on the way is treated like the call itself: its 429 is waited out
     /// and its transient failures retried, even for a write, since nothing was written yet.
+    ///
+    /// Retries follow backon's exponential backoff: `base_backoff`, doubling, plus a random
+    /// part up to the same again, `max_retries` times at most; a 429 waits its `Retry-After`
+    /// instead (within `max_retry_after`), and counts as one of those retries.
     async fn call(
         &self,
         method: Method,
@@ -315,78 +319,80 @@ impl ServiceNowClient {
         params: &[(String, String)],
         body: Option<&Record>,
     ) -> Result<(Value, Option<u64>), ServiceNowError> {
-        let mut attempt = 0;
+        let backoff = ExponentialBuilder::new()
+            .with_min_delay(self.settings.base_backoff)
+            .with_max_delay(self.settings.base_backoff.saturating_mul(1 << 10))
+            .with_jitter()
+            .with_max_times(self.settings.max_retries as usize);
+        let is_read = method == Method::GET;
+        let max_retry_after = self.settings.max_retry_after;
+        (|| self.attempt(&method, path, params, body))
+            .retry(backoff)
+            .sleep(tokio::time::sleep)
+            .when(|failure: &Failure| failure.may_be_retried(is_read, max_retry_after))
+            .adjust(|failure, backoff| match failure.error {
+                // The instance says how long; the retries left still count.
+                ServiceNowError::RateLimited { retry_after } => backoff.map(|_| retry_after),
+                _ => backoff,
+            })
+            .notify(|failure, wait| match failure.error {
+                ServiceNowError::RateLimited { .. } => tracing::warn!(
+                    path,
+                    wait_s = wait.as_secs(),
+                    "ServiceNow rate limit: waiting as it asks"
+                ),
+                ref error => tracing::warn!(
+                    path,
+                    wait_ms = wait.as_millis() as u64,
+                    error = %error,
+                    "retrying a ServiceNow read"
+                ),
+            })
+            .await
+            .map_err(|failure| failure.error)
+    }
+
+    /// One attempt of [`call`](Self::call): a token (from the cache or a new one), the
+    /// request, and one more time with a fresh token if the instance refuses this one (it
+    /// may have been revoked or have expired early).
+    async fn attempt(
+        &self,
+        method: &Method,
+        path: &str,
+        params: &[(String, String)],
+        body: Option<&Record>,
+    ) -> Result<(Value, Option<u64>), Failure> {
         let mut reauthenticated = false;
         loop {
-            let (outcome, sent) = match self.access_token().await {
-                // Refused credentials stay refused: asking again would only add attempts
-                // towards the user's lock-out.
-                Err(error @ ServiceNowError::BadCredentials(_)) => return Err(error),
-                Err(error) => (Err(error), false),
-                Ok(token) => {
-                    let mut request = self
-                        .http
-                        .request(
-                            method.clone(),
-                            format!("{}{path}", self.credentials.instance),
-                        )
-                        .query(params)
-                        .bearer_auth(token.expose_secret())
-                        .header("Accept", "application/json");
-                    if let Some(body) = body {
-                        request = request.json(body);
-                    }
-                    let outcome = match self.send(request).await {
-                        Ok(response) => self.read_answer(response).await,
-                        Err(error) => Err(error),
-                    };
-                    (outcome, true)
-                }
+            let token = self
+                .access_token()
+                .await
+                .map_err(|error| Failure { error, sent: false })?;
+            let mut request = self
+                .http
+                .request(
+                    method.clone(),
+                    format!("{}{path}", self.credentials.instance),
+                )
+                .query(params)
+                .bearer_auth(token.expose_secret())
+                .header("Accept", "application/json");
+            if let Some(body) = body {
+                request = request.json(body);
+            }
+            let outcome = match self.send(request).await {
+                Ok(response) => self.read_answer(response).await,
+                Err(error) => Err(error),
             };
-            // A write is retried only if it never left: a retry after it was sent could
-            // open a second incident.
-            let retry_allowed = method == Method::GET || !sent;
             match outcome {
                 Err(ServiceNowError::BadCredentials(_)) if !reauthenticated => {
-                    // The token may have been revoked or expired early: one fresh one.
                     reauthenticated = true;
                     *self.token.lock().await = None;
                 }
-                Err(ServiceNowError::RateLimited { retry_after })
-                    if retry_after <= self.settings.max_retry_after
-                        && attempt < self.settings.max_retries =>
-                {
-                    attempt += 1;
-                    tracing::warn!(
-                        path,
-                        wait_s = retry_after.as_secs(),
-                        "ServiceNow rate limit: waiting as it asks"
-                    );
-                    tokio::time::sleep(retry_after).await;
-                }
-                Err(error)
-                    if error.is_transient()
-                        && retry_allowed
-                        && attempt < self.settings.max_retries =>
-                {
-                    attempt += 1;
-                    let wait = self.backoff(attempt);
-                    tracing::warn!(path, attempt, wait_ms = wait.as_millis() as u64, error = %error, "retrying a ServiceNow read");
-                    tokio::time::sleep(wait).await;
-                }
-                other => return other,
+                Err(error) => return Err(Failure { error, sent: true }),
+                Ok(answer) => return Ok(answer),
             }
         }
-    }
-
-    /// Exponential backoff with full jitter.
-    fn backoff(&self, attempt: u32) -> Duration {
-        let ceiling = self
-            .settings
-            .base_backoff
-            .saturating_mul(1 << attempt.min(10));
-        let millis = ceiling.as_millis().max(1) as u64;
-        Duration::from_millis(rand::thread_rng().gen_range(millis / 2..=millis))
     }
 
     /// Waits for this request's turn with the process's pacer, then sends. A redirect is an
@@ -659,4 +665,25 @@ fn error_chain(error: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text
+}
+
+/// Why an attempt of a call failed, and whether its request reached the instance.
+struct Failure {
+    error: ServiceNowError,
+    /// The request was sent (or may have been): a create or an update sent again could be
+    /// made twice. The token request on the way does not count: nothing was written yet.
+    sent: bool,
+}
+
+impl Failure {
+    /// Whether another attempt may follow: a 429 whose wait is within `max_retry_after`
+    /// (nothing was done), or a transient failure of a read or of a request never sent.
+    /// Refused credentials stay refused: asking again would only add attempts towards the
+    /// user's lock-out.
+    fn may_be_retried(&self, is_read: bool, max_retry_after: Duration) -> bool {
+        match self.error {
+            ServiceNowError::RateLimited { retry_after } => retry_after <= max_retry_after,
+            ref error => error.is_transient() && (is_read || !self.sent),
+        }
+    }
 }
