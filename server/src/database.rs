@@ -42,20 +42,9 @@ pub async fn open_for_engine(path: &Path) -> anyhow::Result<SqlitePool> {
     connect(path, 2).await
 }
 
-/// Creates the database's folder, and the folders above it that are missing, readable by
-/// their owner only: the folder also holds the key file and set-aside uploads. A folder
-/// that exists is left as it is (it may be shared, or the working directory).
-fn create_private_folder(folder: &Path) -> std::io::Result<()> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(folder)
-}
-
 async fn connect(path: &Path, max_connections: u32) -> anyhow::Result<SqlitePool> {
     if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        create_private_folder(folder).with_context(|| {
+        crate::private_file::create_folder(folder).with_context(|| {
             format!("Failed to create the database folder {}", folder.display())
         })?;
     }

@@ -1,5 +1,5 @@
 //! Files only the server's user may read: the key for secrets at rest, the setup token, the
-//! database and its `-wal` and `-shm` files.
+//! database and its `-wal` and `-shm` files, and the folders the server creates for them.
 
 use anyhow::Context;
 use std::io::{ErrorKind, Write};
@@ -9,7 +9,7 @@ use std::path::Path;
 /// newline, and syncs it to disk.
 pub fn create(path: &Path, text: &str) -> anyhow::Result<()> {
     if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(folder)
+        create_folder(folder)
             .with_context(|| format!("Failed to create the folder {}", folder.display()))?;
     }
     let mut options = std::fs::OpenOptions::new();
@@ -23,6 +23,16 @@ pub fn create(path: &Path, text: &str) -> anyhow::Result<()> {
         .and_then(|_| file.sync_all())
         .with_context(|| format!("Failed to write {}", path.display()))?;
     Ok(())
+}
+
+/// Creates `folder`, and the folders above it that are missing, readable by their owner only
+/// (0700). A folder that exists is left as it is: it may be shared, or the working directory.
+pub fn create_folder(folder: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(folder)
 }
 
 /// Creates `path` empty with mode 0600 unless it exists (then leaves it as it is).

@@ -72,6 +72,15 @@ impl Application {
         // Every setting in effect, for whoever reads the log; the secret key's type prints
         // only that it is set, never its value.
         tracing::info!(settings = ?config, "starting with these settings");
+        if config.trusted_proxy_header.is_some() && !config.listen.ip().is_loopback() {
+            // The header is believed from whoever connects: a client that reaches the port
+            // directly names any address it likes, past the throttle and into the audit log.
+            tracing::warn!(
+                listen = %config.listen,
+                "--trusted-proxy-header is set and the server listens beyond loopback: make sure \
+                 only the reverse proxy can reach this port (a firewall), or listen on loopback"
+            );
+        }
         let site_root = crate::site::root_to_serve(&config.site_root);
         let pool = database::open(&database_path).await?;
         let cipher = SecretCipher::load(config.secret_key.as_ref(), &config.key_file_path()?)?;

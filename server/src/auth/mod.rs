@@ -419,16 +419,19 @@ pub async fn reset_password(
 ) -> anyhow::Result<()> {
     check_new_password(password).map_err(|message| anyhow::anyhow!(message))?;
     let hash = password::hash(password.to_string()).await?;
+    // One transaction: a stolen session never outlives the reset, whatever fails between.
+    let mut tx = pool.begin().await.context("Failed to begin the reset")?;
     let row = sqlx::query("UPDATE admins SET password_hash = ? WHERE username = ? RETURNING id")
         .bind(hash)
         .bind(username.trim())
-        .fetch_optional(pool)
+        .fetch_optional(&mut *tx)
         .await
         .context("Failed to update the password")?;
     let Some(row) = row else {
         anyhow::bail!("There is no admin named {username:?}");
     };
-    sessions::delete_all_of(pool, row.get("id")).await?;
+    sessions::delete_all_of(&mut tx, row.get("id")).await?;
+    tx.commit().await.context("Failed to commit the reset")?;
     let now = crate::timestamps::now_unix();
     audit::record(
         pool,

@@ -104,10 +104,10 @@ pub async fn delete(pool: &SqlitePool, id: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub async fn delete_all_of(pool: &SqlitePool, admin_id: i64) -> anyhow::Result<()> {
+pub async fn delete_all_of(conn: &mut sqlx::SqliteConnection, admin_id: i64) -> anyhow::Result<()> {
     sqlx::query("DELETE FROM sessions WHERE admin_id = ?")
         .bind(admin_id)
-        .execute(pool)
+        .execute(conn)
         .await
         .context("Failed to end the sessions of an admin")?;
     Ok(())

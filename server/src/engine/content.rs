@@ -182,7 +182,26 @@ pub fn change_note(added: &[&Finding], gone: &[MemberKey]) -> String {
             note.push_str(&format!("and {} more\n", gone.len() - MAX_LISTED));
         }
     }
-    truncate(&note, MAX_DESCRIPTION)
+    journal_safe(truncate(&note, MAX_DESCRIPTION))
+}
+
+/// Text for a journal field (work notes): ServiceNow renders `[code]…[/code]` there as HTML
+/// when the instance allows it, so text from a scan must never open or close such a block.
+/// A zero-width space after the bracket keeps the words readable and the tag inert.
+fn journal_safe(text: String) -> String {
+    // ASCII lowercase keeps every byte where it was, so offsets in one are offsets in the other.
+    let lower = text.to_ascii_lowercase();
+    if !lower.contains("[code]") && !lower.contains("[/code]") {
+        return text;
+    }
+    let mut safe = String::with_capacity(text.len() + 16);
+    for (at, ch) in text.char_indices() {
+        safe.push(ch);
+        if ch == '[' && (lower[at..].starts_with("[code]") || lower[at..].starts_with("[/code]")) {
+            safe.push('\u{200B}');
+        }
+    }
+    safe
 }
 
 /// The close notes of a resolve, naming the scans that show every finding passing.
@@ -368,6 +387,22 @@ mod tests {
         let text = description(&key, &[&a], &[]);
         assert!(!text.contains("more"));
         assert!(text.contains("- [medium] c1 (Title of c1) on r1 (vm), source aws"));
+    }
+
+    #[test]
+    fn a_work_note_never_carries_a_code_tag_from_a_scan() {
+        let mut sneaky = finding("[CODE]<a href=x>click</a>[/code]", "r-1", 3);
+        sneaky.control_title = "[code]x[/Code]".into();
+        let note = change_note(&[&sneaky], &[]);
+        let lower = note.to_lowercase();
+        assert!(
+            !lower.contains("[code]") && !lower.contains("[/code]"),
+            "{note}"
+        );
+        assert!(
+            note.contains("<a href=x>click</a>"),
+            "the words stay readable: {note}"
+        );
     }
 
     #[test]

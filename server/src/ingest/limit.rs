@@ -119,32 +119,49 @@ pub fn over_the_cap(at: impl Into<String>, what: &str) -> Problem {
 pub const MAX_DEPTH: u32 = 128;
 
 /// Counts the bytes the JSON parser takes and refuses more than [`MAX_FINDING_BYTES`] to an
-/// open finding, or nesting deeper than [`MAX_DEPTH`]. It sits between the parser and its
-/// buffer, so what it sees is exactly what the parser consumed (serde_json reads a byte at
-/// a time from it).
+/// open finding, or nesting deeper than [`MAX_DEPTH`]. It is the parser's buffer itself, so
+/// what it counts is exactly what the parser consumed: serde_json reads a byte at a time,
+/// and each such read is served from this buffer without going further down.
 pub struct CappedReader<R> {
     inner: R,
+    buffer: Box<[u8]>,
+    /// The buffer's bytes not yet handed out are `buffer[start..end]`.
+    start: usize,
+    end: usize,
     cap: Rc<FindingCap>,
-    depth: u32,
-    in_string: bool,
-    escaped: bool,
-    lines: u64,
+    nesting: Nesting,
 }
 
 impl<R: Read> CappedReader<R> {
+    /// Bytes read from `inner` at a time.
+    const BUFFER: usize = 64 * 1024;
+
     pub fn new(inner: R, cap: Rc<FindingCap>) -> Self {
         Self {
             inner,
+            buffer: vec![0; Self::BUFFER].into_boxed_slice(),
+            start: 0,
+            end: 0,
             cap,
-            depth: 0,
-            in_string: false,
-            escaped: false,
-            lines: 1,
+            nesting: Nesting::default(),
         }
     }
+}
 
-    /// Follows strings and brackets; false once the nesting is too deep.
-    fn follow(&mut self, byte: u8) -> bool {
+/// How deep the JSON read so far nests, brackets inside strings not counted, and on which
+/// line it is.
+#[derive(Default)]
+pub struct Nesting {
+    depth: u32,
+    in_string: bool,
+    escaped: bool,
+    /// Newlines seen; the line is one more.
+    newlines: u64,
+}
+
+impl Nesting {
+    /// Follows one byte; false once the nesting is deeper than [`MAX_DEPTH`].
+    pub fn follow(&mut self, byte: u8) -> bool {
         if self.in_string {
             match byte {
                 _ if self.escaped => self.escaped = false,
@@ -158,30 +175,47 @@ impl<R: Read> CappedReader<R> {
             b'"' => self.in_string = true,
             b'[' | b'{' => self.depth += 1,
             b']' | b'}' => self.depth = self.depth.saturating_sub(1),
-            b'\n' => self.lines += 1,
+            b'\n' => self.newlines += 1,
             _ => {}
         }
         self.depth <= MAX_DEPTH
+    }
+
+    /// The line of the last byte followed, counting from 1.
+    pub fn line(&self) -> u64 {
+        self.newlines + 1
     }
 }
 
 impl<R: Read> Read for CappedReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        if self.start == self.end {
+            self.end = self.inner.read(&mut self.buffer)?;
+            self.start = 0;
+            if self.end == 0 {
+                return Ok(0);
+            }
+        }
         let read = self.cap.read.get();
-        let mut want = buf.len();
+        let mut n = buf.len().min(self.end - self.start);
         if let Some(start) = self.cap.open.get() {
             let left = MAX_FINDING_BYTES.saturating_sub(read - start);
-            if left == 0 && !buf.is_empty() {
+            if left == 0 {
                 self.cap.tripped.set(true);
                 return Err(io::Error::other("one finding is over the size limit"));
             }
-            want = want.min(usize::try_from(left).unwrap_or(usize::MAX));
+            n = n.min(usize::try_from(left).unwrap_or(usize::MAX));
         }
-        let n = self.inner.read(&mut buf[..want])?;
+        let taken = &self.buffer[self.start..self.start + n];
+        buf[..n].copy_from_slice(taken);
+        self.start += n;
         self.cap.read.set(read + n as u64);
         for &byte in &buf[..n] {
-            if !self.follow(byte) {
-                let at = format!("line {}", self.lines);
+            if !self.nesting.follow(byte) {
+                let at = format!("line {}", self.nesting.line());
                 let message = format!(
                     "the JSON is nested deeper than {MAX_DEPTH} levels (the recursion limit)"
                 );

@@ -1,7 +1,7 @@
 //! Where a parser puts what it reads: findings go to the database writer in batches, while
 //! the first problems are kept for the error answer.
 
-use super::limit::{CappedReader, FindingCap, MAX_DEPTH, MAX_FINDING_BYTES, over_the_cap};
+use super::limit::{MAX_DEPTH, MAX_FINDING_BYTES, Nesting, over_the_cap};
 use super::model::{Finding, Problem};
 use serde::de::DeserializeOwned;
 use std::io::{BufRead, Read};
@@ -123,10 +123,10 @@ pub fn read_ndjson<R: BufRead, T: DeserializeOwned>(
 }
 
 /// Whether `json` nests arrays and objects deeper than [`MAX_DEPTH`], brackets inside strings
-/// not counted: the same count as the readers of whole documents, by the same reader.
+/// not counted: the same count as the readers of whole documents make.
 fn nested_too_deep(json: &[u8]) -> bool {
-    let mut reader = CappedReader::new(json, FindingCap::new());
-    std::io::copy(&mut reader, &mut std::io::sink()).is_err()
+    let mut nesting = Nesting::default();
+    !json.iter().all(|&byte| nesting.follow(byte))
 }
 
 /// Runs a parser on a sink of its own; gives what it returned, the findings it sent and

@@ -69,17 +69,31 @@ pub async fn create_limited(
     Ok((id, token))
 }
 
-/// The live token `token`, noting its use; `None` for an unknown or revoked one.
+/// The live token `token`, noting its use (at most once a minute); `None` for an unknown or
+/// revoked one. Looking is a read: a flood of wrong tokens never queues for the write lock.
 pub async fn verify(pool: &SqlitePool, token: &str, now: i64) -> anyhow::Result<Option<ApiToken>> {
-    let found: Option<(i64, Option<String>)> = sqlx::query_as(
-        "UPDATE api_tokens SET last_used_at = ? WHERE token_hash = ? AND revoked_at IS NULL RETURNING id, source",
+    let found: Option<(i64, Option<String>, Option<i64>)> = sqlx::query_as(
+        "SELECT id, source, last_used_at FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL",
     )
-    .bind(now)
     .bind(hash(token.trim()))
     .fetch_optional(pool)
     .await
     .context("Failed to check an API token")?;
-    Ok(found.map(|(id, source)| ApiToken { id, source }))
+    let Some((id, source, last_used_at)) = found else {
+        return Ok(None);
+    };
+    if last_used_at.is_none_or(|last| now - last >= 60 || now < last) {
+        // The token is good whether or not its use could be noted.
+        let noted = sqlx::query("UPDATE api_tokens SET last_used_at = ? WHERE id = ?")
+            .bind(now)
+            .bind(id)
+            .execute(pool)
+            .await;
+        if let Err(error) = noted {
+            tracing::warn!(token_id = id, %error, "could not note an API token's use");
+        }
+    }
+    Ok(Some(ApiToken { id, source }))
 }
 
 pub async fn list(pool: &SqlitePool) -> anyhow::Result<Vec<TokenRow>> {

@@ -369,3 +369,31 @@ async fn expected_refusals_are_4xx_and_an_internal_error_is_a_bare_500() {
         )
     );
 }
+
+#[tokio::test]
+async fn a_reset_whose_sessions_cannot_be_ended_changes_no_password() {
+    let app = spawn_app().await;
+    // Ending the sessions fails, as a busy or broken database would make it.
+    sqlx::query(
+        "CREATE TRIGGER no_session_deletes BEFORE DELETE ON sessions \
+         BEGIN SELECT RAISE(ABORT, 'sessions cannot be deleted'); END",
+    )
+    .execute(&app.database().await)
+    .await
+    .unwrap();
+    let output = reset_password(&app, ADMIN, "a new password of length");
+    assert!(!output.status.success());
+    // The session lives on, and so does the old password: nothing was half done.
+    assert_eq!(app.call("load_itsm_settings", &[]).await.status(), 200);
+    sqlx::query("DROP TRIGGER no_session_deletes")
+        .execute(&app.database().await)
+        .await
+        .unwrap();
+    assert_ne!(
+        app.sign_in(ADMIN, "a new password of length")
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(app.sign_in(ADMIN, ADMIN_PASSWORD).await.status(), 200);
+}

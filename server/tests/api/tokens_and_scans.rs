@@ -139,3 +139,21 @@ async fn the_scans_pages_show_counts_and_failing_findings_paged() {
         .await;
     assert!(none.is_null());
 }
+
+#[tokio::test]
+async fn a_wrong_token_is_refused_while_another_writer_holds_the_database() {
+    let app = spawn_app().await;
+    let database = app.database().await;
+    // Another process writes (a long transaction holds SQLite's write lock).
+    let mut writer = database.acquire().await.unwrap();
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut *writer)
+        .await
+        .unwrap();
+    // Checking a token only reads: the answer is 401, not 503 after the busy timeout.
+    let response = app
+        .post_scan("", "itsm_0000000000000000000000000000", "{}".to_string())
+        .await;
+    assert_eq!(response.status(), 401);
+    sqlx::query("ROLLBACK").execute(&mut *writer).await.unwrap();
+}
