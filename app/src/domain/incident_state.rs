@@ -1,5 +1,7 @@
-//! `IncidentState`: the states of a ServiceNow incident, in the order the engine compares
-//! them (New < In Progress < On Hold < Resolved < Closed; Canceled counts as Closed).
+//! `IncidentState`: the states of a ServiceNow incident, listed in the instance's order
+//! (New, In Progress, On Hold, Resolved, Closed, Canceled). The type itself has no order:
+//! which state has "reached" the one chosen for duplicates is decided by the engine's
+//! status rule (`server/src/engine/status_rule.rs`), where Canceled counts as Closed.
 
 use serde::{Deserialize, Serialize};
 

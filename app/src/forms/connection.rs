@@ -65,7 +65,7 @@ pub struct ConnectionView {
     /// The states offered for the duplicate rule: the instance's own once a connection
     /// test has read them, else the standard ones.
     pub states: Vec<StateChoice>,
-    /// When the settings were last saved (UTC, RFC 3339), if ever.
+    /// When the settings were last saved (UTC, `2026-11-30 06:00:00`), if ever.
     pub updated_at: Option<String>,
 }
 

@@ -1,8 +1,8 @@
 //! The access guard in front of everything: only `/login`, `/setup`, the health checks and
 //! the static assets are open. Every other page needs a signed-in admin (else a redirect to
 //! the login page that comes back afterwards, or to `/setup` before the first admin
-//! exists); every server function needs one too (else 401). The scanner API, when it comes,
-//! authenticates with its own tokens.
+//! exists); every server function needs one too (else 401). The scanner API
+//! (`/api/v1/scans`) passes here and authenticates with its own tokens (`scans_api.rs`).
 //!
 //! The guard decides by the path as sent, so it first refuses any path with a `.` or `..`
 //! segment (plainly or percent-encoded): `/pkg/../settings/connection` starts with the
