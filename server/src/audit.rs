@@ -55,7 +55,7 @@ pub struct RefusalAudit {
 impl RefusalAudit {
     pub const WINDOW_SECONDS: i64 = 15 * 60;
     /// Addresses audited within one window, at most.
-    pub const MOST_ADDRESSES: usize = 100;
+    pub const MOST_ADDRESSES: usize = 20;
 
     /// Audits to `pool`, deleting entries older than `kept_seconds` (`--audit-kept-days`).
     pub fn new(pool: SqlitePool, kept_seconds: i64) -> Self {
@@ -81,7 +81,7 @@ impl RefusalAudit {
             return Ok(false);
         }
         let detail = format!(
-            "{detail} (refusals from this address in the next {} minutes are in the server log only)",
+            "{detail}; further refusals from this address in the next {} minutes are in the server log only",
             Self::WINDOW_SECONDS / 60
         );
         record(&self.pool, now, None, action, &detail, address).await?;
