@@ -1,10 +1,13 @@
 //! The audit log: who did what, when, from where. Never a secret's value. Kept for
-//! `--audit-kept-days` (a year by default) and read a page at a time.
+//! `--audit-kept-days` (a year by default) and read a page at a time. Each entry is also
+//! written to the server log, with the client's address.
 
 use crate::timestamps::format_unix;
 use anyhow::Context;
 use app::api::{AuditEntry, AuditLogPage};
 use sqlx::{Row, SqlitePool};
+use std::collections::HashMap;
+use std::sync::Mutex;
 
 pub async fn record(
     pool: &SqlitePool,
@@ -25,8 +28,82 @@ pub async fn record(
     .execute(pool)
     .await
     .context("Failed to write the audit log")?;
-    tracing::info!(actor, action, detail, address, "audit");
+    // Always an `address` field, so that a log reader finds it in every audit line; `-` for
+    // an event with no client (the command line).
+    tracing::info!(
+        actor,
+        action,
+        detail,
+        address = address.as_deref().unwrap_or("-"),
+        "audit"
+    );
     Ok(())
+}
+
+/// Refusals worth an audit entry that anyone can cause (an unknown API token sent to the
+/// scanner API): one entry per client address and window, and at most
+/// [`RefusalAudit::MOST_ADDRESSES`] addresses a window in all. Past that a flood grows the
+/// server log, which says of each refusal whether it was audited, never the audit table.
+/// Kept in memory: a restart starts a new window.
+pub struct RefusalAudit {
+    pool: SqlitePool,
+    kept_seconds: i64,
+    /// Address -> until when its refusals are audited already.
+    noted: Mutex<HashMap<String, i64>>,
+}
+
+impl RefusalAudit {
+    pub const WINDOW_SECONDS: i64 = 15 * 60;
+    /// Addresses audited within one window, at most.
+    pub const MOST_ADDRESSES: usize = 20;
+
+    /// Audits to `pool`, deleting entries older than `kept_seconds` (`--audit-kept-days`).
+    pub fn new(pool: SqlitePool, kept_seconds: i64) -> Self {
+        Self {
+            pool,
+            kept_seconds,
+            noted: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Records the refusal `action`/`detail` from `address` at `now` (Unix seconds) unless
+    /// one from that address was recorded within the window, or the window's addresses
+    /// are used up; true when it was recorded.
+    pub async fn record(
+        &self,
+        now: i64,
+        action: &str,
+        detail: &str,
+        address: Option<String>,
+    ) -> anyhow::Result<bool> {
+        let key = address.clone().unwrap_or_default();
+        if !self.first_in_window(&key, now) {
+            return Ok(false);
+        }
+        let detail = format!(
+            "{detail}; further refusals from this address in the next {} minutes are in the server log only",
+            Self::WINDOW_SECONDS / 60
+        );
+        record(&self.pool, now, None, action, &detail, address).await?;
+        prune(&self.pool, now, self.kept_seconds).await?;
+        Ok(true)
+    }
+
+    /// Whether `key` is due an audit entry at `now`, noting it if so.
+    fn first_in_window(&self, key: &str, now: i64) -> bool {
+        // A std mutex: held for a map operation, never across an await.
+        let mut noted = self.noted.lock().unwrap_or_else(|e| e.into_inner());
+        if noted.get(key).is_some_and(|&until| until > now) {
+            return false;
+        }
+        // At most MOST_ADDRESSES entries: this walk is short.
+        noted.retain(|_, until| *until > now);
+        if noted.len() >= Self::MOST_ADDRESSES {
+            return false;
+        }
+        noted.insert(key.to_string(), now + Self::WINDOW_SECONDS);
+        true
+    }
 }
 
 /// Deletes the entries older than `keep_seconds` before `now`.
@@ -74,4 +151,40 @@ pub async fn page(pool: &SqlitePool, page: u32, per_page: u32) -> anyhow::Result
         page,
         pages,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refusals() -> RefusalAudit {
+        let pool = sqlx::sqlite::SqlitePoolOptions::new()
+            .connect_lazy("sqlite::memory:")
+            .expect("a lazy pool");
+        RefusalAudit::new(pool, 86_400)
+    }
+
+    #[tokio::test]
+    async fn an_address_is_audited_once_a_window() {
+        let audit = refusals();
+        assert!(audit.first_in_window("203.0.113.7", 1_000));
+        assert!(!audit.first_in_window("203.0.113.7", 1_001));
+        assert!(
+            audit.first_in_window("198.51.100.1", 1_001),
+            "another address"
+        );
+        let next_window = 1_000 + RefusalAudit::WINDOW_SECONDS;
+        assert!(audit.first_in_window("203.0.113.7", next_window));
+    }
+
+    #[tokio::test]
+    async fn a_window_audits_a_bounded_number_of_addresses() {
+        let audit = refusals();
+        for i in 0..RefusalAudit::MOST_ADDRESSES {
+            assert!(audit.first_in_window(&format!("10.0.{}.{}", i / 256, i % 256), 50));
+        }
+        assert!(!audit.first_in_window("203.0.113.7", 60), "past the bound");
+        let later = 50 + RefusalAudit::WINDOW_SECONDS;
+        assert!(audit.first_in_window("203.0.113.7", later), "a new window");
+    }
 }

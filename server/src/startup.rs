@@ -156,6 +156,11 @@ impl Application {
             )),
             body_timeout,
             min_body_bytes_per_second: config.min_body_bytes_per_second,
+            trusted_proxy_header: config.trusted_proxy_header.clone(),
+            refused_tokens: crate::audit::RefusalAudit::new(
+                pool.clone(),
+                i64::from(config.audit_kept_days) * 86_400,
+            ),
         });
         let engine_runs: SharedEngineControl = Arc::new(EngineRuns {
             engine: engine.clone(),
