@@ -1,4 +1,4 @@
-//! OCSF findings (FORMATS.md): Prowler's Detection Findings (class 2004) and Compliance
+//! OCSF findings: Prowler's Detection Findings (class 2004) and Compliance
 //! Findings (class 2003), as a JSON array or NDJSON.
 
 use super::fields::{First, Int, Object, Text, Time};
