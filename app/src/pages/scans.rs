@@ -85,9 +85,9 @@ fn ScansView(data: ScansPageData, retire: ServerAction<RetireSource>) -> impl In
                             <td><a href=format!("/scans/{}", s.id)>{s.failing}</a></td>
                             <td>{s.passing}</td>
                             <td>{s.other}</td>
-                            <td>{s.latest.then(|| view! { <RetireForm source=s.source kept retire/> })}</td>
+                            <td>{s.latest.then(|| view! { <RetireForm source=s.source kept retire/> }.into_any())}</td>
                         </tr>
-                    }).collect_view()}
+                    }.into_any()).collect_view()}
                 </tbody>
             </table>
         </div>
