@@ -30,6 +30,9 @@ pub trait ScanStore: Send + Sync + 'static {
     async fn revoke_token(&self, id: i64) -> anyhow::Result<Option<String>>;
     /// Every kept scan, newest first.
     async fn scans(&self) -> anyhow::Result<Vec<ScanView>>;
+    /// Deletes every scan of `source` (a scan of it still being received is left to
+    /// complete whole); how many, `None` when it has none.
+    async fn retire_source(&self, source: &str) -> anyhow::Result<Option<u64>>;
     /// One page of a scan's failing findings; `None` for no such scan.
     async fn failing_findings(
         &self,

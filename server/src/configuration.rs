@@ -256,7 +256,8 @@ pub enum Command {
     /// server, e.g. `itsm-bridge ingest --source s scan.json --max-scan-bytes 1073741824`.
     Ingest {
         /// The source the scan belongs to, e.g. prowler-aws-123456789012; taken from the
-        /// file when left out.
+        /// file when left out (its account, cluster or artifact; a file that does not say
+        /// which is refused).
         #[arg(long)]
         source: Option<String>,
         /// native, ocsf or trivy; told from the file when left out.

@@ -1,6 +1,6 @@
 //! The scans and API tokens pages' store over SQLite.
 
-use crate::ingest::{Severity, tokens};
+use crate::ingest::{Severity, store, tokens};
 use crate::timestamps::{format_unix, now_unix};
 use anyhow::Context;
 use app::api::{FindingView, ScanFindingsPage, ScanView, TokenView};
@@ -91,6 +91,20 @@ impl ScanStore for SqliteScanStore {
 
     async fn scans(&self) -> anyhow::Result<Vec<ScanView>> {
         self.scan_rows(None).await
+    }
+
+    async fn retire_source(&self, source: &str) -> anyhow::Result<Option<u64>> {
+        let mut conn = self.pool.acquire().await.context("Failed to connect")?;
+        // One UPDATE, so one transaction: the source is gone from every page and from what
+        // the engine reads at once; its rows are then deleted a chunk per transaction.
+        let hidden = store::hide_source(&mut conn, source).await?;
+        if hidden.is_empty() {
+            return Ok(None);
+        }
+        for &scan_id in &hidden {
+            while !store::delete_chunk(&mut conn, scan_id, i64::MAX).await? {}
+        }
+        Ok(Some(hidden.len() as u64))
     }
 
     async fn failing_findings(

@@ -280,6 +280,88 @@ pub async fn load_scans() -> Result<Vec<ScanView>, ServerFnError> {
         .map_err(internal("list the scans"))
 }
 
+/// What the Scans page shows.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ScansPageData {
+    pub scans: Vec<ScanView>,
+    /// After a plain (JavaScript-less) Retire: what happened.
+    pub flash: Option<FormFlash<()>>,
+}
+
+/// A source retired: how many of its scans were deleted.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SourceRetired {
+    pub source: String,
+    pub scans: u64,
+}
+
+impl SourceRetired {
+    /// What retiring did, in words.
+    pub fn message(&self) -> String {
+        let scans = if self.scans == 1 {
+            "its 1 scan was".to_string()
+        } else {
+            format!("its {} scans were", self.scans)
+        };
+        format!(
+            "Source \u{201c}{}\u{201d} retired: {scans} deleted. Its findings no longer fail, and \
+             the engine treats the findings of its tickets as absent. A new scan of it brings it back.",
+            self.source
+        )
+    }
+}
+
+#[server(endpoint = "load_scans_page")]
+pub async fn load_scans_page(flash: Option<String>) -> Result<ScansPageData, ServerFnError> {
+    use super::plumbing::*;
+    require_admin()?;
+    let scans = scan_store()?
+        .scans()
+        .await
+        .map_err(internal("list the scans"))?;
+    Ok(ScansPageData {
+        scans,
+        flash: take_flash(flash),
+    })
+}
+
+/// Retires a source no longer sent: deletes its scans, so its last scan stops deciding what
+/// fails. A scan of it being received at that moment is not touched: it completes whole and
+/// brings the source back (it is sent after all), or fails whole.
+#[server(endpoint = "retire_source")]
+pub async fn retire_source(source: String) -> Result<SourceRetired, ServerFnError> {
+    use super::plumbing::*;
+    use crate::forms::Notice;
+    let admin = require_admin()?;
+    let result = match scan_store()?.retire_source(&source).await {
+        Ok(Some(scans)) => {
+            let plural = if scans == 1 { "" } else { "s" };
+            audit(
+                &admin,
+                "source.retired",
+                &format!("retired source {source:?}: deleted its {scans} scan{plural}"),
+            )
+            .await;
+            Ok(SourceRetired { source, scans })
+        }
+        Ok(None) => Err(refuse(
+            http::StatusCode::NOT_FOUND,
+            format!(
+                "No scan of the source {source:?} is stored: it is retired already, or was never sent. Nothing was deleted."
+            ),
+        )),
+        Err(error) => Err(internal("retire the source")(error)),
+    };
+    if plain_form_post() {
+        let notice = match &result {
+            Ok(retired) => Notice::Done(retired.message()),
+            Err(error) => Notice::Failed(super::error_text(error)),
+        };
+        redirect_with_flash("/scans", (), notice);
+    }
+    result
+}
+
 #[server(endpoint = "load_scan_findings")]
 pub async fn load_scan_findings(
     scan_id: i64,

@@ -1,5 +1,7 @@
 //! Which format a body is in: named by the caller, or told from its first bytes.
 
+use serde::de::{IgnoredAny, MapAccess, Visitor};
+use std::fmt;
 use std::str::FromStr;
 
 /// The formats a scan may come in, as `?format=` names them.
@@ -43,22 +45,38 @@ pub enum Layout {
     Lines,
 }
 
+/// The top-level keys that make a native body one document rather than NDJSON lines.
+const NATIVE_DOCUMENT_KEYS: [&str; 5] = ["findings", "schema_version", "source", "scan", "tool"];
+
 /// Tells the format and layout from the first bytes of a body. `None`: none of ours.
+///
+/// A body that starts with `{` is told by the top-level keys of its first object, never by
+/// a key anywhere in it: a Prowler finding holds a nested `"findings"` (in its resource's
+/// data), which is no native document's. An OCSF body that starts with `{` is NDJSON, one
+/// finding a line, whatever its first line holds: OCSF's one document is an array.
 pub fn sniff(head: &[u8], named: Option<Format>) -> Option<(Format, Layout)> {
     let text = String::from_utf8_lossy(head);
     let trimmed = text.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
     let first = trimmed.chars().next()?;
     let has = |key: &str| trimmed.contains(&format!("\"{key}\""));
-    let lines = first == '{' && looks_like_lines(trimmed);
-    let layout = if lines {
-        Layout::Lines
+    let keys = if first == '{' {
+        top_level_keys(trimmed.as_bytes())
     } else {
+        Vec::new()
+    };
+    let key = |name: &str| keys.iter().any(|k| k == name);
+    let native_document = NATIVE_DOCUMENT_KEYS.iter().any(|k| key(k));
+    let native_layout = if native_document {
         Layout::Document
+    } else {
+        Layout::Lines
     };
     if let Some(format) = named {
         return match (format, first) {
             (Format::Ocsf, '[') => Some((format, Layout::Document)),
-            (_, '{') => Some((format, layout)),
+            (Format::Ocsf, '{') => Some((format, Layout::Lines)),
+            (Format::Trivy, '{') => Some((format, Layout::Document)),
+            (Format::Native, '{') => Some((format, native_layout)),
             _ => None,
         };
     }
@@ -70,28 +88,45 @@ pub fn sniff(head: &[u8], named: Option<Format>) -> Option<(Format, Layout)> {
         {
             Some((Format::Ocsf, Layout::Document))
         }
+        '{' if key("SchemaVersion") || key("ArtifactName") || key("Results") => {
+            Some((Format::Trivy, Layout::Document))
+        }
+        '{' if native_document => Some((Format::Native, Layout::Document)),
+        '{' if key("class_uid") || key("finding_info") || key("metadata") => {
+            Some((Format::Ocsf, Layout::Lines))
+        }
+        '{' if key("control") => Some((Format::Native, Layout::Lines)),
+        // A first object longer than the head: its keys are known only up to the cut.
         '{' if has("SchemaVersion") || has("ArtifactName") => {
             Some((Format::Trivy, Layout::Document))
         }
-        '{' if lines && (has("class_uid") || has("finding_info")) => {
-            Some((Format::Ocsf, Layout::Lines))
-        }
-        '{' if has("findings") || has("schema_version") => Some((Format::Native, Layout::Document)),
-        '{' if lines && has("control") => Some((Format::Native, Layout::Lines)),
-        '{' if has("class_uid") => Some((Format::Ocsf, Layout::Lines)),
+        '{' if has("class_uid") || has("finding_info") => Some((Format::Ocsf, Layout::Lines)),
         _ => None,
     }
 }
 
-/// NDJSON: the first line is a whole object by itself and another object follows.
-fn looks_like_lines(text: &str) -> bool {
-    let mut lines = text.lines();
-    let Some(first) = lines.next() else {
-        return false;
-    };
-    serde_json::from_str::<serde_json::Value>(first).is_ok_and(|v| v.is_object())
-        && (lines.any(|l| l.trim_start().starts_with('{')) || text.trim_end() == first.trim_end())
-        && !first.contains("\"findings\"")
+/// The keys of the first JSON object of `json`, in order; those read before the object (or
+/// the head it was cut at) ends, or before a syntax error.
+fn top_level_keys(json: &[u8]) -> Vec<String> {
+    struct Keys<'a>(&'a mut Vec<String>);
+    impl<'de> Visitor<'de> for Keys<'_> {
+        type Value = ();
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("an object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            while let Some(key) = map.next_key::<String>()? {
+                self.0.push(key);
+                map.next_value::<IgnoredAny>()?;
+            }
+            Ok(())
+        }
+    }
+    let mut keys = Vec::new();
+    let mut deserializer = serde_json::Deserializer::from_slice(json);
+    // An error (the cut, bad JSON) ends the list; what was read before it stays.
+    let _ = serde::Deserializer::deserialize_map(&mut deserializer, Keys(&mut keys));
+    keys
 }
 
 #[cfg(test)]
@@ -146,5 +181,32 @@ mod tests {
             Some((Format::Native, Layout::Lines))
         );
         assert_eq!(sniff(b"[", Some(Format::Trivy)), None);
+    }
+
+    #[test]
+    fn an_ocsf_line_with_a_nested_findings_key_is_ocsf_ndjson() {
+        // Prowler's AWS example: the resource's data holds `"findings": []`.
+        let line = br#"{"message":"m","metadata":{"event_code":"c"},"resources":[{"data":{"metadata":{"findings":[]}}}],"class_uid":2004}"#;
+        let body = [&line[..], b"\n", &line[..], b"\n"].concat();
+        for named in [None, Some(Format::Ocsf)] {
+            assert_eq!(
+                sniff(&body, named),
+                Some((Format::Ocsf, Layout::Lines)),
+                "{named:?}"
+            );
+            assert_eq!(
+                sniff(line, named),
+                Some((Format::Ocsf, Layout::Lines)),
+                "one line, {named:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_first_object_cut_by_the_head_is_told_by_the_keys_before_the_cut() {
+        let head = br#"{"message":"m","metadata":{"event_code":"c"},"resources":[{"data":"xxxx"#;
+        assert_eq!(sniff(head, None), Some((Format::Ocsf, Layout::Lines)));
+        let head = br#"{"source":"s","findings":[{"control":{"id":"c"},"detail":"xxx"#;
+        assert_eq!(sniff(head, None), Some((Format::Native, Layout::Document)));
     }
 }

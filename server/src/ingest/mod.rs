@@ -163,6 +163,8 @@ impl IngestError {
 /// What the parser learnt besides the findings.
 struct Parsed {
     format: Format,
+    layout: Layout,
+    /// The source the body's contents name (see [`source_from_contents`]).
     source: Option<String>,
     external_id: Option<String>,
     tool: Option<String>,
@@ -185,6 +187,61 @@ fn check_source(source: &str, allowed: Option<&str>) -> Result<(), IngestError> 
         }),
         _ => Ok(()),
     }
+}
+
+/// The source a scan's own contents name, when the caller named none: the native
+/// document's `source`, the account or cluster of OCSF findings (see [`ocsf::origin`]),
+/// `trivy-{ArtifactName}`. Where the contents do not say, or say something no source may
+/// be, the scan is refused asking for `?source=`: a guessed shared name would let two
+/// accounts or clusters overwrite each other's results.
+fn source_from_contents(
+    format: Format,
+    layout: Layout,
+    found: Option<String>,
+) -> Result<String, IngestError> {
+    const NAME_IT: &str = "name the source with `?source=` in the URL (`--source` to the command)";
+    let found = found
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty());
+    let Some(source) = found else {
+        let why = match (format, layout) {
+            (Format::Native, Layout::Document) => {
+                "the scan names no source: add `source` to the document, or".to_string()
+            }
+            (Format::Native, Layout::Lines) => {
+                "the scan names no source: NDJSON lines cannot name one, so".to_string()
+            }
+            (Format::Ocsf, _) => "the scan names no source: its findings do not say which \
+                 account or cluster they are of (a `cloud` with `provider` and `account.uid`, or \
+                 a Prowler Kubernetes `finding_info.uid` naming its cluster), and one shared name \
+                 would let two of them overwrite each other's results;"
+                .to_string(),
+            (Format::Trivy, _) => {
+                "the scan names no source: the report has no `ArtifactName` to name it by;"
+                    .to_string()
+            }
+        };
+        return Err(IngestError::invalid(Problem::new(
+            "/source",
+            format!("{why} {NAME_IT}"),
+        )));
+    };
+    if source.chars().count() > MAX_SOURCE || source.chars().any(char::is_control) {
+        let shown: String = source.chars().take(80).collect();
+        let cut = if shown.len() < source.len() {
+            "…"
+        } else {
+            ""
+        };
+        return Err(IngestError::invalid(Problem::new(
+            "/source",
+            format!(
+                "the source this scan's contents give, {shown:?}{cut}, is not one a source may be \
+                 (at most {MAX_SOURCE} characters, without control characters); {NAME_IT}"
+            ),
+        )));
+    }
+    Ok(source)
 }
 
 /// Reads one scan from `reader` and stores it, whole or not at all, with a writer of its
@@ -292,21 +349,16 @@ async fn receive_and_complete<R: Read + Send + 'static>(
             }
         }
     }
-    let parsed = parser
+    let mut parsed = parser
         .await
         .map_err(|e| anyhow!("the scan parser stopped: {e}"))??;
     if let Some(error) = write_error {
         return Err(error.into());
     }
-    let source = named
-        .or_else(|| parsed.source.map(|s| s.trim().to_string()))
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| {
-            IngestError::invalid(Problem::new(
-                "/source",
-                "the scan names no source: add `source` to it, or `?source=` to the URL (`--source` to the command)",
-            ))
-        })?;
+    let source = match named {
+        Some(source) => source,
+        None => source_from_contents(parsed.format, parsed.layout, parsed.source.take())?,
+    };
     check_source(&source, allowed_source)?;
     let scanned_at = parsed.scan_time.unwrap_or(request.now);
     if scanned_at > request.now + MOST_AHEAD_SECONDS {
@@ -397,6 +449,7 @@ fn parse<R: Read>(
     let mut sink = Sink::new(sender);
     let mut parsed = Parsed {
         format,
+        layout,
         source: None,
         external_id: None,
         tool: None,

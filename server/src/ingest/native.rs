@@ -1,4 +1,4 @@
-//! The native format (FORMATS.md): one document with `source`, `scan`, `tool` and a
+//! The native format: one document with `source`, `scan`, `tool` and a
 //! `findings` array, read as a stream one finding at a time; or NDJSON, one finding a line.
 
 use super::fields::{Object, Text, Time};

@@ -1,4 +1,4 @@
-//! OCSF findings (FORMATS.md): Prowler's Detection Findings (class 2004) and Compliance
+//! OCSF findings: Prowler's Detection Findings (class 2004) and Compliance
 //! Findings (class 2003), as a JSON array or NDJSON.
 
 use super::fields::{First, Int, Object, Text, Time};
@@ -12,7 +12,7 @@ use std::fmt;
 use std::io::BufRead;
 
 /// One OCSF finding: the fields ingestion uses, nothing else (a Prowler finding's
-/// `unmapped`, `raw_data`, `resources[].data`… are skipped as they are read).
+/// `raw_data`, `resources[].data`, `unmapped` but its `cloud`… are skipped as they are read).
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct OcsfFinding {
@@ -27,6 +27,15 @@ pub struct OcsfFinding {
     time: Time,
     time_dt: Time,
     status_detail: Text,
+    cloud: Object<Cloud>,
+    unmapped: Object<Unmapped>,
+}
+
+/// What Prowler puts outside the OCSF schema: its Compliance Findings carry their
+/// account here, not in a `cloud` object.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Unmapped {
     cloud: Object<Cloud>,
 }
 
@@ -71,6 +80,7 @@ struct Resource {
 #[serde(default)]
 struct FindingInfo {
     title: Text,
+    uid: Text,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -86,25 +96,47 @@ struct Account {
     uid: Text,
 }
 
-/// The default source of an OCSF finding, when the upload names none.
-pub fn default_source(value: &OcsfFinding) -> Option<String> {
-    let cloud = value.cloud.get();
-    let provider = cloud.and_then(|c| c.provider.as_str());
-    let account = cloud
-        .and_then(|c| c.account.get())
-        .and_then(|a| a.uid.as_str());
-    if let (Some(provider), Some(account)) = (provider, account) {
-        return Some(format!("prowler-{provider}-{account}"));
+/// Where an OCSF finding comes from, as a source name, when the upload names none; `None`
+/// when the finding does not say. Two accounts or clusters must never share a source: the
+/// latest scan of a source decides what fails, so one would overwrite the other's results.
+///
+/// - `prowler-{provider}-{account}` from the finding's `cloud` (Detection Findings), or
+///   from `unmapped.cloud` (where Prowler's Compliance Findings put it);
+/// - `prowler-kubernetes-{cluster}` for a Prowler Kubernetes finding, which has no `cloud`:
+///   its cluster is only in `finding_info.uid`, which Prowler writes as
+///   `prowler-kubernetes-{check}-{cluster}-namespace: {namespace}-{resource}` (a Compliance
+///   Finding adds `-{requirement}`).
+///
+/// Never the bare product name: every Prowler scan would share it.
+pub fn origin(value: &OcsfFinding) -> Option<String> {
+    let unmapped_cloud = value.unmapped.get().and_then(|u| u.cloud.get());
+    for cloud in [value.cloud.get(), unmapped_cloud].into_iter().flatten() {
+        let provider = cloud.provider.as_str().map(str::trim);
+        let account = cloud
+            .account
+            .get()
+            .and_then(|a| a.uid.as_str())
+            .map(str::trim);
+        if let (Some(provider), Some(account)) = (provider, account)
+            && !provider.is_empty()
+            && !account.is_empty()
+        {
+            return Some(format!("prowler-{provider}-{account}"));
+        }
     }
-    value
-        .metadata
-        .get()
-        .and_then(|m| m.product.get())
-        .and_then(|p| p.name.as_str())
-        .map(|name| name.to_lowercase())
+    kubernetes_cluster(value).map(|cluster| format!("prowler-kubernetes-{cluster}"))
 }
 
-/// Reads a JSON array of OCSF findings; returns the default source of the first one.
+/// The cluster a Prowler Kubernetes finding names in its `finding_info.uid`.
+fn kubernetes_cluster(value: &OcsfFinding) -> Option<&str> {
+    let check = value.metadata.get()?.event_code.as_str()?;
+    let uid = value.finding_info.get()?.uid.as_str()?;
+    let rest = uid.strip_prefix(&format!("prowler-kubernetes-{check}-"))?;
+    let (cluster, _) = rest.split_once("-namespace: ")?;
+    Some(cluster.trim()).filter(|c| !c.is_empty())
+}
+
+/// Reads a JSON array of OCSF findings; returns the first origin a finding names.
 pub fn read_array<R: std::io::Read>(reader: R, sink: &mut Sink) -> Result<Option<String>, Problem> {
     let cap = FindingCap::new();
     let mut deserializer =
@@ -115,13 +147,16 @@ pub fn read_array<R: std::io::Read>(reader: R, sink: &mut Sink) -> Result<Option
         .map_err(|e| cap.take_problem().unwrap_or_else(|| json_problem(&e)))
 }
 
-/// Reads NDJSON, one OCSF finding a line; blank lines are skipped.
+/// Reads NDJSON, one OCSF finding a line; blank lines are skipped. Returns the first origin
+/// a finding names.
 pub fn read_lines<R: BufRead>(reader: R, sink: &mut Sink) -> Result<Option<String>, Problem> {
     let mut source = None;
     super::sink::read_ndjson(reader, sink, |value: Object<OcsfFinding>, at| {
-        let value = value.fields();
+        let Object::Found(value) = value else {
+            return Err(Problem::new(at, "a finding must be a JSON object"));
+        };
         if source.is_none() {
-            source = default_source(&value);
+            source = origin(&value);
         }
         finding(value, at)
     })?;
@@ -158,7 +193,7 @@ impl<'de> Visitor<'de> for ArraySeed<'_> {
             let Some(value) = next else { break };
             let value = value.fields();
             if source.is_none() {
-                source = default_source(&value);
+                source = origin(&value);
             }
             match finding(value, &at()) {
                 Ok(f) => self.sink.finding(f),
@@ -305,6 +340,49 @@ mod tests {
         assert_eq!(finding(&value, "/3").unwrap_err().at, "/3/resources/0/uid");
     }
 
+    fn origin_of(value: Value) -> Option<String> {
+        super::origin(&serde_json::from_value(value).unwrap())
+    }
+
+    #[test]
+    fn the_origin_names_the_account_or_the_cluster() {
+        let detection = json!({"cloud": {"provider": "aws", "account": {"uid": "123456789012"}},
+            "metadata": {"product": {"name": "Prowler"}}});
+        assert_eq!(
+            origin_of(detection).as_deref(),
+            Some("prowler-aws-123456789012")
+        );
+        let compliance = json!({"class_uid": 2003,
+            "unmapped": {"cloud": {"provider": "azure", "account": {"uid": "sub-1"}}}});
+        assert_eq!(
+            origin_of(compliance).as_deref(),
+            Some("prowler-azure-sub-1")
+        );
+        for (uid, cluster) in [
+            (
+                "prowler-kubernetes-apiserver_x-prod-eu-namespace: kube-system-pod-1",
+                Some("prod-eu"),
+            ),
+            (
+                "prowler-kubernetes-apiserver_x-prod-eu-namespace: kube-system-pod-1-1.2.11",
+                Some("prod-eu"),
+            ),
+            (
+                "prowler-kubernetes-apiserver_x--namespace: kube-system-pod-1",
+                None,
+            ),
+            ("<finding_uid>", None),
+        ] {
+            let value = json!({"metadata": {"event_code": "apiserver_x", "product": {"name": "Prowler"}},
+                "finding_info": {"uid": uid}, "resources": [{"namespace": "kube-system"}]});
+            let expected = cluster.map(|c| format!("prowler-kubernetes-{c}"));
+            assert_eq!(origin_of(value), expected, "{uid}");
+        }
+        let anonymous = json!({"metadata": {"product": {"name": "Prowler"}},
+            "cloud": {"provider": "aws", "account": {"uid": ""}}});
+        assert_eq!(origin_of(anonymous), None, "never the bare product name");
+    }
+
     #[test]
     fn an_element_over_the_cap_is_refused_by_pointer() {
         let small = json!({"class_uid": 2004, "metadata": {"event_code": "x", "product": {"name": "Prowler"}},
@@ -312,7 +390,11 @@ mod tests {
             "unmapped": {"k": "v"}});
         let body = json!([small, small]).to_string();
         let (source, findings, problems) = collect(|sink| read_array(body.as_bytes(), sink));
-        assert_eq!(source.unwrap().as_deref(), Some("prowler"));
+        assert_eq!(
+            source.unwrap(),
+            None,
+            "a finding that does not say where it comes from names no source"
+        );
         assert_eq!((findings.len(), problems.len()), (2, 0));
         assert_eq!(
             findings[0].resource_id, "r",

@@ -113,8 +113,13 @@ pub fn read_ndjson<R: BufRead, T: DeserializeOwned>(
                 format!("the JSON is nested deeper than {MAX_DEPTH} levels (the recursion limit)"),
             ));
         }
-        let value: T = serde_json::from_slice(&line)
-            .map_err(|e| Problem::new(&at, super::native::json_problem(&e).message))?;
+        let value: T = serde_json::from_slice(&line).map_err(|e| {
+            let message = super::native::json_problem(&e).message;
+            Problem::new(
+                &at,
+                format!("not one JSON object on one line ({message}): NDJSON holds a whole finding a line"),
+            )
+        })?;
         match each(value, &at) {
             Ok(finding) => sink.finding(finding),
             Err(problem) => sink.problem(problem),

@@ -293,6 +293,23 @@ pub async fn delete_chunk(
     Ok(gone)
 }
 
+/// Hides every completed scan of `source` and claims it for deletion, in one transaction;
+/// returns their ids, for the caller to delete with [`delete_chunk`]. A scan of the source
+/// being received is not one of them: it has no source until it completes, and it
+/// completes whole (as the source's latest) or not at all. If the process dies before the
+/// rows are deleted, a later cleanup deletes them (they are claimed, so never shown again).
+pub async fn hide_source(conn: &mut SqliteConnection, source: &str) -> anyhow::Result<Vec<i64>> {
+    sqlx::query_scalar(
+        "UPDATE scans SET completed_at = NULL, written_at = ?2 \
+         WHERE source = ?1 AND completed_at IS NOT NULL RETURNING id",
+    )
+    .bind(source)
+    .bind(CLAIMED_FOR_DELETION)
+    .fetch_all(conn)
+    .await
+    .context("Failed to hide the scans of a source")
+}
+
 /// The scans whose upload died (or that were hidden and not yet deleted).
 pub async fn abandoned(pool: &SqlitePool, now: i64) -> anyhow::Result<Vec<i64>> {
     sqlx::query_scalar("SELECT id FROM scans WHERE completed_at IS NULL AND written_at < ?")

@@ -64,7 +64,9 @@ async fn each_fixture_gives_exactly_the_counts_it_holds() {
         ),
         ("trivy_dockerfile.json.golden", "trivy", 1, 1, 0, 0),
     ] {
-        let response = app.post_scan("", &token, fixture(file)).await;
+        // The Kubernetes example names no cluster: it needs `?source=`.
+        let query = format!("?source=counts-{file}");
+        let response = app.post_scan(&query, &token, fixture(file)).await;
         assert_eq!(response.status(), 201, "{file}");
         let body: Value = response.json().await.unwrap();
         assert_eq!(body["format"], format, "{file}");
@@ -119,7 +121,12 @@ async fn ocsf_and_native_findings_may_come_as_ndjson() {
     let array: Vec<Value> =
         serde_json::from_slice(&fixture("prowler_example_output_kubernetes.ocsf.json")).unwrap();
     let lines: String = array.iter().map(|v| format!("{v}\n")).collect();
-    let body: Value = app.post_scan("", &token, lines).await.json().await.unwrap();
+    let body: Value = app
+        .post_scan("?source=k8s", &token, lines)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(
         (body["findings"].as_i64(), body["failing"].as_i64()),
         (Some(6), Some(5)),
