@@ -8,6 +8,7 @@ mod accounts;
 mod audit;
 mod audit_retention;
 mod command_line;
+mod connection_limits;
 mod connection_settings;
 mod cross_site;
 mod engine_big_scan;
