@@ -34,6 +34,7 @@ mod scan_stall;
 mod scans_api;
 mod secrets_at_rest;
 mod security_headers;
+mod server_fn_refusals;
 mod servicenow_client;
 mod servicenow_hostile_answers;
 mod servicenow_sabotage;
