@@ -44,3 +44,4 @@ mod small_things;
 mod start_up;
 mod test_connection;
 mod tokens_and_scans;
+mod upload_fairness;
