@@ -60,7 +60,10 @@ async fn greedy_client(app: &TestApp, from: Ipv4Addr) -> TcpStream {
 /// answered 200, `None` when the server closes it unanswered or refuses it.
 async fn healthz_from(app: &TestApp, from: Ipv4Addr) -> Option<TcpStream> {
     let mut stream = connect_from(app, from).await;
-    let request = format!("GET /healthz HTTP/1.1\r\nHost: {}\r\n\r\n", server_address(app));
+    let request = format!(
+        "GET /healthz HTTP/1.1\r\nHost: {}\r\n\r\n",
+        server_address(app)
+    );
     stream.write_all(request.as_bytes()).await.ok()?;
     let mut answer = Vec::new();
     let mut piece = [0u8; 1024];
@@ -134,6 +137,43 @@ async fn clients_that_never_read_a_large_answer_are_capped_per_address_and_cut_o
     // They were cut off: each got less than the whole answer, then the server closed it.
     for stream in greedy {
         let received = read_until_closed(stream).await;
-        assert!(received < WASM_BYTES, "a whole answer came ({received} bytes)");
+        assert!(
+            received < WASM_BYTES,
+            "a whole answer came ({received} bytes)"
+        );
     }
+}
+
+#[tokio::test]
+async fn past_the_cap_in_all_a_new_client_waits_for_a_place_and_is_then_served() {
+    let app = untouched_app(|c| {
+        c.body_read_timeout_seconds = 1;
+        c.max_connections = 4;
+    })
+    .await;
+    let mut greedy = Vec::new();
+    for _ in 0..4 {
+        greedy.push(greedy_client(&app, CLIENT).await);
+    }
+
+    // Every place is taken; the fresh client waits for one (it is not refused), and gets it
+    // once a greedy connection's write has stalled for the timeout.
+    assert!(
+        healthz_from(&app, FRESH_CLIENT).await.is_some(),
+        "a client past the cap was refused instead of waiting"
+    );
+    for stream in greedy {
+        let received = read_until_closed(stream).await;
+        assert!(
+            received < WASM_BYTES,
+            "a whole answer came ({received} bytes)"
+        );
+    }
+}
+
+#[test]
+fn connections_are_capped_by_default() {
+    let config = Config::with_database("unused.db");
+    assert_eq!(config.max_connections, 512);
+    assert_eq!(config.max_connections_per_client, 64);
 }
