@@ -19,6 +19,7 @@ use crate::http::health::{self, DatabaseFile, Readiness};
 use crate::http::host_check::{HostNames, refuse_unknown_host};
 use crate::http::scans_api::{self, ScansApi};
 use crate::http::security_headers::{CspNonce, add_security_headers};
+use crate::http::upload_shares::UploadShares;
 use crate::ingest::ScanWriter;
 use crate::scan_store::SqliteScanStore;
 use crate::secrets::SecretCipher;
@@ -150,6 +151,7 @@ impl Application {
             uploads: Arc::new(tokio::sync::Semaphore::new(
                 config.max_queued_scans as usize,
             )),
+            shares: UploadShares::of_queue(config.max_queued_scans as usize),
             body_timeout,
             min_body_bytes_per_second: config.min_body_bytes_per_second,
         });

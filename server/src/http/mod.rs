@@ -12,3 +12,4 @@ pub mod health;
 pub mod host_check;
 pub mod scans_api;
 pub mod security_headers;
+pub mod upload_shares;

@@ -4,6 +4,7 @@
 //! queued for the one writer; past the bound the answer is 503 with `Retry-After`.
 
 use crate::http::body_timeout::{BodyStalled, CutOff};
+use crate::http::upload_shares::UploadShares;
 use crate::ingest::{self, Format, IngestError, IngestRequest, ScanWriter, tokens};
 use axum::Json;
 use axum::body::Body;
@@ -28,6 +29,8 @@ pub struct ScansApi {
     pub spill_folder: std::path::PathBuf,
     /// One permit per upload received at once (`--max-queued-scans`).
     pub uploads: Arc<Semaphore>,
+    /// Each token's share of those permits, taken first.
+    pub shares: UploadShares,
     /// The body read timeout, to say it in a 408.
     pub body_timeout: Duration,
     /// The least average body rate (`--min-body-bytes-per-second`), to say it in a 408.
@@ -58,8 +61,8 @@ pub async fn post_scan(
             "Send an API token: Authorization: Bearer <token>.",
         );
     };
-    let allowed_source = match tokens::verify(api.writer.pool(), token, now).await {
-        Ok(Some(token)) => token.source,
+    let (token_id, allowed_source) = match tokens::verify(api.writer.pool(), token, now).await {
+        Ok(Some(token)) => (token.id, token.source),
         Ok(None) => {
             return error(
                 StatusCode::UNAUTHORIZED,
@@ -90,18 +93,17 @@ pub async fn post_scan(
     if declared.is_some_and(|n| n > api.max_bytes) {
         return too_large(api.max_bytes);
     }
+    let Some(share) = api.shares.take(token_id) else {
+        return try_again_later(&format!(
+            "As many scans as this API token may send at once ({}, its share of the queue) \
+             are being received; nothing was stored.",
+            api.shares.per_token()
+        ));
+    };
     let Ok(permit) = api.uploads.clone().try_acquire_owned() else {
-        let mut response = error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            &format!(
-                "As many scans as this server queues are being received; nothing was stored. \
-                 Try again in {RETRY_AFTER_SECONDS} s."
-            ),
+        return try_again_later(
+            "As many scans as this server queues are being received; nothing was stored.",
         );
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS));
-        return response;
     };
     let stream =
         futures_util::TryStreamExt::map_err(body.into_data_stream(), std::io::Error::other);
@@ -118,7 +120,7 @@ pub async fn post_scan(
     // fails reading and deletes what it wrote.
     let writer = api.writer.clone();
     let ingestion = tokio::spawn(async move {
-        let _permit = permit;
+        let _permit = (share, permit);
         ingest::ingest_with(&writer, allowed_source.as_deref(), reader, request).await
     });
     let outcome = match ingestion.await {
@@ -179,6 +181,18 @@ fn refused(status: StatusCode, why: &IngestError) -> Response {
         .map(|first| first.to_uppercase().chain(chars).collect())
         .unwrap_or_default();
     error(status, &format!("{message}. Nothing was stored."))
+}
+
+/// A 503 for an upload past its share or the queue's bound: why, and when to try again.
+fn try_again_later(why: &str) -> Response {
+    let mut response = error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        &format!("{why} Try again in {RETRY_AFTER_SECONDS} s."),
+    );
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS));
+    response
 }
 
 fn too_large(limit: u64) -> Response {
