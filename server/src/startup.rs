@@ -19,6 +19,7 @@ use crate::http::health::{self, DatabaseFile, Readiness};
 use crate::http::host_check::{HostNames, refuse_unknown_host};
 use crate::http::scans_api::{self, ScansApi};
 use crate::http::security_headers::{CspNonce, add_security_headers};
+use crate::http::unread_body::close_after_unread_body;
 use crate::http::upload_shares::UploadShares;
 use crate::ingest::ScanWriter;
 use crate::scan_store::SqliteScanStore;
@@ -188,7 +189,9 @@ impl Application {
                 min_bytes_per_second: config.min_body_bytes_per_second,
             },
             limit_idle_body,
-        ));
+        ))
+        // Outermost: it sees the body as the client sent it.
+        .layer(axum::middleware::from_fn(close_after_unread_body));
         Ok(Self {
             listener,
             router,

@@ -12,7 +12,9 @@
 //!   unread bytes makes the kernel send a reset, and a client still sending its body sees
 //!   ECONNRESET instead of the answer. So at shutdown the write side is closed first (the
 //!   client gets the whole answer and its end), then what the client still sends is read and
-//!   thrown away until it closes its side, for [`LINGER`] at most.
+//!   thrown away until it closes its side or sends nothing for [`LINGER`], for
+//!   [`LINGER_AT_MOST`] in all. (A fixed 2 s was too short for a 32 MiB body on a busy
+//!   2-core machine.) The connection keeps its place among the connection limits meanwhile.
 
 use std::future::Future;
 use std::io;
@@ -20,10 +22,13 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::time::Sleep;
+use tokio::time::{Instant, Sleep};
 
-/// How long a closing connection keeps reading (and dropping) what the client still sends.
+/// How long a closing connection waits for more of what the client still sends.
 pub const LINGER: Duration = Duration::from_secs(2);
+
+/// How long a closing connection reads (and drops) what the client still sends, in all.
+pub const LINGER_AT_MOST: Duration = Duration::from_secs(30);
 
 /// How many reads one poll of a lingering close makes before it lets other tasks run.
 const READS_PER_POLL: usize = 16;
@@ -33,8 +38,10 @@ pub struct ConnectionIo<T> {
     write_timeout: Duration,
     /// Armed while a write waits for the client; disarmed by any progress.
     write_stall: Option<Pin<Box<Sleep>>>,
-    /// Armed once the write side is shut: the end of the lingering close.
+    /// Armed once the write side is shut: the end of the lingering close, moved on by what
+    /// the client sends, up to `linger_until`.
     linger: Option<Pin<Box<Sleep>>>,
+    linger_until: Option<Instant>,
 }
 
 impl<T> ConnectionIo<T> {
@@ -44,6 +51,7 @@ impl<T> ConnectionIo<T> {
             write_timeout,
             write_stall: None,
             linger: None,
+            linger_until: None,
         }
     }
 }
@@ -122,6 +130,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin> AsyncWrite for ConnectionIo<T> {
         if this.linger.is_none() {
             std::task::ready!(Pin::new(&mut this.inner).poll_shutdown(cx))?;
             this.linger = Some(Box::pin(tokio::time::sleep(LINGER)));
+            this.linger_until = Some(Instant::now() + LINGER_AT_MOST);
         }
         let mut scratch = [0u8; 8192];
         for _ in 0..READS_PER_POLL {
@@ -130,7 +139,13 @@ impl<T: AsyncRead + AsyncWrite + Unpin> AsyncWrite for ConnectionIo<T> {
                 // The client closed its side (or the connection failed): nothing to wait for.
                 Poll::Ready(Ok(())) if buf.filled().is_empty() => return Poll::Ready(Ok(())),
                 Poll::Ready(Err(_)) => return Poll::Ready(Ok(())),
-                Poll::Ready(Ok(())) => continue,
+                Poll::Ready(Ok(())) => {
+                    let more_time = Instant::now() + LINGER;
+                    let until = this.linger_until.map_or(more_time, |u| u.min(more_time));
+                    if let Some(linger) = this.linger.as_mut() {
+                        linger.as_mut().reset(until);
+                    }
+                }
                 Poll::Pending => {
                     let linger = this.linger.as_mut().expect("armed above");
                     return linger.as_mut().poll(cx).map(Ok);
@@ -194,5 +209,22 @@ mod tests {
         let mut io = ConnectionIo::new(server, TIMEOUT);
         io.shutdown().await.unwrap();
         assert_eq!(started.elapsed(), LINGER);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_client_that_keeps_sending_is_read_for_linger_at_most_in_all() {
+        let (server, mut client) = tokio::io::duplex(1024);
+        let sending = tokio::spawn(async move {
+            // A piece every second: never silent for the linger time.
+            while client.write_all(b"more").await.is_ok() {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        });
+        let mut io = ConnectionIo::new(server, TIMEOUT);
+        let started = tokio::time::Instant::now();
+        io.shutdown().await.unwrap();
+        assert_eq!(started.elapsed(), LINGER_AT_MOST);
+        drop(io);
+        sending.await.unwrap();
     }
 }

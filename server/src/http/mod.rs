@@ -12,4 +12,5 @@ pub mod health;
 pub mod host_check;
 pub mod scans_api;
 pub mod security_headers;
+pub mod unread_body;
 pub mod upload_shares;

@@ -145,6 +145,21 @@ async fn a_large_upload_past_the_queue_bound_reads_its_503_and_retry_after() {
     assert!(lowercase.contains("\r\nretry-after: 30\r\n"), "{answer}");
     assert!(lowercase.contains("\r\nconnection: close\r\n"), "{answer}");
     assert!(answer.contains("Try again in 30 s"), "{answer}");
+
+    // The same streamed (chunked, no length) by an HTTP client library.
+    let pieces = (0..BIG / 65536).map(|_| Ok::<_, std::io::Error>(vec![b' '; 65536]));
+    let streamed = app
+        .client
+        .post(format!("{}/api/v1/scans?source=big", app.address))
+        .bearer_auth(&second)
+        .body(reqwest::Body::wrap_stream(futures_util::stream::iter(
+            pieces,
+        )))
+        .send()
+        .await
+        .expect("the client reads the answer (no connection reset)");
+    assert_eq!(streamed.status(), 503);
+    assert_eq!(streamed.headers()["retry-after"], "30");
     drop(sender);
     let _ = holder.await;
 }
