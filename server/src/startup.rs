@@ -19,6 +19,7 @@ use crate::http::health::{self, DatabaseFile, Readiness};
 use crate::http::host_check::{HostNames, refuse_unknown_host};
 use crate::http::scans_api::{self, ScansApi};
 use crate::http::security_headers::{CspNonce, add_security_headers};
+use crate::http::server_fn_errors::refuse_unreadable_requests;
 use crate::http::unread_body::close_after_unread_body;
 use crate::http::upload_shares::UploadShares;
 use crate::ingest::ScanWriter;
@@ -492,6 +493,7 @@ fn router(
             context, shell,
         ))
         .with_state(options)
+        .layer(axum::middleware::from_fn(refuse_unreadable_requests))
         .layer(axum::middleware::from_fn_with_state(auth, access::guard))
         .layer(axum::middleware::from_fn_with_state(
             origins.clone(),

@@ -12,5 +12,6 @@ pub mod health;
 pub mod host_check;
 pub mod scans_api;
 pub mod security_headers;
+pub mod server_fn_errors;
 pub mod unread_body;
 pub mod upload_shares;
