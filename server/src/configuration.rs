@@ -240,6 +240,28 @@ pub struct Config {
     )]
     pub shutdown_grace_seconds: u64,
 
+    /// The most connections served at once, in all; past it the server accepts no more
+    /// until one ends (newcomers wait in the system's queue). Each holds a file descriptor.
+    #[arg(
+        long,
+        global = true,
+        env = "ITSM_BRIDGE_MAX_CONNECTIONS",
+        default_value_t = 512,
+        value_parser = clap::value_parser!(u32).range(1..=100_000)
+    )]
+    pub max_connections: u32,
+
+    /// The most connections served at once from one client network (an IPv4 address or an
+    /// IPv6 /64, the socket's); one more is answered 503 and closed.
+    #[arg(
+        long,
+        global = true,
+        env = "ITSM_BRIDGE_MAX_CONNECTIONS_PER_CLIENT",
+        default_value_t = 64,
+        value_parser = clap::value_parser!(u32).range(1..=100_000)
+    )]
+    pub max_connections_per_client: u32,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 

@@ -12,11 +12,16 @@ use crate::engine::scheduler::run_scheduler;
 use crate::engine::{Engine, EngineSettings};
 use crate::http::access;
 use crate::http::body_timeout::{BodyLimits, limit_idle_body};
+use crate::http::connection_io::ConnectionIo;
+use crate::http::connection_limits::{ConnectionLimits, TOO_MANY_FROM_CLIENT};
 use crate::http::cross_site::{SiteOrigins, refuse_cross_site};
 use crate::http::health::{self, DatabaseFile, Readiness};
 use crate::http::host_check::{HostNames, refuse_unknown_host};
 use crate::http::scans_api::{self, ScansApi};
 use crate::http::security_headers::{CspNonce, add_security_headers};
+use crate::http::server_fn_errors::refuse_unreadable_requests;
+use crate::http::unread_body::close_after_unread_body;
+use crate::http::upload_shares::UploadShares;
 use crate::ingest::ScanWriter;
 use crate::scan_store::SqliteScanStore;
 use crate::secrets::SecretCipher;
@@ -50,8 +55,11 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     header_timeout: Duration,
+    /// How long a write to a client may make no progress (`--body-read-timeout-seconds`).
+    write_timeout: Duration,
     /// How long requests under way may take to finish at shutdown.
     drain_deadline: Duration,
+    limits: ConnectionLimits,
     pool: SqlitePool,
     engine: Arc<Engine>,
     settings: Arc<SqliteSettingsStore>,
@@ -154,6 +162,7 @@ impl Application {
             uploads: Arc::new(tokio::sync::Semaphore::new(
                 config.max_queued_scans as usize,
             )),
+            shares: UploadShares::of_queue(config.max_queued_scans as usize),
             body_timeout,
             min_body_bytes_per_second: config.min_body_bytes_per_second,
             trusted_proxy_header: config.trusted_proxy_header.clone(),
@@ -195,12 +204,19 @@ impl Application {
                 min_bytes_per_second: config.min_body_bytes_per_second,
             },
             limit_idle_body,
-        ));
+        ))
+        // Outermost: it sees the body as the client sent it.
+        .layer(axum::middleware::from_fn(close_after_unread_body));
         Ok(Self {
             listener,
             router,
             header_timeout: Duration::from_secs(config.header_read_timeout_seconds),
+            write_timeout: body_timeout,
             drain_deadline: Duration::from_secs(config.shutdown_grace_seconds),
+            limits: ConnectionLimits::new(
+                config.max_connections as usize,
+                config.max_connections_per_client as usize,
+            ),
             pool,
             engine,
             settings: store,
@@ -238,8 +254,12 @@ impl Application {
         let served = serve(
             self.listener,
             self.router,
-            self.header_timeout,
-            self.drain_deadline,
+            Timeouts {
+                header: self.header_timeout,
+                write: self.write_timeout,
+                drain: self.drain_deadline,
+            },
+            self.limits,
             async move {
                 shutdown.await;
                 // The one signal reaches the engine: its running step ends, the run is
@@ -259,18 +279,31 @@ impl Application {
     }
 }
 
+/// The serve loop's timeouts.
+struct Timeouts {
+    /// For a request's headers, from the moment the connection is served.
+    header: Duration,
+    /// For a write to the client that makes no progress.
+    write: Duration,
+    /// For the requests under way at shutdown.
+    drain: Duration,
+}
+
 /// The serve loop: axum's, plus a timeout on reading each request's headers (a client that
 /// opens connections and sends nothing, a single byte, or headers byte by byte, holds
-/// nothing for long). HTTP/1 only: HTTP/2 (h2c) is not needed behind a proxy, and its
-/// protocol detection would read the first bytes with no timeout at all. Each request
-/// carries the client's address (`ConnectInfo`), which the access guard and the sign-in
-/// throttle read. On `shutdown` it stops accepting and lets the requests under way finish,
-/// for at most `--shutdown-grace-seconds`; then their connections are dropped.
+/// nothing for long) and on each write to a client that does not read
+/// ([`ConnectionIo`]), and caps on the connections served at once, in all and per client
+/// network ([`ConnectionLimits`]), so that file descriptors cannot run out. HTTP/1 only:
+/// HTTP/2 (h2c) is not needed behind a proxy, and its protocol detection would read the
+/// first bytes with no timeout at all. Each request carries the client's address
+/// (`ConnectInfo`), which the access guard and the sign-in throttle read. On `shutdown` it
+/// stops accepting and lets the requests under way finish, for at most
+/// `--shutdown-grace-seconds`; then their connections are dropped.
 async fn serve(
     listener: TcpListener,
     router: Router,
-    header_timeout: Duration,
-    drain_deadline: Duration,
+    timeouts: Timeouts,
+    limits: ConnectionLimits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     use axum::extract::ConnectInfo;
@@ -284,11 +317,16 @@ async fn serve(
     // hyper starts this timer when the connection is served, before its first byte.
     builder
         .timer(TokioTimer::new())
-        .header_read_timeout(header_timeout);
+        .header_read_timeout(timeouts.header);
     let graceful = GracefulShutdown::new();
     let drop_connections = tokio_util::sync::CancellationToken::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
+        // Past `--max-connections`, wait for one to end before accepting the next.
+        let place = tokio::select! {
+            place = limits.place() => place,
+            () = &mut shutdown => break,
+        };
         let (stream, remote) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
@@ -301,16 +339,26 @@ async fn serve(
             },
             () = &mut shutdown => break,
         };
+        let Some(client) = limits.admit(remote.ip()) else {
+            tracing::debug!(client = %remote.ip(), "too many connections from one client");
+            // A short answer if the socket takes it at once, never a wait.
+            let _ = stream.try_write(TOO_MANY_FROM_CLIENT);
+            continue;
+        };
         let router = router.clone();
         let service = tower::service_fn(move |mut request: axum::http::Request<_>| {
             request.extensions_mut().insert(ConnectInfo(remote));
             router.clone().oneshot(request.map(axum::body::Body::new))
         });
-        let connection =
-            builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
+        let connection = builder.serve_connection(
+            TokioIo::new(ConnectionIo::new(stream, timeouts.write)),
+            TowerToHyperService::new(service),
+        );
         let connection = graceful.watch(connection);
         let drop_now = drop_connections.clone();
         tokio::spawn(async move {
+            // Both held until the connection ends.
+            let _counted = (place, client);
             tokio::select! {
                 ended = connection => if let Err(error) = ended {
                     tracing::debug!(%error, "a connection ended with an error");
@@ -320,7 +368,7 @@ async fn serve(
         });
     }
     drop(listener);
-    if tokio::time::timeout(drain_deadline, graceful.shutdown())
+    if tokio::time::timeout(timeouts.drain, graceful.shutdown())
         .await
         .is_err()
     {
@@ -328,7 +376,7 @@ async fn serve(
         // connection is dropped, and what its upload wrote is removed (by its own failed
         // read, or by the cleanup at the next start).
         tracing::warn!(
-            seconds = drain_deadline.as_secs(),
+            seconds = timeouts.drain.as_secs(),
             "requests still under way at shutdown were cut off"
         );
         drop_connections.cancel();
@@ -459,6 +507,7 @@ fn router(
             context, shell,
         ))
         .with_state(options)
+        .layer(axum::middleware::from_fn(refuse_unreadable_requests))
         .layer(axum::middleware::from_fn_with_state(auth, access::guard))
         .layer(axum::middleware::from_fn_with_state(
             origins.clone(),

@@ -1,12 +1,17 @@
 //! The HTTP layer around the Leptos app: the access guard, the refusal of cross-site state
 //! changes and of names the server does not answer as, the security headers, the body
-//! timeouts, the client's address, the scanner API and the health endpoints.
+//! timeouts, the connections' limits and I/O, the client's address, the scanner API and the health endpoints.
 
 pub mod access;
 pub mod body_timeout;
 pub mod client_address;
+pub mod connection_io;
+pub mod connection_limits;
 pub mod cross_site;
 pub mod health;
 pub mod host_check;
 pub mod scans_api;
 pub mod security_headers;
+pub mod server_fn_errors;
+pub mod unread_body;
+pub mod upload_shares;

@@ -12,6 +12,7 @@
 use crate::audit::RefusalAudit;
 use crate::http::body_timeout::{BodyStalled, CutOff};
 use crate::http::client_address::client_address;
+use crate::http::upload_shares::UploadShares;
 use crate::ingest::{self, Format, IngestError, IngestRequest, ScanSummary, ScanWriter, tokens};
 use axum::Json;
 use axum::body::Body;
@@ -55,6 +56,8 @@ pub struct ScansApi {
     pub spill_folder: std::path::PathBuf,
     /// One permit per upload received at once (`--max-queued-scans`).
     pub uploads: Arc<Semaphore>,
+    /// Each token's share of those permits, taken first.
+    pub shares: UploadShares,
     /// The body read timeout, to say it in a 408.
     pub body_timeout: Duration,
     /// The least average body rate (`--min-body-bytes-per-second`), to say it in a 408.
@@ -146,10 +149,10 @@ async fn receive(
     };
     sender.token_prefix = Some(shown_prefix(token));
     let pool = api.writer.pool();
-    let allowed_source = match tokens::verify(pool, token, now).await {
+    let (token_id, allowed_source) = match tokens::verify(pool, token, now).await {
         Ok(Some(live)) => {
             sender.token_name = token_name(pool, live.id).await;
-            live.source
+            (live.id, live.source)
         }
         Ok(None) => {
             let detail = format!(
@@ -209,15 +212,17 @@ async fn receive(
     if declared.is_some_and(|n| n > api.max_bytes) {
         return Err(too_large(api.max_bytes));
     }
+    let Some(share) = api.shares.take(token_id) else {
+        return Err(try_again_later(&format!(
+            "As many scans as this API token may send at once ({}, its share of the queue) \
+             are being received; nothing was stored.",
+            api.shares.per_token()
+        )));
+    };
     let Ok(permit) = api.uploads.clone().try_acquire_owned() else {
-        return Err(Refusal::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!(
-                "As many scans as this server queues are being received; nothing was stored. \
-                 Try again in {RETRY_AFTER_SECONDS} s."
-            ),
-        )
-        .with_header(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS)));
+        return Err(try_again_later(
+            "As many scans as this server queues are being received; nothing was stored.",
+        ));
     };
     let stream =
         futures_util::TryStreamExt::map_err(body.into_data_stream(), std::io::Error::other);
@@ -242,7 +247,7 @@ async fn receive(
     let writer = api.writer.clone();
     let ingestion = tokio::spawn(
         async move {
-            let _permit = permit;
+            let _places = (share, permit);
             ingest::ingest_with(&writer, allowed_source.as_deref(), reader, request).await
         }
         .instrument(span),
@@ -426,6 +431,15 @@ fn refused(status: StatusCode, why: &IngestError) -> Refusal {
         .map(|first| first.to_uppercase().chain(chars).collect())
         .unwrap_or_default();
     Refusal::new(status, format!("{message}. Nothing was stored."))
+}
+
+/// A 503 for an upload past its share or the queue's bound: why, and when to try again.
+fn try_again_later(why: &str) -> Refusal {
+    Refusal::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        format!("{why} Try again in {RETRY_AFTER_SECONDS} s."),
+    )
+    .with_header(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS))
 }
 
 fn too_large(limit: u64) -> Refusal {

@@ -45,7 +45,8 @@ mod bytes_body {
 #[tokio::test]
 async fn eight_large_scans_posted_at_once_are_all_stored_and_a_sign_in_goes_through_meanwhile() {
     const FINDINGS: usize = 100_000;
-    let app = spawn_app().await;
+    // One token sends all eight: a queue of 32 gives it a share of eight.
+    let app = spawn_app_with(|c| c.max_queued_scans = 32).await;
     let token = app.api_token().await;
     let body = ndjson_scan(FINDINGS);
     let uploads: Vec<_> = (0..8)
