@@ -3,7 +3,7 @@
 //! sources sent scans; each figure links to its page. A first-time admin sees the steps
 //! still missing, each with its link.
 
-use super::runs::describe_duration;
+use super::runs::{describe_duration, trigger_name};
 use super::widgets::load_failed;
 use crate::api::{OverviewData, load_overview};
 use leptos::prelude::*;
@@ -65,7 +65,7 @@ fn OverviewView(data: OverviewData) -> impl IntoView {
             let text = format!(
                 "Run {} ({}) started {} UTC{took}: {}. {} groups: {} opened, {} noted, {} resolved, {} unchanged, {} skipped, {} failed.",
                 run.id,
-                run.trigger,
+                trigger_name(&run.trigger),
                 run.started_at,
                 run.outcome,
                 run.groups,

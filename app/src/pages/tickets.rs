@@ -161,7 +161,7 @@ fn TicketRow(ticket: TicketView) -> impl IntoView {
             data-tracking=tracking.value()
         >
             <td class="nowrap">{number}</td>
-            <td>{ticket.state.clone()}<br/><small>{refreshed}</small></td>
+            <td>{ticket.state.clone()}<br/><small class="nowrap">{refreshed}</small></td>
             <td>{ticket.grouping.label()}<br/><code>{ticket.key.clone()}</code></td>
             <td class="count">{ticket.findings}</td>
             <td>{ticket.highest_severity.clone()}</td>

@@ -84,8 +84,8 @@ fn where_clause(conditions: &[String], extra: Option<&str>) -> String {
     }
 }
 
-/// A ticket row as read, before it is told how the engine sees it.
-struct Row0 {
+/// A ticket as read, before it is told how the engine sees it.
+struct ListedRow {
     id: i64,
     grouping: String,
     group_key: String,
@@ -129,7 +129,11 @@ impl SqliteTicketList {
             .context("Failed to count the tickets")
     }
 
-    async fn page_rows(&self, query: &TicketQuery, per_page: u32) -> anyhow::Result<Vec<Row0>> {
+    async fn page_rows(
+        &self,
+        query: &TicketQuery,
+        per_page: u32,
+    ) -> anyhow::Result<Vec<ListedRow>> {
         let (conditions, values) = filters(query);
         let (bound, order, ids) = match query.cursor {
             Cursor::First => (None, "DESC", vec![]),
@@ -144,12 +148,12 @@ impl SqliteTicketList {
         );
         let mut ids = ids;
         ids.push(i64::from(per_page));
-        let mut rows: Vec<Row0> = sqlx::query_with(&sql, arguments(&values, &ids)?)
+        let mut rows: Vec<ListedRow> = sqlx::query_with(&sql, arguments(&values, &ids)?)
             .fetch_all(&self.pool)
             .await
             .context("Failed to read a page of tickets")?
             .into_iter()
-            .map(|r| Row0 {
+            .map(|r| ListedRow {
                 id: r.get("id"),
                 grouping: r.get("grouping"),
                 group_key: r.get("group_key"),
@@ -202,11 +206,8 @@ impl SqliteTicketList {
             .collect())
     }
 
-    /// Number, sys_id and instance of the tickets these replaced.
-    async fn replaced(
-        &self,
-        ids: &[i64],
-    ) -> anyhow::Result<HashMap<i64, (Option<String>, Option<String>, String)>> {
+    /// The tickets these replaced, by id.
+    async fn replaced(&self, ids: &[i64]) -> anyhow::Result<HashMap<i64, ReplacedTicket>> {
         if ids.is_empty() {
             return Ok(HashMap::new());
         }
@@ -221,10 +222,13 @@ impl SqliteTicketList {
         Ok(rows
             .into_iter()
             .map(|r| {
-                (
-                    r.get("id"),
-                    (r.get("number"), r.get("sys_id"), r.get("instance_url")),
-                )
+                let sys_id: Option<String> = r.get("sys_id");
+                let instance_url: String = r.get("instance_url");
+                let replaced = ReplacedTicket {
+                    number: r.get("number"),
+                    link: sys_id.map(|s| incident_link(&instance_url, &s)),
+                };
+                (r.get("id"), replaced)
             })
             .collect())
     }
@@ -249,7 +253,7 @@ fn severity_name(severity: Option<i64>) -> String {
     )
 }
 
-fn state_label(row: &Row0, labels: &HashMap<String, String>) -> String {
+fn state_label(row: &ListedRow, labels: &HashMap<String, String>) -> String {
     if row.class == StateClass::Unconfirmed.value() {
         return "create not confirmed".to_string();
     }
@@ -351,15 +355,11 @@ impl TicketList for SqliteTicketList {
                     highest_severity: severity_name(severity),
                     opened_at: format_unix(row.opened_at.unwrap_or(row.created_at)),
                     generation: row.generation,
-                    replaces: row.replaces.map(|id| match replaced.get(&id) {
-                        Some((number, sys_id, url)) => ReplacedTicket {
-                            number: number.clone(),
-                            link: sys_id.as_deref().map(|s| incident_link(url, s)),
-                        },
-                        None => ReplacedTicket {
+                    replaces: row.replaces.map(|id| {
+                        replaced.get(&id).cloned().unwrap_or(ReplacedTicket {
                             number: None,
                             link: None,
-                        },
+                        })
                     }),
                     tracking,
                 }
