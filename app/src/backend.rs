@@ -1,7 +1,10 @@
 //! What the server functions need from the backend. `app` declares it, `server` implements
 //! it over SQLite and provides it in Leptos context, so a server function stays a few lines.
 
-use crate::api::{ConnectionStep, RunView, ScanFindingsPage, ScanView, TokenView};
+use crate::api::{
+    ConnectionStep, OverviewData, RunDetail, RunView, ScanFindingsPage, ScanView, TicketQuery,
+    TicketsPage, TokenView,
+};
 use crate::forms::{ConnectionUpdate, ConnectionView, ItsmSettings};
 use async_trait::async_trait;
 use std::sync::Arc;
@@ -57,6 +60,9 @@ pub type SharedConnectionTester = Arc<dyn ConnectionTester>;
 pub trait EngineControl: Send + Sync + 'static {
     /// The latest `limit` runs, newest first, and when the next is due.
     async fn runs(&self, limit: u32) -> anyhow::Result<RunsOverview>;
+    /// One run and one page (1-based, clamped) of what it did per group; `None` for no
+    /// such run.
+    async fn run(&self, id: i64, page: u32, per_page: u32) -> anyhow::Result<Option<RunDetail>>;
     /// Starts a run at once, in the background; never two at once.
     async fn run_now(&self) -> anyhow::Result<RunNowOutcome>;
 }
@@ -85,3 +91,21 @@ pub enum RunNowOutcome {
 }
 
 pub type SharedEngineControl = Arc<dyn EngineControl>;
+
+/// The overview (`/`): the connection, the last and next run, failing groups, open tickets
+/// and the scans of the last day.
+#[async_trait]
+pub trait Overview: Send + Sync + 'static {
+    async fn overview(&self) -> anyhow::Result<OverviewData>;
+}
+
+pub type SharedOverview = Arc<dyn Overview>;
+
+/// Every ticket the engine opened, for the Tickets page.
+#[async_trait]
+pub trait TicketList: Send + Sync + 'static {
+    /// One page of at most `per_page` tickets, newest first, from the query's cursor.
+    async fn tickets(&self, query: TicketQuery, per_page: u32) -> anyhow::Result<TicketsPage>;
+}
+
+pub type SharedTicketList = Arc<dyn TicketList>;

@@ -21,8 +21,8 @@ use leptos_router::{
     path,
 };
 use pages::{
-    AuditPage, ConnectionPage, ItsmPage, LoginPage, NotFound, RunsPage, ScanPage, ScansPage,
-    SetupPage, TokensPage,
+    AuditPage, ConnectionPage, ItsmPage, LoginPage, NotFound, OverviewPage, RunPage, RunsPage,
+    ScanPage, ScansPage, SetupPage, TicketsPage, TokensPage,
 };
 
 /// The HTML document around the app, rendered on the server.
@@ -50,15 +50,17 @@ fn TopBar() -> impl IntoView {
     let admin = Resource::new(|| (), |_| api::current_admin());
     view! {
         <header class="topbar">
-            <a class="brand" href="/settings/connection">"itsm-bridge"</a>
+            <a class="brand" href="/">"itsm-bridge"</a>
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
                     admin.await.ok().flatten().map(|name| view! {
                         <nav aria-label="Main">
+                            <A href="/" exact=true>"Overview"</A>
                             <A href="/settings/connection">"ITSM integrations"</A>
                             <A href="/settings/itsm">"ITSM settings"</A>
                             <A href="/scans">"Scans"</A>
                             <A href="/runs">"Runs"</A>
+                            <A href="/tickets">"Tickets"</A>
                             <A href="/settings/tokens">"API tokens"</A>
                             <A href="/audit">"Audit log"</A>
                         </nav>
@@ -89,7 +91,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/settings/tokens") view=TokensPage ssr=SsrMode::Async/>
                     <Route path=path!("/scans") view=ScansPage ssr=SsrMode::Async/>
                     <Route path=path!("/scans/:id") view=ScanPage ssr=SsrMode::Async/>
+                    <Route path=path!("/") view=OverviewPage ssr=SsrMode::Async/>
                     <Route path=path!("/runs") view=RunsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/runs/:id") view=RunPage ssr=SsrMode::Async/>
+                    <Route path=path!("/tickets") view=TicketsPage ssr=SsrMode::Async/>
                     <Route path=path!("/audit") view=AuditPage ssr=SsrMode::Async/>
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
                     <Route path=path!("/setup") view=SetupPage ssr=SsrMode::Async/>

@@ -40,8 +40,23 @@ test('first run: setup with the token, sign in, change a setting, sign out', asy
   await signIn(page, 'not the password');
   await expect(page.getByRole('alert')).toContainText('Wrong user name or password.');
   await signIn(page);
-  await expect(page).toHaveURL(/\/settings\/connection$/);
+  // Signed in, a first-time admin lands on the overview, which lists what is missing next.
+  await expect(page).toHaveURL(/\/$/);
   await expect(page.getByRole('button', { name: 'Sign out' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Overview' })).toBeVisible();
+  const steps = page.locator('.first-steps li');
+  await expect(steps).toHaveCount(3);
+  for (const [n, title, link, href] of [
+    [0, 'Connect ServiceNow', 'ITSM integrations', '/settings/connection'],
+    [1, 'Create an API token', 'API tokens', '/settings/tokens'],
+    [2, 'Send a scan', 'Scans', '/scans'],
+  ] as const) {
+    await expect(steps.nth(n)).toContainText(title);
+    await expect(steps.nth(n).getByRole('link', { name: link })).toHaveAttribute('href', href);
+  }
+  await expect(page.locator('[data-figure="connection"]')).toHaveAttribute('data-saved', 'false');
+  await steps.nth(0).getByRole('link', { name: 'ITSM integrations' }).click();
+  await expect(page).toHaveURL(/\/settings\/connection$/);
 
   await open(page, '/settings/itsm', info);
   await expect(page.getByLabel('By resources')).toBeChecked();

@@ -1,6 +1,7 @@
 //! Test connection: the steps a person runs from the connection page, each with pass or fail
 //! and the reason in words. The incident states it reads are kept for the page to offer.
 
+use crate::auth::Clock;
 use crate::servicenow::{ClientSettings, Credentials, Pacer, ServiceNowClient, ServiceNowError};
 use crate::settings_store::{SecretsUnreadable, SqliteSettingsStore};
 use app::api::ConnectionStep;
@@ -8,12 +9,17 @@ use app::backend::ConnectionTester;
 use app::domain::StateChoice;
 use async_trait::async_trait;
 use serde_json::Value;
+use sqlx::SqlitePool;
 use std::sync::Arc;
 
 pub struct ServiceNowConnectionTester {
     store: Arc<SqliteSettingsStore>,
     settings: ClientSettings,
     pacer: Arc<Pacer>,
+    /// Where a test that passed every step is recorded (the overview shows when), and the
+    /// clock that dates it.
+    pool: SqlitePool,
+    clock: Arc<dyn Clock>,
 }
 
 impl ServiceNowConnectionTester {
@@ -24,6 +30,8 @@ impl ServiceNowConnectionTester {
         store: Arc<SqliteSettingsStore>,
         settings: ClientSettings,
         pacer: Arc<Pacer>,
+        pool: SqlitePool,
+        clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
             store,
@@ -32,6 +40,8 @@ impl ServiceNowConnectionTester {
                 ..settings
             },
             pacer,
+            pool,
+            clock,
         }
     }
 }
@@ -221,6 +231,14 @@ impl ConnectionTester for ServiceNowConnectionTester {
             Err(error) => Err(error.to_string()),
         };
         steps.push(step(STEPS[3], states));
+        if steps.iter().all(|s| s.passed) {
+            crate::connection_checks::record_pass(
+                &self.pool,
+                &values.instance_url,
+                self.clock.now(),
+            )
+            .await?;
+        }
         Ok(steps)
     }
 }

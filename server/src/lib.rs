@@ -4,11 +4,13 @@
 pub mod audit;
 pub mod auth;
 pub mod configuration;
+pub mod connection_checks;
 pub mod connection_test;
 pub mod database;
 pub mod engine;
 pub mod http;
 pub mod ingest;
+pub mod overview;
 pub mod private_file;
 pub mod scan_store;
 pub mod secrets;

@@ -30,12 +30,12 @@ use crate::settings_store::SqliteSettingsStore;
 use anyhow::Context;
 use app::auth::SharedAccountBackend;
 use app::backend::{
-    SharedConnectionTester, SharedEngineControl, SharedScanStore, SharedSettingsStore,
+    SharedConnectionTester, SharedEngineControl, SharedOverview, SharedScanStore,
+    SharedSettingsStore, SharedTicketList,
 };
 use app::flash::FlashStore;
 use app::{App, shell};
 use axum::Router;
-use axum::response::Redirect;
 use axum::routing::{get, post};
 use http::request::Parts;
 use leptos::config::{Env, LeptosOptions};
@@ -130,6 +130,8 @@ impl Application {
             store.clone(),
             client_settings(config),
             pacer.clone(),
+            pool.clone(),
+            clock.clone(),
         ));
         let (shutdown, shutdown_seen) = watch::channel(false);
         let started_at = clock.now();
@@ -176,6 +178,14 @@ impl Application {
             settings: store.clone(),
             pool: pool.clone(),
         });
+        let overview: SharedOverview = Arc::new(crate::overview::SqliteOverview {
+            pool: pool.clone(),
+            settings: store.clone(),
+            clock: engine.clock().clone(),
+        });
+        let tickets: SharedTicketList = Arc::new(
+            crate::engine::ticket_list::SqliteTicketList::new(pool.clone(), store.clone()),
+        );
         let router = router(
             options,
             store.clone(),
@@ -184,6 +194,8 @@ impl Application {
             Contexts {
                 tester,
                 engine_runs,
+                overview,
+                tickets,
             },
             Readiness {
                 pool: pool.clone(),
@@ -457,6 +469,8 @@ static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
 struct Contexts {
     tester: SharedConnectionTester,
     engine_runs: SharedEngineControl,
+    overview: SharedOverview,
+    tickets: SharedTicketList,
 }
 
 fn router(
@@ -471,6 +485,8 @@ fn router(
     let Contexts {
         tester,
         engine_runs,
+        overview,
+        tickets,
     } = contexts;
     let store: SharedSettingsStore = store;
     let accounts: SharedAccountBackend = auth.clone();
@@ -482,6 +498,8 @@ fn router(
         provide_context(scan_store.clone());
         provide_context(tester.clone());
         provide_context(engine_runs.clone());
+        provide_context(overview.clone());
+        provide_context(tickets.clone());
         provide_context(flash.clone());
         if let Some(nonce) =
             use_context::<Parts>().and_then(|p| p.extensions.get::<CspNonce>().cloned())
@@ -492,7 +510,6 @@ fn router(
     let routes = ROUTES.get_or_init(|| generate_route_list(App)).clone();
     let origins = Arc::new(origins);
     Router::new()
-        .route("/", get(|| async { Redirect::to("/settings/connection") }))
         .route(
             "/api/v1/scans",
             post(scans_api::post_scan).with_state(scans),
@@ -546,7 +563,7 @@ pub fn route_paths() -> Vec<(String, axum::http::Method)> {
     paths.extend(
         leptos::server_fn::axum::server_fn_paths().map(|(path, method)| (path.to_string(), method)),
     );
-    for plain in ["/", "/healthz", "/readyz"] {
+    for plain in ["/healthz", "/readyz"] {
         paths.push((plain.to_string(), Method::GET));
     }
     paths.push(("/api/v1/scans".to_string(), Method::POST));

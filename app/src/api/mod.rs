@@ -5,17 +5,21 @@ mod account;
 mod audit;
 mod connection;
 mod itsm;
+mod overview;
 #[cfg(feature = "ssr")]
 mod plumbing;
 mod runs;
 mod scans;
+mod tickets;
 
 pub use account::*;
 pub use audit::*;
 pub use connection::*;
 pub use itsm::*;
+pub use overview::*;
 pub use runs::*;
 pub use scans::*;
+pub use tickets::*;
 
 use crate::forms::Notice;
 use serde::{Deserialize, Serialize};

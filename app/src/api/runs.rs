@@ -1,4 +1,5 @@
-//! Server functions of the Runs page: the engine's latest runs, and Run now.
+//! Server functions of the Runs page and a run's page: the engine's latest runs, Run now,
+//! and what one run did per group.
 
 use super::FormFlash;
 use leptos::prelude::*;
@@ -62,6 +63,47 @@ impl RunStarted {
 
 /// Runs listed on the page.
 pub const RUNS_SHOWN: u32 = 100;
+
+/// What a run did to one group.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunGroupView {
+    /// "resources" or "controls".
+    pub grouping: String,
+    pub key: String,
+    /// "opened", "noted", "resolved", "failed" or "skipped".
+    pub action: String,
+    /// The ticket it concerns, when there is one.
+    pub number: Option<String>,
+    /// The reason from the rules, or the error in words.
+    pub detail: String,
+}
+
+/// One run and one page of what it did per group (the groups it left unchanged are
+/// counted, not listed).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunDetail {
+    pub run: RunView,
+    /// In the order the run handled them.
+    pub groups: Vec<RunGroupView>,
+    /// Groups listed in all, over every page.
+    pub listed: i64,
+    /// 1-based.
+    pub page: u32,
+    pub pages: u32,
+}
+
+/// Groups per page of a run's page.
+pub const RUN_GROUPS_PER_PAGE: u32 = 100;
+
+#[server(endpoint = "load_run")]
+pub async fn load_run(id: i64, page: u32) -> Result<Option<RunDetail>, ServerFnError> {
+    use super::plumbing::*;
+    require_admin()?;
+    engine_control()?
+        .run(id, page.max(1), RUN_GROUPS_PER_PAGE)
+        .await
+        .map_err(internal("read the run"))
+}
 
 #[server(endpoint = "load_runs")]
 pub async fn load_runs(flash: Option<String>) -> Result<RunsPageData, ServerFnError> {

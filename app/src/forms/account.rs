@@ -146,7 +146,8 @@ pub const MAX_KEPT_NEXT: usize = 256;
 /// Accepted: a path that starts with a single `/` and holds only visible ASCII, without a
 /// backslash, both as given and once percent-decoded. Browsers drop tabs and newlines from
 /// a URL and read `\` as `/`, so `/\t/evil.example` or `/%5cevil.example` would lead away;
-/// a control character would not even make a valid `Location` header.
+/// a control character would not even make a valid `Location` header. Anything else (and
+/// no `next` at all) goes to the Overview, `/`.
 pub fn safe_next(next: &str) -> String {
     let next = next.trim();
     let stays = next.len() <= MAX_NEXT
@@ -155,7 +156,7 @@ pub fn safe_next(next: &str) -> String {
     if stays && !next.starts_with("/login") && !next.starts_with("/setup") {
         next.to_string()
     } else {
-        "/settings/connection".to_string()
+        "/".to_string()
     }
 }
 
@@ -275,7 +276,7 @@ mod tests {
             "/%2F/evil.example",
             "/ok/\u{7f}",
         ] {
-            assert_eq!(safe_next(bad), "/settings/connection", "{bad:?}");
+            assert_eq!(safe_next(bad), "/", "{bad:?}");
         }
         // Surrounding whitespace is trimmed first.
         assert_eq!(safe_next("/\n"), "/");

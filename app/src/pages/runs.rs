@@ -1,14 +1,15 @@
 //! The Runs page: whether the engine can run, when it runs next, Run now, and the latest
 //! runs with what each did. With JavaScript it follows a run under way until it ends.
+//! A run's page (`/runs/{id}`) lists what the run did per group.
 
 use super::widgets::load_failed;
-use crate::api::{RunNow, RunView, RunsPageData, error_text, load_runs};
+use crate::api::{RunDetail, RunNow, RunView, RunsPageData, error_text, load_run, load_runs};
 use crate::forms::Notice;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos::web_sys::SubmitEvent;
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 use std::time::Duration;
 
 /// How often the page reloads its data while a run is under way.
@@ -87,6 +88,7 @@ pub fn RunsPage() -> impl IntoView {
                 })}
             </ErrorBoundary>
         </Transition>
+        // The preview of the next run goes here.
     }
 }
 
@@ -209,8 +211,8 @@ fn RunRow(run: RunView) -> impl IntoView {
     });
     view! {
         <tr data-run-id=run.id.to_string() data-outcome=run.outcome.clone()>
-            <td>{run.id}</td>
-            <td>{run.trigger.clone()}</td>
+            <td><a href=format!("/runs/{}", run.id)>{run.id}</a></td>
+            <td>{trigger_name(&run.trigger)}</td>
             <td class="nowrap">{run.started_at.clone()}</td>
             <td class="nowrap">{duration}</td>
             <td class=format!("outcome outcome-{}", run.outcome)>{run.outcome.clone()}</td>
@@ -220,13 +222,154 @@ fn RunRow(run: RunView) -> impl IntoView {
     }
 }
 
+/// The trigger as the pages name it: "schedule", "Run now", "command".
+pub(super) fn trigger_name(trigger: &str) -> String {
+    match trigger {
+        "run now" => "Run now".to_string(),
+        other => other.to_string(),
+    }
+}
+
 /// "42 s", "3 min 5 s", "2 h 10 min": the length of a run, to the second while short.
-fn describe_duration(seconds: i64) -> String {
+pub(super) fn describe_duration(seconds: i64) -> String {
     let seconds = seconds.max(0);
     match seconds {
         0..60 => format!("{seconds} s"),
         60..3600 => format!("{} min {} s", seconds / 60, seconds % 60),
         _ => format!("{} h {} min", seconds / 3600, seconds % 3600 / 60),
+    }
+}
+
+/// A run's page: its trigger, start, duration, outcome and counts, then what it did per
+/// group, 100 a page. An unknown run is a 404.
+#[component]
+pub fn RunPage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let detail = Resource::new(
+        move || {
+            let id = params
+                .with(|p| p.get("id").and_then(|v| v.parse::<i64>().ok()))
+                .unwrap_or(0);
+            let page = query
+                .with(|q| q.get("page").and_then(|v| v.parse::<u32>().ok()))
+                .unwrap_or(1);
+            (id, page)
+        },
+        |(id, page)| load_run(id, page),
+    );
+    view! {
+        <Title text="Run · itsm-bridge"/>
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            <ErrorBoundary fallback=load_failed>
+                {move || Suspend::new(async move {
+                    detail.await.map(|found| match found {
+                        None => {
+                            // A missing run is a 404, for the browser and for a link checker.
+                            #[cfg(feature = "ssr")]
+                            if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+                                response.set_status(http::StatusCode::NOT_FOUND);
+                            }
+                            view! { <h1>"No such run"</h1><p><a href="/runs">"All runs"</a></p> }.into_any()
+                        }
+                        Some(detail) => view! { <RunDetailView detail/> }.into_any(),
+                    })
+                })}
+            </ErrorBoundary>
+        </Transition>
+    }
+}
+
+/// What an action on a group reads as on a run's page.
+fn action_words(action: &str, number: Option<&str>) -> String {
+    let number = number.unwrap_or("a ticket");
+    match action {
+        "opened" => format!("opened {number}"),
+        "noted" => format!("noted on {number}"),
+        "resolved" => format!("resolved {number}"),
+        "failed" => "failed".to_string(),
+        "skipped" => "skipped".to_string(),
+        other => other.to_string(),
+    }
+}
+
+#[component]
+fn RunDetailView(detail: RunDetail) -> impl IntoView {
+    let RunDetail {
+        run,
+        groups,
+        listed,
+        page,
+        pages,
+    } = detail;
+    let id = run.id;
+    let duration = match run.duration_seconds {
+        Some(seconds) => describe_duration(seconds),
+        None if run.is_running() => "under way".to_string(),
+        None => "\u{2014}".to_string(),
+    };
+    let summary = format!(
+        "Started by {} at {} UTC; took {duration}. {} groups: {} opened, {} noted, {} resolved, {} unchanged, {} skipped, {} failed.",
+        trigger_name(&run.trigger),
+        run.started_at,
+        run.groups,
+        run.opened,
+        run.noted,
+        run.resolved,
+        run.unchanged,
+        run.skipped,
+        run.failed,
+    );
+    let errors = (!run.errors.is_empty()).then(|| {
+        view! {
+            <div class="notice notice-failed run-errors" role="alert">
+                <ul>{run.errors.iter().map(|e| view! { <li>{e.clone()}</li> }).collect_view()}</ul>
+            </div>
+        }
+    });
+    let previous = (page > 1).then(|| format!("/runs/{id}?page={}", page - 1));
+    let next = (page < pages).then(|| format!("/runs/{id}?page={}", page + 1));
+    let list = if groups.is_empty() {
+        let text = if run.is_running() {
+            "Nothing done yet; reload to follow the run."
+        } else {
+            "This run opened, noted, resolved and failed nothing."
+        };
+        view! { <p class="empty">{text}</p> }.into_any()
+    } else {
+        view! {
+            <div class="table-wrap">
+                <table class="audit run-groups">
+                    <thead><tr><th>"Group"</th><th>"What the run did"</th><th>"Why, or the error"</th></tr></thead>
+                    <tbody>
+                        {groups.into_iter().map(|g| view! {
+                            <tr data-action=g.action.clone() data-key=g.key.clone()>
+                                <td>{format!("{}: ", g.grouping)}<code>{g.key.clone()}</code></td>
+                                <td class=format!("action action-{}", g.action)>{action_words(&g.action, g.number.as_deref())}</td>
+                                <td>{g.detail.clone()}</td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
+            <nav class="pager" aria-label="Pages">
+                {previous.map(|href| view! { <a href=href rel="prev">"Previous"</a> })}
+                <span>{format!("Page {page} of {pages} ({listed} groups listed)")}</span>
+                {next.map(|href| view! { <a href=href rel="next">"Next"</a> })}
+            </nav>
+        }
+        .into_any()
+    };
+    view! {
+        <h1>{format!("Run {id}")}</h1>
+        <p class="lead run-summary" data-outcome=run.outcome.clone()>
+            <span class=format!("outcome outcome-{}", run.outcome)>{run.outcome.clone()}</span>
+            ". " {summary} " "
+            <a href="/runs">"All runs"</a>
+        </p>
+        {errors}
+        <p class="help">"The groups a run left unchanged are counted, not listed."</p>
+        {list}
     }
 }
 

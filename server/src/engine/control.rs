@@ -1,12 +1,12 @@
-//! The engine as the Runs page sees it: the runs with their counts, when the next is due,
-//! and Run now.
+//! The engine as the Runs pages see it: the runs with their counts, when the next is due,
+//! one run with what it did per group, and Run now.
 
 use super::run::{Engine, NotStarted};
 use super::run_store::{self, RunRow, Trigger};
 use super::scheduler::next_due;
 use crate::settings_store::SqliteSettingsStore;
 use crate::timestamps::format_unix;
-use app::api::RunView;
+use app::api::{RunDetail, RunGroupView, RunView};
 use app::backend::{EngineControl, RunNowOutcome, RunsOverview, SettingsStore};
 use async_trait::async_trait;
 use sqlx::SqlitePool;
@@ -65,6 +65,38 @@ impl EngineControl for EngineRuns {
             next_due,
             connected,
         })
+    }
+
+    async fn run(&self, id: i64, page: u32, per_page: u32) -> anyhow::Result<Option<RunDetail>> {
+        let Some(row) = run_store::run(&self.pool, id).await? else {
+            return Ok(None);
+        };
+        let listed = run_store::count_run_groups(&self.pool, id).await?;
+        let per_page = per_page.max(1);
+        let pages = u32::try_from(listed.max(0))
+            .unwrap_or(u32::MAX)
+            .div_ceil(per_page)
+            .max(1);
+        let page = page.clamp(1, pages);
+        let offset = u64::from(page - 1) * u64::from(per_page);
+        let groups = run_store::run_groups_page(&self.pool, id, per_page, offset)
+            .await?
+            .into_iter()
+            .map(|(grouping, key, action, number, detail)| RunGroupView {
+                grouping,
+                key,
+                action,
+                number,
+                detail,
+            })
+            .collect();
+        Ok(Some(RunDetail {
+            run: run_view(row),
+            groups,
+            listed,
+            page,
+            pages,
+        }))
     }
 
     async fn run_now(&self) -> anyhow::Result<RunNowOutcome> {

@@ -8,6 +8,7 @@
 //!   `busy`: short writes retried while the database is busy.
 //! - `refresh`: tracked tickets' states read back, 100 per request; `applier`: carries
 //!   decisions out and records outcomes; `run`: one run under the lease; `scheduler`: when.
+//! - `control` and `ticket_list`: what the Runs and Tickets pages read.
 
 pub mod applier;
 pub mod busy;
@@ -21,6 +22,7 @@ pub mod run_store;
 pub mod scheduler;
 pub mod status_rule;
 pub mod store;
+pub mod ticket_list;
 
 pub use run::{Engine, EngineSettings, NotStarted, RunReport, StartedRun};
 pub use run_store::{Counts, Outcome, Trigger};

@@ -288,42 +288,86 @@ pub async fn last_run_start(pool: &SqlitePool) -> anyhow::Result<Option<i64>> {
         .context("Failed to read the last run")
 }
 
+const RUN_COLUMNS: &str = "id, started_by, started_at, ended_at, outcome, group_count, opened, \
+    noted, resolved, unchanged, skipped, failed, errors";
+
+fn run_row(r: &sqlx::sqlite::SqliteRow) -> RunRow {
+    RunRow {
+        id: r.get("id"),
+        started_by: r.get("started_by"),
+        started_at: r.get("started_at"),
+        ended_at: r.get("ended_at"),
+        outcome: r.get("outcome"),
+        counts: Counts {
+            groups: r.get("group_count"),
+            opened: r.get("opened"),
+            noted: r.get("noted"),
+            resolved: r.get("resolved"),
+            unchanged: r.get("unchanged"),
+            skipped: r.get("skipped"),
+            failed: r.get("failed"),
+        },
+        errors: r
+            .get::<String, _>("errors")
+            .lines()
+            .filter(|l| !l.is_empty())
+            .map(str::to_string)
+            .collect(),
+    }
+}
+
 /// The latest `limit` runs, newest first.
 pub async fn runs(pool: &SqlitePool, limit: u32) -> anyhow::Result<Vec<RunRow>> {
-    let rows = sqlx::query(
-        "SELECT id, started_by, started_at, ended_at, outcome, group_count, opened, noted, resolved, \
-                unchanged, skipped, failed, errors \
-         FROM engine_runs ORDER BY id DESC LIMIT ?",
-    )
+    let rows = sqlx::query(&format!(
+        "SELECT {RUN_COLUMNS} FROM engine_runs ORDER BY id DESC LIMIT ?"
+    ))
     .bind(i64::from(limit))
     .fetch_all(pool)
     .await
     .context("Failed to list the runs")?;
-    Ok(rows
-        .into_iter()
-        .map(|r| RunRow {
-            id: r.get("id"),
-            started_by: r.get("started_by"),
-            started_at: r.get("started_at"),
-            ended_at: r.get("ended_at"),
-            outcome: r.get("outcome"),
-            counts: Counts {
-                groups: r.get("group_count"),
-                opened: r.get("opened"),
-                noted: r.get("noted"),
-                resolved: r.get("resolved"),
-                unchanged: r.get("unchanged"),
-                skipped: r.get("skipped"),
-                failed: r.get("failed"),
-            },
-            errors: r
-                .get::<String, _>("errors")
-                .lines()
-                .filter(|l| !l.is_empty())
-                .map(str::to_string)
-                .collect(),
-        })
-        .collect())
+    Ok(rows.iter().map(run_row).collect())
+}
+
+/// One run, if it exists (runs are pruned after `--runs-kept-days`).
+pub async fn run(pool: &SqlitePool, id: i64) -> anyhow::Result<Option<RunRow>> {
+    let row = sqlx::query(&format!(
+        "SELECT {RUN_COLUMNS} FROM engine_runs WHERE id = ?"
+    ))
+    .bind(id)
+    .fetch_optional(pool)
+    .await
+    .context("Failed to read the run")?;
+    Ok(row.as_ref().map(run_row))
+}
+
+/// How many groups a run recorded (acted on or failed on).
+pub async fn count_run_groups(pool: &SqlitePool, run: i64) -> anyhow::Result<i64> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM engine_run_groups WHERE run_id = ?")
+        .bind(run)
+        .fetch_one(pool)
+        .await
+        .context("Failed to count what a run did")
+}
+
+/// One page of what a run did per group, in the order it did it: (grouping, key, action,
+/// number, detail). Offset paging: one run's rows are few next to the tickets, and a page
+/// number reads better than a cursor here.
+pub async fn run_groups_page(
+    pool: &SqlitePool,
+    run: i64,
+    limit: u32,
+    offset: u64,
+) -> anyhow::Result<Vec<(String, String, String, Option<String>, String)>> {
+    sqlx::query_as(
+        "SELECT grouping, group_key, action, number, detail FROM engine_run_groups \
+         WHERE run_id = ? ORDER BY id LIMIT ? OFFSET ?",
+    )
+    .bind(run)
+    .bind(i64::from(limit))
+    .bind(i64::try_from(offset).unwrap_or(i64::MAX))
+    .fetch_all(pool)
+    .await
+    .context("Failed to read what a run did")
 }
 
 /// What a run did per group: (grouping, key, action, number, detail).

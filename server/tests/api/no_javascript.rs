@@ -96,16 +96,3 @@ async fn a_flash_is_shown_once() {
     assert!(app.get_text(&location).await.1.contains("Saved."));
     assert!(!app.get_text(&location).await.1.contains("Saved."));
 }
-
-#[tokio::test]
-async fn the_home_page_leads_to_the_connection_page() {
-    let app = spawn_app().await;
-    let response = app
-        .client
-        .get(format!("{}/", app.address))
-        .send()
-        .await
-        .unwrap();
-    assert!(response.status().is_redirection(), "{}", response.status());
-    assert_eq!(response.headers()["location"], "/settings/connection");
-}
