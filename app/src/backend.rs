@@ -31,7 +31,7 @@ pub trait ScanStore: Send + Sync + 'static {
     async fn create_token(&self, name: &str, source: Option<&str>) -> anyhow::Result<String>;
     /// Revokes a token; returns its name if it was live.
     async fn revoke_token(&self, id: i64) -> anyhow::Result<Option<String>>;
-    /// Every kept scan, newest first.
+    /// Every kept scan, by source, each source's newest first.
     async fn scans(&self) -> anyhow::Result<Vec<ScanView>>;
     /// Deletes every scan of `source` (a scan of it still being received is left to
     /// complete whole); how many, `None` when it has none.

@@ -1,6 +1,9 @@
-//! Start-up: opens the database, loads the key for secrets, binds the listener (port 0 in
-//! tests) and builds the router: health checks, the Leptos pages and server functions, the
-//! static site, and the cross-site guard around all of it.
+//! Start-up: checks the settings, opens the database, loads the key for secrets, starts the
+//! sign-in machinery, the ticket engine and the scan writer, binds the listener (port 0 in
+//! tests) and builds the router: health checks, the scanner API, the Leptos pages and server
+//! functions, the static site, and around all of it the access guard, the cross-site and
+//! host checks, the security headers and the body limits. `serve` is the accept loop (its
+//! connection caps and timeouts); `run_until_stopped` serves until shutdown, then drains.
 
 use crate::auth::{Auth, AuthSettings, Clock, SessionPolicy, SystemClock};
 use crate::configuration::Config;
