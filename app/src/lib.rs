@@ -21,7 +21,7 @@ use leptos_router::{
     path,
 };
 use pages::{
-    AuditPage, ConnectionPage, ItsmPage, LoginPage, NotFound, RunsPage, ScanPage, ScansPage,
+    AuditPage, ConnectionPage, ExceptionsPage, ItsmPage, LoginPage, NotFound, RunsPage, ScanPage, ScansPage,
     SetupPage, TokensPage,
 };
 
@@ -59,6 +59,7 @@ fn TopBar() -> impl IntoView {
                             <A href="/settings/itsm">"ITSM settings"</A>
                             <A href="/scans">"Scans"</A>
                             <A href="/runs">"Runs"</A>
+                            <A href="/exceptions">"Exceptions"</A>
                             <A href="/settings/tokens">"API tokens"</A>
                             <A href="/audit">"Audit log"</A>
                         </nav>
@@ -91,6 +92,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/scans/:id") view=ScanPage ssr=SsrMode::Async/>
                     <Route path=path!("/runs") view=RunsPage ssr=SsrMode::Async/>
                     <Route path=path!("/audit") view=AuditPage ssr=SsrMode::Async/>
+                    <Route path=path!("/exceptions") view=ExceptionsPage ssr=SsrMode::Async/>
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
                     <Route path=path!("/setup") view=SetupPage ssr=SsrMode::Async/>
                 </Routes>

@@ -7,6 +7,7 @@ use crate::configuration::Config;
 use crate::connection_test::ServiceNowConnectionTester;
 use crate::database;
 use crate::engine::control::EngineRuns;
+use crate::engine::rules_control::EngineRulesBackend;
 use crate::engine::run_store;
 use crate::engine::scheduler::run_scheduler;
 use crate::engine::{Engine, EngineSettings};
@@ -24,7 +25,8 @@ use crate::settings_store::SqliteSettingsStore;
 use anyhow::Context;
 use app::auth::SharedAccountBackend;
 use app::backend::{
-    SharedConnectionTester, SharedEngineControl, SharedScanStore, SharedSettingsStore,
+    SharedConnectionTester, SharedEngineControl, SharedEngineRules, SharedScanStore,
+    SharedSettingsStore,
 };
 use app::flash::FlashStore;
 use app::{App, shell};
@@ -156,6 +158,11 @@ impl Application {
             Contexts {
                 tester,
                 engine_runs,
+                engine_rules: Arc::new(EngineRulesBackend {
+                    pool: pool.clone(),
+                    settings: store.clone(),
+                    clock: engine.clock().clone(),
+                }),
             },
             pool.clone(),
             origins,
@@ -381,6 +388,7 @@ static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
 struct Contexts {
     tester: SharedConnectionTester,
     engine_runs: SharedEngineControl,
+    engine_rules: SharedEngineRules,
 }
 
 fn router(
@@ -395,6 +403,7 @@ fn router(
     let Contexts {
         tester,
         engine_runs,
+        engine_rules,
     } = contexts;
     let store: SharedSettingsStore = store;
     let accounts: SharedAccountBackend = auth.clone();
@@ -406,6 +415,7 @@ fn router(
         provide_context(scan_store.clone());
         provide_context(tester.clone());
         provide_context(engine_runs.clone());
+        provide_context(engine_rules.clone());
         provide_context(flash.clone());
         if let Some(nonce) =
             use_context::<Parts>().and_then(|p| p.extensions.get::<CspNonce>().cloned())

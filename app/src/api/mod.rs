@@ -4,6 +4,7 @@
 mod account;
 mod audit;
 mod connection;
+mod exceptions;
 mod itsm;
 #[cfg(feature = "ssr")]
 mod plumbing;
@@ -13,6 +14,7 @@ mod scans;
 pub use account::*;
 pub use audit::*;
 pub use connection::*;
+pub use exceptions::*;
 pub use itsm::*;
 pub use runs::*;
 pub use scans::*;

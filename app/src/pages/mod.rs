@@ -3,8 +3,10 @@
 mod account;
 mod audit;
 mod connection;
+mod exceptions;
 mod itsm;
 mod not_found;
+pub(crate) mod preview;
 mod runs;
 mod scans;
 mod tokens;
@@ -13,6 +15,7 @@ mod widgets;
 pub use account::{LoginPage, SetupPage};
 pub use audit::AuditPage;
 pub use connection::ConnectionPage;
+pub use exceptions::ExceptionsPage;
 pub use itsm::ItsmPage;
 pub use not_found::NotFound;
 pub use runs::RunsPage;

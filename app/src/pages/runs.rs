@@ -87,6 +87,7 @@ pub fn RunsPage() -> impl IntoView {
                 })}
             </ErrorBoundary>
         </Transition>
+        <super::preview::PlanPreview/>
     }
 }
 
