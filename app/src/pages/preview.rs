@@ -55,16 +55,6 @@ fn PreviewBody(outcome: PreviewOutcome, unsaved: bool) -> impl IntoView {
         rows,
         more,
     } = preview;
-    if !connected {
-        return view! {
-            <p class="preview-state" data-connected="false">
-                "No ServiceNow connection is saved, so no run does anything yet. "
-                <a href="/settings/connection">"Save the connection on ITSM integrations"</a>
-                "."
-            </p>
-        }
-        .into_any();
-    }
     let basis = if unsaved {
         "For the values in the form, not saved: "
     } else {
@@ -76,6 +66,18 @@ fn PreviewBody(outcome: PreviewOutcome, unsaved: bool) -> impl IntoView {
         settings.describe_severity(),
         settings.describe_sources()
     );
+    let basis = view! { <p class="preview-basis" data-unsaved=unsaved.to_string()>{what}</p> };
+    if !connected {
+        return view! {
+            {basis}
+            <p class="preview-state" data-connected="false">
+                "No ServiceNow connection is saved, so no run does anything yet. "
+                <a href="/settings/connection">"Save the connection on ITSM integrations"</a>
+                "."
+            </p>
+        }
+        .into_any();
+    }
     let states = match (states_read_at, states_age) {
         (Some(at), Some(age)) => format!(
             "Computed on the ticket states stored by the last refresh, {at} UTC ({age} ago): \
@@ -94,7 +96,7 @@ fn PreviewBody(outcome: PreviewOutcome, unsaved: bool) -> impl IntoView {
             .join(", ")
     };
     view! {
-        <p class="preview-basis" data-unsaved=unsaved.to_string()>{what}</p>
+        {basis}
         <p class="preview-state" data-connected="true">{states}</p>
         <p class="preview-summary">{summary}</p>
         {(!rows.is_empty()).then(|| view! { <PreviewTable rows/> })}
