@@ -21,8 +21,8 @@ use leptos_router::{
     path,
 };
 use pages::{
-    AuditPage, ConnectionPage, ExceptionsPage, ItsmPage, LoginPage, NotFound, RunsPage, ScanPage, ScansPage,
-    SetupPage, TokensPage,
+    AuditPage, ConnectionPage, ExceptionsPage, ItsmPage, LoginPage, NotFound, RunsPage, ScanPage,
+    ScansPage, SetupPage, TokensPage,
 };
 
 /// The HTML document around the app, rendered on the server.

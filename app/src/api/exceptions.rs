@@ -54,9 +54,7 @@ pub async fn load_exceptions(flash: Option<String>) -> Result<ExceptionsPageData
             .await
             .map_err(internal("list the exceptions"))?,
         today: today.to_string(),
-        latest_expiry: today
-            .plus_days(ExceptionForm::MAX_DAYS_AHEAD)
-            .to_string(),
+        latest_expiry: today.plus_days(ExceptionForm::MAX_DAYS_AHEAD).to_string(),
         flash: take_flash(flash),
     })
 }

@@ -186,19 +186,39 @@ mod tests {
         let c = form("control", "C1", "r-ignored", "2027-01-31")
             .validate(today())
             .unwrap();
-        assert_eq!((c.control_id.as_deref(), c.resource_id.as_deref()), (Some("C1"), None));
-        let r = form("resource", "", "r-1", "2027-01-31").validate(today()).unwrap();
-        assert_eq!((r.control_id, r.resource_id.as_deref()), (None, Some("r-1")));
-        let p = form("pair", "C1", "r-1", "2027-01-31").validate(today()).unwrap();
+        assert_eq!(
+            (c.control_id.as_deref(), c.resource_id.as_deref()),
+            (Some("C1"), None)
+        );
+        let r = form("resource", "", "r-1", "2027-01-31")
+            .validate(today())
+            .unwrap();
+        assert_eq!(
+            (r.control_id, r.resource_id.as_deref()),
+            (None, Some("r-1"))
+        );
+        let p = form("pair", "C1", "r-1", "2027-01-31")
+            .validate(today())
+            .unwrap();
         assert_eq!(p.describe_scope(), "control C1 on resource r-1");
     }
 
     #[test]
     fn expiry_from_today_to_a_year_ahead() {
-        assert!(form("control", "C1", "", "2026-11-30").validate(today()).is_ok());
-        assert!(form("control", "C1", "", "2027-11-30").validate(today()).is_ok());
+        assert!(
+            form("control", "C1", "", "2026-11-30")
+                .validate(today())
+                .is_ok()
+        );
+        assert!(
+            form("control", "C1", "", "2027-11-30")
+                .validate(today())
+                .is_ok()
+        );
         for bad in ["2026-11-29", "2027-12-01", "2027-11-31", "tomorrow", ""] {
-            let errors = form("control", "C1", "", bad).validate(today()).unwrap_err();
+            let errors = form("control", "C1", "", bad)
+                .validate(today())
+                .unwrap_err();
             assert!(errors.get("expires_on").is_some(), "{bad:?}");
         }
     }

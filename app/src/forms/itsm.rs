@@ -172,9 +172,7 @@ impl ItsmForm {
                 chosen.sort();
                 chosen.dedup();
                 if chosen.is_empty() {
-                    return Err(
-                        "Tick at least one source, or choose All sources.".to_string(),
-                    );
+                    return Err("Tick at least one source, or choose All sources.".to_string());
                 }
                 if chosen.len() > ItsmSettings::MAX_SOURCES {
                     return Err(format!(
@@ -295,10 +293,15 @@ mod tests {
     fn filters_round_trip_through_the_form() {
         let mut f = form("resources", "60", None);
         f.sources_mode = "chosen".into();
-        f.sources = [("3", " trivy "), ("0", "prowler"), ("5", "trivy"), ("7", "")]
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        f.sources = [
+            ("3", " trivy "),
+            ("0", "prowler"),
+            ("5", "trivy"),
+            ("7", ""),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
         f.min_severity = "high".into();
         let settings = f.validate().unwrap();
         assert_eq!(

@@ -181,7 +181,10 @@ fn ExceptionsView(
 }
 
 #[component]
-fn ExceptionsTable(exceptions: Vec<ExceptionView>, end: ServerAction<EndException>) -> impl IntoView {
+fn ExceptionsTable(
+    exceptions: Vec<ExceptionView>,
+    end: ServerAction<EndException>,
+) -> impl IntoView {
     view! {
         <div class="table-wrap">
             <table class="audit exceptions">

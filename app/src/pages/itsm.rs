@@ -224,7 +224,11 @@ fn ItsmSettingsForm(
 
 /// Which findings become tickets: all sources or those ticked, and the lowest severity.
 #[component]
-fn Filters(values: ItsmForm, sources_seen: Vec<String>, errors: Signal<FieldErrors>) -> impl IntoView {
+fn Filters(
+    values: ItsmForm,
+    sources_seen: Vec<String>,
+    errors: Signal<FieldErrors>,
+) -> impl IntoView {
     let chosen: Vec<String> = values.sources.values().cloned().collect();
     let mut choices = sources_seen;
     choices.extend(chosen.iter().cloned());

@@ -10,7 +10,9 @@ use leptos::prelude::*;
 
 /// `what_if`: the form's values to preview instead of the saved settings, when set.
 #[component]
-pub fn PlanPreview(#[prop(optional, into)] what_if: Option<Signal<Option<ItsmForm>>>) -> impl IntoView {
+pub fn PlanPreview(
+    #[prop(optional, into)] what_if: Option<Signal<Option<ItsmForm>>>,
+) -> impl IntoView {
     let what_if = what_if.unwrap_or_else(|| Signal::derive(|| None));
     let preview = Resource::new(move || what_if.get(), preview_itsm_settings);
     view! {

@@ -2,11 +2,11 @@
 //! who and when, ended by End now with who and when; never deleted, so the list keeps them.
 
 use super::model::Exception;
+use crate::timestamps::format_unix;
+use anyhow::Context;
 use app::api::ExceptionView;
 use app::domain::CivilDate;
 use app::forms::{ExceptionKind, NewException, describe_scope};
-use crate::timestamps::format_unix;
-use anyhow::Context;
 use sqlx::{Row, SqlitePool};
 
 const COLUMNS: &str = "id, kind, control_id, resource_id, reason, expires_on, expires_at, \
@@ -116,8 +116,7 @@ fn view(r: &sqlx::sqlite::SqliteRow, now: i64) -> ExceptionView {
     };
     ExceptionView {
         id: r.get("id"),
-        kind: ExceptionKind::from_value(&kind)
-            .map_or(kind.clone(), |k| k.label().to_string()),
+        kind: ExceptionKind::from_value(&kind).map_or(kind.clone(), |k| k.label().to_string()),
         scope: describe_scope(control.as_deref(), resource.as_deref()),
         reason: r.get("reason"),
         expires_on: r.get("expires_on"),

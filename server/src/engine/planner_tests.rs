@@ -181,7 +181,11 @@ mod set_aside {
             panic!("{d:?}")
         };
         assert_eq!(gone, &vec![key("aws", "c1", "r1")]);
-        assert!(d.reason.contains("1 finding set aside: severity high"), "{}", d.reason);
+        assert!(
+            d.reason.contains("1 finding set aside: severity high"),
+            "{}",
+            d.reason
+        );
         // Once noted, the ticket lists nothing failing: still never resolved.
         let mut noted = t.clone();
         noted.members[0].failing = false;
@@ -194,7 +198,12 @@ mod set_aside {
             &[],
             FRIDAY,
         ));
-        assert_eq!(d.action, Action::Nothing { ticket: Some(1) }, "{}", d.reason);
+        assert_eq!(
+            d.action,
+            Action::Nothing { ticket: Some(1) },
+            "{}",
+            d.reason
+        );
     }
 
     #[test]

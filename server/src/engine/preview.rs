@@ -73,7 +73,7 @@ pub async fn preview(
     }
     let more = rows.len().saturating_sub(PREVIEW_ROWS);
     rows.truncate(PREVIEW_ROWS);
-    let read_at = store::states_read_at(pool, instance_url).await?;
+    let read_at = store::states_read_at(pool, instance_url, settings.grouping).await?;
     Ok(PlanPreview {
         counts,
         rows,
@@ -95,7 +95,11 @@ pub fn action_of(decision: &Decision) -> &'static str {
     }
 }
 
-fn row(decision: &Decision, waiting: &HashSet<GroupKey>, numbers: &HashMap<i64, &str>) -> PreviewRow {
+fn row(
+    decision: &Decision,
+    waiting: &HashSet<GroupKey>,
+    numbers: &HashMap<i64, &str>,
+) -> PreviewRow {
     let ticket = decision
         .ticket()
         .and_then(|id| numbers.get(&id))

@@ -240,7 +240,11 @@ mod tests {
             (0..4).map(|i| s.counts(i)).collect::<Vec<_>>(),
             vec![false, true, true, true]
         );
-        assert!(s.why(0).unwrap().starts_with("exception by admin until 1970-01-01: reason 1"));
+        assert!(
+            s.why(0)
+                .unwrap()
+                .starts_with("exception by admin until 1970-01-01: reason 1")
+        );
         let control = [exception(2, Some("C2"), None, 1000)];
         let s = screen(&findings, &Filters::default(), &control, 0);
         assert_eq!(

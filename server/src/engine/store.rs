@@ -184,9 +184,8 @@ pub async fn snapshot(pool: &SqlitePool, instance_url: &str) -> anyhow::Result<S
             .fetch_all(&mut *tx)
             .await
             .context("Failed to read the close codes")?;
-    let filters = Filters::from_settings(
-        &crate::settings_store::read_itsm_settings(&mut *tx).await?,
-    );
+    let filters =
+        Filters::from_settings(&crate::settings_store::read_itsm_settings(&mut *tx).await?);
     let exceptions = super::exceptions::not_ended(&mut tx).await?;
     tx.commit().await.context("Failed to end the snapshot")?;
     Ok(Snapshot {
@@ -484,14 +483,20 @@ pub async fn sources_seen(pool: &SqlitePool) -> anyhow::Result<Vec<String>> {
     .context("Failed to list the sources")
 }
 
-/// When the last refresh read the states of the tracked tickets of `instance_url` (or the
-/// engine wrote one), `None` while none is tracked.
-pub async fn states_read_at(pool: &SqlitePool, instance_url: &str) -> anyhow::Result<Option<i64>> {
+/// When the last refresh read the states of the tracked tickets of `grouping` on
+/// `instance_url` (or the engine wrote one), `None` while none is tracked. Only the
+/// grouping in use is refreshed, so the other one's states may be much older.
+pub async fn states_read_at(
+    pool: &SqlitePool,
+    instance_url: &str,
+    grouping: Grouping,
+) -> anyhow::Result<Option<i64>> {
     sqlx::query_scalar(
         "SELECT MAX(refreshed_at) FROM engine_tickets \
-         WHERE tracked = 1 AND phase = 'open' AND instance_url = ?",
+         WHERE tracked = 1 AND phase = 'open' AND instance_url = ? AND grouping = ?",
     )
     .bind(instance_url)
+    .bind(grouping.value())
     .fetch_one(pool)
     .await
     .context("Failed to read when the states were refreshed")

@@ -40,12 +40,13 @@ fn previewed_groups(preview: &Value) -> i64 {
 /// What a run did per group, as (group, action).
 async fn run_actions(app: &TestApp, run_id: i64) -> BTreeSet<(String, String)> {
     let pool = app.database().await;
-    let rows: Vec<(String, String, String)> =
-        sqlx::query_as("SELECT grouping, group_key, action FROM engine_run_groups WHERE run_id = ?")
-            .bind(run_id)
-            .fetch_all(&pool)
-            .await
-            .unwrap();
+    let rows: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT grouping, group_key, action FROM engine_run_groups WHERE run_id = ?",
+    )
+    .bind(run_id)
+    .fetch_all(&pool)
+    .await
+    .unwrap();
     rows.into_iter()
         .map(|(grouping, key, action)| {
             let kind = if grouping == "resources" {
@@ -98,7 +99,14 @@ fn borrowed(fields: &[(String, String)]) -> Vec<(&str, &str)> {
 const SOURCES: [&str; 2] = ["aws", "trivy"];
 const CONTROLS: [&str; 3] = ["C0", "C1", "C2"];
 const RESOURCES: [&str; 4] = ["r0", "r1", "r2", "r3"];
-const SEVERITIES: [&str; 6] = ["informational", "low", "medium", "high", "critical", "unknown"];
+const SEVERITIES: [&str; 6] = [
+    "informational",
+    "low",
+    "medium",
+    "high",
+    "critical",
+    "unknown",
+];
 
 /// One scan of `source`: each (control, resource) failing, passing or absent at random.
 async fn random_scan(app: &TestApp, token: &str, rng: &mut StdRng, source: &str, at: i64) {
@@ -157,9 +165,19 @@ async fn the_preview_equals_the_next_run_action_for_action() {
     let base = now() - 1_000_000;
     let mut compared_actions = 0;
     let mut groupings_seen = BTreeSet::new();
-    for round in 0..14 {
+    for round in 0..24 {
         let status = ["6", "6", "7", "2"].choose(&mut rng).unwrap();
         connect(&app, &sim, status, "0").await;
+        // The grouping of this round, saved before the run that refreshes its tickets: the
+        // preview reads the states stored by the last refresh, and a refresh reads only
+        // the tickets of the grouping in use.
+        let grouping = *["resources", "controls"].choose(&mut rng).unwrap();
+        groupings_seen.insert(grouping);
+        let fields = itsm_fields(grouping, rng.gen_bool(0.5), &[], "");
+        assert_eq!(
+            app.save_itsm(&borrowed(&fields)).await,
+            serde_json::json!("Saved")
+        );
         let at = base + round * 2_000;
         desk_works(&sim, &mut rng, at + 1_000);
         for source in SOURCES {
@@ -188,7 +206,9 @@ async fn the_preview_equals_the_next_run_action_for_action() {
                         ("form[reason]", "generated"),
                         (
                             "form[expires_on]",
-                            &app::domain::CivilDate::of_unix(now()).plus_days(30).to_string(),
+                            &app::domain::CivilDate::of_unix(now())
+                                .plus_days(30)
+                                .to_string(),
                         ),
                     ],
                 )
@@ -207,8 +227,6 @@ async fn the_preview_equals_the_next_run_action_for_action() {
                 app.call_json("end_exception", &[("id", &id)]).await;
             }
         }
-        let grouping = *["resources", "controls"].choose(&mut rng).unwrap();
-        groupings_seen.insert(grouping);
         let sources: &[&str] = [&[][..], &["aws"][..], &["trivy"][..], &SOURCES[..]]
             .choose(&mut rng)
             .unwrap();
@@ -217,7 +235,10 @@ async fn the_preview_equals_the_next_run_action_for_action() {
             .unwrap();
         let fields = itsm_fields(grouping, rng.gen_bool(0.5), sources, severity);
         let what_if = preview(&app, &borrowed(&fields)).await;
-        assert_eq!(app.save_itsm(&borrowed(&fields)).await, serde_json::json!("Saved"));
+        assert_eq!(
+            app.save_itsm(&borrowed(&fields)).await,
+            serde_json::json!("Saved")
+        );
         let saved = preview(&app, &[]).await;
         assert_eq!(
             what_if["Preview"]["rows"], saved["Preview"]["rows"],
@@ -233,10 +254,17 @@ async fn the_preview_equals_the_next_run_action_for_action() {
             expected,
             "round {round}: preview {saved:#}"
         );
-        assert_eq!(count(&run, "groups"), previewed_groups(&saved), "round {round}");
+        assert_eq!(
+            count(&run, "groups"),
+            previewed_groups(&saved),
+            "round {round}"
+        );
         compared_actions += expected.len();
     }
-    assert!(compared_actions > 20, "only {compared_actions} actions compared");
+    assert!(
+        compared_actions > 20,
+        "only {compared_actions} actions compared"
+    );
     assert_eq!(groupings_seen.len(), 2);
 }
 
@@ -281,13 +309,23 @@ async fn filters_change_the_preview_then_the_run_and_never_resolve_a_ticket() {
     let token = app.api_token().await;
     let start = now() - 10_000;
     post_scan(&app, &token, "aws", start, &[("c1", "r1", "fail", "low")]).await;
-    post_scan(&app, &token, "trivy", start, &[("c2", "r2", "fail", "critical")]).await;
+    post_scan(
+        &app,
+        &token,
+        "trivy",
+        start,
+        &[("c2", "r2", "fail", "critical")],
+    )
+    .await;
     assert_eq!(count(&run_now(&app).await, "opened"), 2);
 
     // Only critical findings from trivy become tickets from now on.
     let fields = itsm_fields("resources", true, &["trivy"], "critical");
     let what_if = preview(&app, &borrowed(&fields)).await;
-    assert_eq!(app.save_itsm(&borrowed(&fields)).await, serde_json::json!("Saved"));
+    assert_eq!(
+        app.save_itsm(&borrowed(&fields)).await,
+        serde_json::json!("Saved")
+    );
     let settings = app.load_itsm().await["settings"].clone();
     assert_eq!(settings["sources"], serde_json::json!(["trivy"]));
     assert_eq!(settings["min_severity"], "critical");
@@ -296,7 +334,10 @@ async fn filters_change_the_preview_then_the_run_and_never_resolve_a_ticket() {
         &token,
         "aws",
         start + 100,
-        &[("c1", "r1", "fail", "low"), ("c3", "r3", "fail", "critical")],
+        &[
+            ("c1", "r1", "fail", "low"),
+            ("c3", "r3", "fail", "critical"),
+        ],
     )
     .await;
     let preview_now = preview(&app, &[]).await;
@@ -327,16 +368,25 @@ async fn filters_change_the_preview_then_the_run_and_never_resolve_a_ticket() {
 
     let run = run_now(&app).await;
     assert_eq!(
-        (count(&run, "opened"), count(&run, "noted"), count(&run, "resolved")),
+        (
+            count(&run, "opened"),
+            count(&run, "noted"),
+            count(&run, "resolved")
+        ),
         (0, 1, 0),
         "{run}"
     );
     let r1 = incidents_about(&sim, "r1");
     assert_eq!(r1.len(), 1);
-    assert_eq!(r1[0]["state"], "1", "a set-aside finding never resolves its ticket");
+    assert_eq!(
+        r1[0]["state"], "1",
+        "a set-aside finding never resolves its ticket"
+    );
     let notes = sim.work_notes(&r1[0]["sys_id"]);
     assert!(
-        notes.iter().any(|n| n.contains("set aside by the filters or an exception")),
+        notes
+            .iter()
+            .any(|n| n.contains("set aside by the filters or an exception")),
         "{notes:?}"
     );
     assert!(incidents_about(&sim, "r3").is_empty());
@@ -360,29 +410,36 @@ async fn an_exception_skips_its_finding_until_it_expires_or_ends() {
     .await;
     let today = app::domain::CivilDate::of_unix(start);
     let until = today.plus_days(2).to_string();
-    let add = |scope: &'static str, control: &'static str, resource: &'static str, until: String| {
-        let app = &app;
-        async move {
-            app.call_json(
-                "add_exception",
-                &[
-                    ("form[scope]", scope),
-                    ("form[control_id]", control),
-                    ("form[resource_id]", resource),
-                    ("form[kind]", "accepted_risk"),
-                    ("form[reason]", "vendor fix due"),
-                    ("form[expires_on]", &until),
-                ],
-            )
-            .await
-        }
-    };
+    let add =
+        |scope: &'static str, control: &'static str, resource: &'static str, until: String| {
+            let app = &app;
+            async move {
+                app.call_json(
+                    "add_exception",
+                    &[
+                        ("form[scope]", scope),
+                        ("form[control_id]", control),
+                        ("form[resource_id]", resource),
+                        ("form[kind]", "accepted_risk"),
+                        ("form[reason]", "vendor fix due"),
+                        ("form[expires_on]", &until),
+                    ],
+                )
+                .await
+            }
+        };
     // More than a year ahead is refused, and nothing is stored.
     let too_far = today.plus_days(366).to_string();
     let refused = add("pair", "c1", "r1", too_far).await;
     assert!(refused["Invalid"]["expires_on"].is_string(), "{refused}");
-    assert_eq!(add("pair", "c1", "r1", until.clone()).await, serde_json::json!("Saved"));
-    assert_eq!(add("control", "c2", "", until.clone()).await, serde_json::json!("Saved"));
+    assert_eq!(
+        add("pair", "c1", "r1", until.clone()).await,
+        serde_json::json!("Saved")
+    );
+    assert_eq!(
+        add("control", "c2", "", until.clone()).await,
+        serde_json::json!("Saved")
+    );
 
     let shown = preview(&app, &[]).await;
     let rows = shown["Preview"]["rows"].as_array().unwrap();
@@ -425,7 +482,10 @@ async fn an_exception_skips_its_finding_until_it_expires_or_ends() {
         .iter()
         .map(|e| e["status"].as_str().unwrap().to_string())
         .collect();
-    assert_eq!(statuses, ["ended".to_string(), "expired".to_string()].into());
+    assert_eq!(
+        statuses,
+        ["ended".to_string(), "expired".to_string()].into()
+    );
     let shown = preview(&app, &[]).await;
     assert!(
         shown["Preview"]["rows"]
@@ -451,7 +511,11 @@ async fn an_exception_skips_its_finding_until_it_expires_or_ends() {
     assert!(details.iter().any(|d| d.contains("exception.add")
         && d.contains("Accepted risk for control c1 on resource r1")
         && d.contains("vendor fix due")));
-    assert!(details.iter().any(|d| d.contains("exception.end") && d.contains("control c2")));
+    assert!(
+        details
+            .iter()
+            .any(|d| d.contains("exception.end") && d.contains("control c2"))
+    );
 }
 
 #[tokio::test]
@@ -496,9 +560,15 @@ async fn the_pages_need_a_signed_in_admin_and_work_without_javascript() {
         .unwrap();
     assert_eq!(response.status(), 302);
     let location = response.headers()["location"].to_str().unwrap().to_string();
-    assert!(location.starts_with("/settings/itsm?preview="), "{location}");
+    assert!(
+        location.starts_with("/settings/itsm?preview="),
+        "{location}"
+    );
     let (_, page) = app.get_text(&location).await;
-    assert!(page.contains("For the values in the form, not saved"), "{page}");
+    assert!(
+        page.contains("For the values in the form, not saved"),
+        "{page}"
+    );
     assert_eq!(app.load_itsm().await["settings"]["grouping"], "resources");
 
     let stranger = reqwest::Client::new();
@@ -509,6 +579,9 @@ async fn the_pages_need_a_signed_in_admin_and_work_without_javascript() {
             .await
             .unwrap()
             .status();
-        assert!(status == 401 || status == 403 || status.is_redirection(), "{path}: {status}");
+        assert!(
+            status == 401 || status == 403 || status.is_redirection(),
+            "{path}: {status}"
+        );
     }
 }
