@@ -185,7 +185,7 @@ pub async fn snapshot(pool: &SqlitePool, instance_url: &str) -> anyhow::Result<S
             .await
             .context("Failed to read the close codes")?;
     let filters =
-        Filters::from_settings(&crate::settings_store::read_itsm_settings(&mut *tx).await?);
+        Filters::from_settings(&crate::settings_store::read_itsm_settings(&mut tx).await?);
     let exceptions = super::exceptions::not_ended(&mut tx).await?;
     tx.commit().await.context("Failed to end the snapshot")?;
     Ok(Snapshot {
