@@ -122,7 +122,11 @@ pub async fn preview_itsm_settings(
     use super::plumbing::*;
     use crate::forms::Notice;
     require_admin()?;
-    if plain_form_post() {
+    // The page calls this too while it renders (a GET that accepts HTML): only a POST to
+    // this endpoint is the Preview button of a page without JavaScript.
+    let posted = use_context::<http::request::Parts>()
+        .is_some_and(|parts| parts.method == http::Method::POST);
+    if posted && plain_form_post() {
         let form = form.unwrap_or_default();
         let notice = match form.validate() {
             Ok(_) => Notice::Done("Preview of the values below; nothing was saved.".into()),

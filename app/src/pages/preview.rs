@@ -74,7 +74,7 @@ fn PreviewBody(outcome: PreviewOutcome, unsaved: bool) -> impl IntoView {
             {basis}
             <p class="preview-state" data-connected="false">
                 "No ServiceNow connection is saved, so no run does anything yet. "
-                <a href="/settings/connection">"Save the connection on ITSM integrations"</a>
+                <a href="/settings/connection">"Connect ServiceNow first"</a>
                 "."
             </p>
         }
