@@ -109,3 +109,34 @@ pub trait TicketList: Send + Sync + 'static {
 }
 
 pub type SharedTicketList = Arc<dyn TicketList>;
+/// What decides which findings become tickets, for the ITSM settings and Exceptions pages:
+/// the sources seen, the preview of the next run, and the exceptions.
+#[async_trait]
+pub trait EngineRules: Send + Sync + 'static {
+    /// Every source a kept scan came from, sorted.
+    async fn sources_seen(&self) -> anyhow::Result<Vec<String>>;
+    /// What the next run would do with `settings` (the saved ones when `None`), computed
+    /// on the ticket states stored by the last refresh; sends nothing to ServiceNow.
+    async fn preview(
+        &self,
+        settings: Option<crate::forms::ItsmSettings>,
+    ) -> anyhow::Result<crate::api::PlanPreview>;
+    /// Today's date (UTC) by the server's clock.
+    fn today(&self) -> crate::domain::CivilDate;
+    /// Every exception, those that hold first.
+    async fn exceptions(&self) -> anyhow::Result<Vec<crate::api::ExceptionView>>;
+    /// Grants an exception; returns its id.
+    async fn add_exception(
+        &self,
+        exception: &crate::forms::NewException,
+        by: &str,
+    ) -> anyhow::Result<i64>;
+    /// Ends an exception that holds; `None` when it does not (ended, expired, unknown).
+    async fn end_exception(
+        &self,
+        id: i64,
+        by: &str,
+    ) -> anyhow::Result<Option<crate::api::ExceptionView>>;
+}
+
+pub type SharedEngineRules = Arc<dyn EngineRules>;

@@ -21,8 +21,8 @@ use leptos_router::{
     path,
 };
 use pages::{
-    AuditPage, ConnectionPage, ItsmPage, LoginPage, NotFound, OverviewPage, RunPage, RunsPage,
-    ScanPage, ScansPage, SetupPage, TicketsPage, TokensPage,
+    AuditPage, ConnectionPage, ExceptionsPage, ItsmPage, LoginPage, NotFound, OverviewPage,
+    RunPage, RunsPage, ScanPage, ScansPage, SetupPage, TicketsPage, TokensPage,
 };
 
 /// The HTML document around the app, rendered on the server.
@@ -61,6 +61,7 @@ fn TopBar() -> impl IntoView {
                             <A href="/scans">"Scans"</A>
                             <A href="/runs">"Runs"</A>
                             <A href="/tickets">"Tickets"</A>
+                            <A href="/exceptions">"Exceptions"</A>
                             <A href="/settings/tokens">"API tokens"</A>
                             <A href="/audit">"Audit log"</A>
                         </nav>
@@ -96,6 +97,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/runs/:id") view=RunPage ssr=SsrMode::Async/>
                     <Route path=path!("/tickets") view=TicketsPage ssr=SsrMode::Async/>
                     <Route path=path!("/audit") view=AuditPage ssr=SsrMode::Async/>
+                    <Route path=path!("/exceptions") view=ExceptionsPage ssr=SsrMode::Async/>
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
                     <Route path=path!("/setup") view=SetupPage ssr=SsrMode::Async/>
                 </Routes>

@@ -640,6 +640,7 @@ async fn save_settings(
             grouping: Grouping::Resources,
             scheduler_interval_minutes: 60,
             auto_resolve: true,
+            ..ItsmSettings::default()
         })
         .await
         .expect("the rules are saved");

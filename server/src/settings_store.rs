@@ -8,7 +8,7 @@ use crate::secrets::SecretCipher;
 use crate::timestamps::{format_unix, now_unix};
 use anyhow::Context;
 use app::backend::SettingsStore;
-use app::domain::{Grouping, IncidentState, StateChoice};
+use app::domain::{Grouping, IncidentState, MinSeverity, StateChoice};
 use app::forms::{ConnectionForm, ConnectionUpdate, ConnectionView, ItsmSettings, SecretsStored};
 use async_trait::async_trait;
 use secrecy::SecretString;
@@ -339,44 +339,99 @@ impl SettingsStore for SqliteSettingsStore {
     }
 
     async fn itsm_settings(&self) -> anyhow::Result<ItsmSettings> {
-        let row = sqlx::query(
-            "SELECT grouping, scheduler_interval_minutes, auto_resolve FROM itsm_settings WHERE id = 1",
-        )
-        .fetch_optional(&self.pool)
-        .await
-        .context("Failed to read the ITSM settings")?;
-        let Some(row) = row else {
-            return Ok(ItsmSettings::default());
-        };
-        let grouping: String = row.get("grouping");
-        let interval: i64 = row.get("scheduler_interval_minutes");
-        Ok(ItsmSettings {
-            grouping: Grouping::parse(&grouping)
-                .map_err(|_| anyhow::anyhow!("Unknown grouping {grouping:?} in the database"))?,
-            scheduler_interval_minutes: u32::try_from(interval)
-                .context("Scheduler interval out of range in the database")?,
-            auto_resolve: row.get("auto_resolve"),
-        })
+        let mut conn = self
+            .pool
+            .acquire()
+            .await
+            .context("Failed to reach the database")?;
+        read_itsm_settings(&mut conn).await
     }
 
     async fn save_itsm_settings(&self, settings: ItsmSettings) -> anyhow::Result<()> {
         let saved_at = format_unix(now_unix());
+        let mut transaction = self
+            .pool
+            .begin()
+            .await
+            .context("Failed to begin saving the ITSM settings")?;
         sqlx::query(
-            "INSERT INTO itsm_settings (id, grouping, scheduler_interval_minutes, auto_resolve, updated_at) \
-             VALUES (1, ?, ?, ?, ?) \
+            "INSERT INTO itsm_settings (id, grouping, scheduler_interval_minutes, auto_resolve, \
+                min_severity, all_sources, updated_at) \
+             VALUES (1, ?, ?, ?, ?, ?, ?) \
              ON CONFLICT (id) DO UPDATE SET \
                 grouping = excluded.grouping, \
                 scheduler_interval_minutes = excluded.scheduler_interval_minutes, \
                 auto_resolve = excluded.auto_resolve, \
+                min_severity = excluded.min_severity, \
+                all_sources = excluded.all_sources, \
                 updated_at = excluded.updated_at",
         )
         .bind(settings.grouping.value())
         .bind(i64::from(settings.scheduler_interval_minutes))
         .bind(settings.auto_resolve)
+        .bind(settings.min_severity.map(|s| s.value()))
+        .bind(settings.sources.is_none())
         .bind(&saved_at)
-        .execute(&self.pool)
+        .execute(&mut *transaction)
         .await
         .context("Failed to save the ITSM settings")?;
+        sqlx::query("DELETE FROM itsm_ticket_sources")
+            .execute(&mut *transaction)
+            .await
+            .context("Failed to replace the chosen sources")?;
+        for source in settings.sources.iter().flatten() {
+            sqlx::query("INSERT INTO itsm_ticket_sources (source) VALUES (?)")
+                .bind(source)
+                .execute(&mut *transaction)
+                .await
+                .context("Failed to save a chosen source")?;
+        }
+        transaction
+            .commit()
+            .await
+            .context("Failed to commit the ITSM settings")?;
         Ok(())
     }
+}
+
+/// The stored ITSM settings (defaults when nothing was saved yet), filters included. Takes a
+/// connection, so the engine's snapshot reads them inside its transaction.
+pub async fn read_itsm_settings(conn: &mut sqlx::SqliteConnection) -> anyhow::Result<ItsmSettings> {
+    let row = sqlx::query(
+        "SELECT grouping, scheduler_interval_minutes, auto_resolve, min_severity, all_sources \
+         FROM itsm_settings WHERE id = 1",
+    )
+    .fetch_optional(&mut *conn)
+    .await
+    .context("Failed to read the ITSM settings")?;
+    let Some(row) = row else {
+        return Ok(ItsmSettings::default());
+    };
+    let grouping: String = row.get("grouping");
+    let interval: i64 = row.get("scheduler_interval_minutes");
+    let min_severity: Option<String> = row.get("min_severity");
+    let sources = if row.get::<bool, _>("all_sources") {
+        None
+    } else {
+        Some(
+            sqlx::query_scalar("SELECT source FROM itsm_ticket_sources ORDER BY source")
+                .fetch_all(&mut *conn)
+                .await
+                .context("Failed to read the chosen sources")?,
+        )
+    };
+    Ok(ItsmSettings {
+        grouping: Grouping::parse(&grouping)
+            .map_err(|_| anyhow::anyhow!("Unknown grouping {grouping:?} in the database"))?,
+        scheduler_interval_minutes: u32::try_from(interval)
+            .context("Scheduler interval out of range in the database")?,
+        auto_resolve: row.get("auto_resolve"),
+        sources,
+        min_severity: match min_severity {
+            None => None,
+            Some(value) => Some(MinSeverity::from_value(&value).ok_or_else(|| {
+                anyhow::anyhow!("Unknown lowest severity {value:?} in the database")
+            })?),
+        },
+    })
 }

@@ -10,6 +10,7 @@ use crate::configuration::Config;
 use crate::connection_test::ServiceNowConnectionTester;
 use crate::database;
 use crate::engine::control::EngineRuns;
+use crate::engine::rules_control::EngineRulesBackend;
 use crate::engine::run_store;
 use crate::engine::scheduler::run_scheduler;
 use crate::engine::{Engine, EngineSettings};
@@ -33,8 +34,8 @@ use crate::settings_store::SqliteSettingsStore;
 use anyhow::Context;
 use app::auth::SharedAccountBackend;
 use app::backend::{
-    SharedConnectionTester, SharedEngineControl, SharedOverview, SharedScanStore,
-    SharedSettingsStore, SharedTicketList,
+    SharedConnectionTester, SharedEngineControl, SharedEngineRules, SharedOverview,
+    SharedScanStore, SharedSettingsStore, SharedTicketList,
 };
 use app::flash::FlashStore;
 use app::{App, shell};
@@ -199,6 +200,11 @@ impl Application {
                 engine_runs,
                 overview,
                 tickets,
+                engine_rules: Arc::new(EngineRulesBackend {
+                    pool: pool.clone(),
+                    settings: store.clone(),
+                    clock: engine.clock().clone(),
+                }),
             },
             Readiness {
                 pool: pool.clone(),
@@ -474,6 +480,7 @@ struct Contexts {
     engine_runs: SharedEngineControl,
     overview: SharedOverview,
     tickets: SharedTicketList,
+    engine_rules: SharedEngineRules,
 }
 
 fn router(
@@ -490,6 +497,7 @@ fn router(
         engine_runs,
         overview,
         tickets,
+        engine_rules,
     } = contexts;
     let store: SharedSettingsStore = store;
     let accounts: SharedAccountBackend = auth.clone();
@@ -503,6 +511,7 @@ fn router(
         provide_context(engine_runs.clone());
         provide_context(overview.clone());
         provide_context(tickets.clone());
+        provide_context(engine_rules.clone());
         provide_context(flash.clone());
         if let Some(nonce) =
             use_context::<Parts>().and_then(|p| p.extensions.get::<CspNonce>().cloned())

@@ -1,7 +1,8 @@
-//! Server functions of the ITSM settings page.
+//! Server functions of the ITSM settings page: the settings, and the preview of what the
+//! next run would do with them (saved, or as typed in the form and not yet saved).
 
 use super::FormFlash;
-use crate::forms::{ItsmForm, ItsmSettings, SaveOutcome};
+use crate::forms::{FieldErrors, ItsmForm, ItsmSettings, SaveOutcome};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -10,19 +11,76 @@ use serde::{Deserialize, Serialize};
 pub struct ItsmPageData {
     pub settings: ItsmSettings,
     pub flash: Option<FormFlash<ItsmForm>>,
+    /// Every source a kept scan came from, sorted: the choices of the sources filter.
+    pub sources_seen: Vec<String>,
+    /// After a plain (JavaScript-less) Preview post: the values previewed, not saved.
+    pub what_if: Option<ItsmForm>,
+}
+
+/// What the next run would do for one group.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PreviewRow {
+    /// "resource r-1" or "control C1".
+    pub group: String,
+    /// "open", "note", "resolve", "nothing", "skipped" or "waits".
+    pub action: String,
+    /// The tracked ticket it concerns, if any.
+    pub ticket: Option<String>,
+    /// The reason from the rules, in words.
+    pub reason: String,
+}
+
+/// What the next run would do, computed by the same planner as a real run on the ticket
+/// states stored by the last refresh; nothing is sent to ServiceNow.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PlanPreview {
+    /// Whether a ServiceNow connection is saved (without one, no run does anything).
+    pub connected: bool,
+    /// The settings previewed.
+    pub settings: ItsmSettings,
+    /// When the tracked tickets' states were last read from ServiceNow ("YYYY-MM-DD
+    /// HH:MM:SS" UTC) and how long ago, in words; `None` while no ticket is tracked.
+    pub states_read_at: Option<String>,
+    pub states_age: Option<String>,
+    /// (action, number of groups), in the order open, note, resolve, skipped, waits, nothing.
+    pub counts: Vec<(String, usize)>,
+    /// The groups, those acted on first; at most [`PREVIEW_ROWS`].
+    pub rows: Vec<PreviewRow>,
+    /// Groups left out of `rows`.
+    pub more: usize,
+}
+
+/// The most groups a preview lists.
+pub const PREVIEW_ROWS: usize = 200;
+
+/// What a preview request answers.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum PreviewOutcome {
+    Preview(PlanPreview),
+    /// The form's values are not valid settings: nothing could be previewed.
+    Invalid(FieldErrors),
 }
 
 #[server(endpoint = "load_itsm_settings")]
-pub async fn load_itsm_settings(flash: Option<String>) -> Result<ItsmPageData, ServerFnError> {
+pub async fn load_itsm_settings(
+    flash: Option<String>,
+    preview: Option<String>,
+) -> Result<ItsmPageData, ServerFnError> {
     use super::plumbing::*;
     require_admin()?;
     let settings = settings_store()?
         .itsm_settings()
         .await
         .map_err(internal("load the ITSM settings"))?;
+    let sources_seen = engine_rules()?
+        .sources_seen()
+        .await
+        .map_err(internal("list the sources"))?;
     Ok(ItsmPageData {
         settings,
         flash: take_flash(flash),
+        sources_seen,
+        what_if: take_flash::<ItsmForm>(preview).map(|f| f.form),
     })
 }
 
@@ -38,11 +96,11 @@ pub async fn save_itsm_settings(form: ItsmForm) -> Result<SaveOutcome, ServerFnE
                     .itsm_settings()
                     .await
                     .map_err(internal("load the ITSM settings"))?;
+                let detail = settings.describe_changes(&before);
                 store
                     .save_itsm_settings(settings)
                     .await
                     .map_err(internal("save the ITSM settings"))?;
-                let detail = settings.describe_changes(&before);
                 audit(&admin, "settings.itsm", &detail).await;
                 Ok(SaveOutcome::Saved)
             }
@@ -52,4 +110,42 @@ pub async fn save_itsm_settings(form: ItsmForm) -> Result<SaveOutcome, ServerFnE
     .await;
     redirect_plain_form_post("/settings/itsm", form.clone(), &result);
     result
+}
+
+/// The preview for the saved settings (`form` absent) or for the form's values, validated
+/// by the same code as a save; nothing is saved. A plain form post (the Preview button
+/// without JavaScript) goes back to the page, which shows the preview of the values posted.
+#[server(endpoint = "preview_itsm_settings")]
+pub async fn preview_itsm_settings(
+    form: Option<ItsmForm>,
+) -> Result<PreviewOutcome, ServerFnError> {
+    use super::plumbing::*;
+    use crate::forms::Notice;
+    require_admin()?;
+    // The page calls this too while it renders (a GET that accepts HTML): only a POST to
+    // this endpoint is the Preview button of a page without JavaScript.
+    let posted = use_context::<http::request::Parts>()
+        .is_some_and(|parts| parts.method == http::Method::POST);
+    if posted && plain_form_post() {
+        let form = form.unwrap_or_default();
+        let notice = match form.validate() {
+            Ok(_) => Notice::Done("Preview of the values below; nothing was saved.".into()),
+            Err(errors) => Notice::Invalid(errors),
+        };
+        redirect_with_flash_param(
+            "/settings/itsm",
+            "preview",
+            &super::FormFlash { form, notice },
+        );
+        return Ok(PreviewOutcome::Invalid(FieldErrors::default()));
+    }
+    let settings = match form.map(|f| f.validate()).transpose() {
+        Ok(settings) => settings,
+        Err(errors) => return Ok(PreviewOutcome::Invalid(errors)),
+    };
+    engine_rules()?
+        .preview(settings)
+        .await
+        .map(PreviewOutcome::Preview)
+        .map_err(internal("preview the next run"))
 }

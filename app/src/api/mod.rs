@@ -4,6 +4,7 @@
 mod account;
 mod audit;
 mod connection;
+mod exceptions;
 mod itsm;
 mod overview;
 #[cfg(feature = "ssr")]
@@ -15,6 +16,7 @@ mod tickets;
 pub use account::*;
 pub use audit::*;
 pub use connection::*;
+pub use exceptions::*;
 pub use itsm::*;
 pub use overview::*;
 pub use runs::*;

@@ -3,7 +3,9 @@
 
 use super::FormFlash;
 use crate::auth::{CurrentAdmin, RequestInfo, SharedAccountBackend};
-use crate::backend::{SharedEngineControl, SharedScanStore, SharedSettingsStore};
+use crate::backend::{
+    SharedEngineControl, SharedEngineRules, SharedScanStore, SharedSettingsStore,
+};
 use crate::flash::{FlashStore, Visitor};
 use crate::forms::{Notice, SaveOutcome};
 use leptos::prelude::*;
@@ -23,6 +25,11 @@ pub fn scan_store() -> Result<SharedScanStore, ServerFnError> {
 pub fn engine_control() -> Result<SharedEngineControl, ServerFnError> {
     use_context::<SharedEngineControl>()
         .ok_or_else(|| internal("reach the ticket engine")(anyhow::anyhow!("not in context")))
+}
+
+pub fn engine_rules() -> Result<SharedEngineRules, ServerFnError> {
+    use_context::<SharedEngineRules>()
+        .ok_or_else(|| internal("reach the engine's rules")(anyhow::anyhow!("not in context")))
 }
 
 pub fn accounts() -> Result<SharedAccountBackend, ServerFnError> {

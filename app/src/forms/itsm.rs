@@ -1,8 +1,9 @@
 //! The ITSM settings form (PRODUCT.md §1.2, "Settings > Settings").
 
 use super::{FieldErrors, parse_whole_number};
-use crate::domain::Grouping;
+use crate::domain::{Grouping, MinSeverity};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// What the browser posts. An unchecked checkbox sends nothing, hence the default.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -11,19 +12,50 @@ pub struct ItsmForm {
     pub grouping: String,
     pub scheduler_interval_minutes: String,
     pub auto_resolve: Option<String>,
+    /// "all" (or nothing, as before the filters existed) or "chosen".
+    pub sources_mode: String,
+    /// The ticked sources, keyed by their box's position on the page: plain HTML cannot
+    /// post a list, and a source's name may hold any character, so it is the value.
+    pub sources: BTreeMap<String, String>,
+    /// "" (every severity) or a [`MinSeverity`] value.
+    pub min_severity: String,
 }
 
 /// The validated ITSM settings, as stored.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ItsmSettings {
     pub grouping: Grouping,
     pub scheduler_interval_minutes: u32,
     pub auto_resolve: bool,
+    /// The sources whose findings become tickets, sorted; `None`: every source.
+    pub sources: Option<Vec<String>>,
+    /// The lowest severity that becomes a ticket; `None`: every severity.
+    pub min_severity: Option<MinSeverity>,
 }
 
 impl ItsmSettings {
     pub const MIN_INTERVAL: u32 = 5;
     pub const MAX_INTERVAL: u32 = 1440;
+    /// The longest source name the filter keeps (a scanner's source is a short name).
+    pub const MAX_SOURCE: usize = 200;
+    /// The most sources the filter lists.
+    pub const MAX_SOURCES: usize = 500;
+
+    /// "every source" or "only trivy, prowler".
+    pub fn describe_sources(&self) -> String {
+        match &self.sources {
+            None => "every source".to_string(),
+            Some(list) => format!("only {}", list.join(", ")),
+        }
+    }
+
+    /// "every severity" or "High and above".
+    pub fn describe_severity(&self) -> String {
+        match self.min_severity {
+            None => "every severity".to_string(),
+            Some(s) => s.label().to_string(),
+        }
+    }
 
     /// For the audit log: which settings changed, old and new.
     pub fn describe_changes(&self, before: &ItsmSettings) -> String {
@@ -47,6 +79,20 @@ impl ItsmSettings {
                 before.auto_resolve, self.auto_resolve
             ));
         }
+        if self.sources != before.sources {
+            changes.push(format!(
+                "sources {} -> {}",
+                before.describe_sources(),
+                self.describe_sources()
+            ));
+        }
+        if self.min_severity != before.min_severity {
+            changes.push(format!(
+                "lowest severity {} -> {}",
+                before.describe_severity(),
+                self.describe_severity()
+            ));
+        }
         if changes.is_empty() {
             "saved without changes".to_string()
         } else {
@@ -61,6 +107,8 @@ impl Default for ItsmSettings {
             grouping: Grouping::Resources,
             scheduler_interval_minutes: 60,
             auto_resolve: false,
+            sources: None,
+            min_severity: None,
         }
     }
 }
@@ -80,15 +128,61 @@ impl ItsmForm {
         );
         let auto_resolve =
             errors.check("auto_resolve", parse_checkbox(self.auto_resolve.as_deref()));
-        match (grouping, interval, auto_resolve) {
-            (Some(grouping), Some(scheduler_interval_minutes), Some(auto_resolve)) => {
-                Ok(ItsmSettings {
-                    grouping,
-                    scheduler_interval_minutes,
-                    auto_resolve,
-                })
-            }
+        let sources = errors.check("sources", self.chosen_sources());
+        let min_severity = errors.check("min_severity", MinSeverity::parse(&self.min_severity));
+        match (grouping, interval, auto_resolve, sources, min_severity) {
+            (
+                Some(grouping),
+                Some(scheduler_interval_minutes),
+                Some(auto_resolve),
+                Some(sources),
+                Some(min_severity),
+            ) => Ok(ItsmSettings {
+                grouping,
+                scheduler_interval_minutes,
+                auto_resolve,
+                sources,
+                min_severity,
+            }),
             _ => Err(errors),
+        }
+    }
+
+    /// `None` for every source, else the ticked ones, sorted, each once.
+    fn chosen_sources(&self) -> Result<Option<Vec<String>>, String> {
+        match self.sources_mode.trim() {
+            "" | "all" => Ok(None),
+            "chosen" => {
+                let mut chosen: Vec<String> = Vec::new();
+                for raw in self.sources.values() {
+                    let source = raw.trim();
+                    if source.is_empty() {
+                        continue;
+                    }
+                    if source.chars().count() > ItsmSettings::MAX_SOURCE
+                        || source.chars().any(char::is_control)
+                    {
+                        return Err(format!(
+                            "A source name is at most {} characters, without control characters.",
+                            ItsmSettings::MAX_SOURCE
+                        ));
+                    }
+                    chosen.push(source.to_string());
+                }
+                chosen.sort();
+                chosen.dedup();
+                if chosen.is_empty() {
+                    return Err("Tick at least one source, or choose All sources.".to_string());
+                }
+                if chosen.len() > ItsmSettings::MAX_SOURCES {
+                    return Err(format!(
+                        "Choose at most {} sources.",
+                        ItsmSettings::MAX_SOURCES
+                    ));
+                }
+                Ok(Some(chosen))
+            }
+            _ => Err("Choose All sources or Only the sources ticked.".to_string()),
         }
     }
 }
@@ -99,6 +193,23 @@ impl From<ItsmSettings> for ItsmForm {
             grouping: settings.grouping.value().to_string(),
             scheduler_interval_minutes: settings.scheduler_interval_minutes.to_string(),
             auto_resolve: settings.auto_resolve.then(|| "true".to_string()),
+            sources_mode: if settings.sources.is_some() {
+                "chosen"
+            } else {
+                "all"
+            }
+            .to_string(),
+            sources: settings
+                .sources
+                .unwrap_or_default()
+                .into_iter()
+                .enumerate()
+                .map(|(i, s)| (i.to_string(), s))
+                .collect(),
+            min_severity: settings
+                .min_severity
+                .map(|s| s.value().to_string())
+                .unwrap_or_default(),
         }
     }
 }
@@ -120,6 +231,7 @@ mod tests {
             grouping: grouping.into(),
             scheduler_interval_minutes: minutes.into(),
             auto_resolve: auto.map(String::from),
+            ..ItsmForm::default()
         }
     }
 
@@ -131,10 +243,12 @@ mod tests {
             ItsmSettings {
                 grouping: Grouping::Controls,
                 scheduler_interval_minutes: 15,
-                auto_resolve: true
+                auto_resolve: true,
+                sources: None,
+                min_severity: None,
             }
         );
-        assert_eq!(ItsmForm::from(settings).validate(), Ok(settings));
+        assert_eq!(ItsmForm::from(settings.clone()).validate(), Ok(settings));
     }
 
     #[test]
@@ -173,5 +287,68 @@ mod tests {
         assert_eq!(defaults.grouping, Grouping::Resources);
         assert_eq!(defaults.scheduler_interval_minutes, 60);
         assert!(!defaults.auto_resolve);
+    }
+
+    #[test]
+    fn filters_round_trip_through_the_form() {
+        let mut f = form("resources", "60", None);
+        f.sources_mode = "chosen".into();
+        f.sources = [
+            ("3", " trivy "),
+            ("0", "prowler"),
+            ("5", "trivy"),
+            ("7", ""),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        f.min_severity = "high".into();
+        let settings = f.validate().unwrap();
+        assert_eq!(
+            settings.sources,
+            Some(vec!["prowler".to_string(), "trivy".to_string()])
+        );
+        assert_eq!(settings.min_severity, Some(MinSeverity::High));
+        assert_eq!(ItsmForm::from(settings.clone()).validate(), Ok(settings));
+    }
+
+    #[test]
+    fn a_form_without_filters_means_every_source_and_severity() {
+        let settings = form("controls", "60", None).validate().unwrap();
+        assert_eq!(settings.sources, None);
+        assert_eq!(settings.min_severity, None);
+    }
+
+    #[test]
+    fn chosen_sources_need_at_least_one_and_sane_names() {
+        let mut f = form("resources", "60", None);
+        f.sources_mode = "chosen".into();
+        assert_eq!(
+            f.validate().unwrap_err().get("sources"),
+            Some("Tick at least one source, or choose All sources.")
+        );
+        f.sources.insert("0".into(), "x".repeat(201));
+        assert!(f.validate().unwrap_err().get("sources").is_some());
+        f.sources.insert("0".into(), "a\u{7}b".into());
+        assert!(f.validate().unwrap_err().get("sources").is_some());
+        f.sources_mode = "some".into();
+        assert!(f.validate().unwrap_err().get("sources").is_some());
+        let mut g = form("resources", "60", None);
+        g.min_severity = "severe".into();
+        assert!(g.validate().unwrap_err().get("min_severity").is_some());
+    }
+
+    #[test]
+    fn changes_to_the_filters_are_described() {
+        let before = ItsmSettings::default();
+        let after = ItsmSettings {
+            sources: Some(vec!["trivy".into()]),
+            min_severity: Some(MinSeverity::Medium),
+            ..ItsmSettings::default()
+        };
+        assert_eq!(
+            after.describe_changes(&before),
+            "changed: sources every source -> only trivy, lowest severity every severity -> Medium and above"
+        );
     }
 }

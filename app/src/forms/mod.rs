@@ -3,6 +3,7 @@
 
 mod account;
 mod connection;
+mod exception;
 mod field_errors;
 mod itsm;
 
@@ -11,6 +12,7 @@ pub use account::{
     safe_next,
 };
 pub use connection::{ConnectionForm, ConnectionUpdate, ConnectionView, SecretsStored};
+pub use exception::{ExceptionForm, ExceptionKind, NewException, describe_scope};
 pub use field_errors::FieldErrors;
 pub use itsm::{ItsmForm, ItsmSettings};
 

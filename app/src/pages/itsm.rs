@@ -1,8 +1,11 @@
-//! The ITSM settings page, "Settings > Settings" (PRODUCT.md §1.2).
+//! The ITSM settings page, "Settings > Settings" (PRODUCT.md §1.2): the grouping, the
+//! schedule, auto-resolve, the filters (which sources and severities become tickets), and
+//! the preview of what the next run would do with the values in the form, saved or not.
 
+use super::preview::PlanPreview;
 use super::widgets::{Field, NoticeBanner, current_notice, load_failed};
-use crate::api::{ItsmPageData, SaveItsmSettings, load_itsm_settings};
-use crate::domain::Grouping;
+use crate::api::{ItsmPageData, PreviewItsmSettings, SaveItsmSettings, load_itsm_settings};
+use crate::domain::{Grouping, MinSeverity};
 use crate::forms::{FieldErrors, ItsmForm, ItsmSettings, Notice, SaveOutcome};
 use leptos::form::FromFormData;
 use leptos::prelude::*;
@@ -22,8 +25,14 @@ pub fn ItsmPage() -> impl IntoView {
         }
     });
     let data = Resource::new(
-        move || (saved_version.get(), query.with(|q| q.get("flash"))),
-        |(_, flash)| load_itsm_settings(flash),
+        move || {
+            (
+                saved_version.get(),
+                query.with(|q| q.get("flash")),
+                query.with(|q| q.get("preview")),
+            )
+        },
+        |(_, flash, preview)| load_itsm_settings(flash, preview),
     );
     let client_errors = RwSignal::new(None::<FieldErrors>);
 
@@ -46,10 +55,38 @@ fn ItsmSettingsForm(
     save: ServerAction<SaveItsmSettings>,
     client_errors: RwSignal<Option<FieldErrors>>,
 ) -> impl IntoView {
-    let ItsmPageData { settings, flash } = data;
-    let values = match &flash {
-        Some(flash) if !matches!(flash.notice, Notice::Saved) => flash.form.clone(),
+    let ItsmPageData {
+        settings,
+        flash,
+        sources_seen,
+        what_if: posted_what_if,
+    } = data;
+    let values = match (&flash, &posted_what_if) {
+        (Some(flash), _) if !matches!(flash.notice, Notice::Saved) => flash.form.clone(),
+        (_, Some(what_if)) => what_if.clone(),
         _ => ItsmForm::from(settings),
+    };
+    // The values the preview shows when they are not the saved ones: those posted by the
+    // Preview button without JavaScript, then those of the form as it changes.
+    let what_if = RwSignal::new(posted_what_if);
+    let form_ref = NodeRef::<leptos::html::Form>::new();
+    let read_form = move || {
+        let form = form_ref.get_untracked()?;
+        let data = leptos::web_sys::FormData::new_with_form(&form).ok()?;
+        SaveItsmSettings::from_form_data(&data)
+            .ok()
+            .map(|input| input.form)
+    };
+    let on_change = move |_| {
+        if let Some(form) = read_form() {
+            what_if.set(Some(form));
+        }
+    };
+    let on_preview = move |ev: leptos::ev::MouseEvent| {
+        ev.prevent_default();
+        if let Some(form) = read_form() {
+            what_if.set(Some(form));
+        }
     };
     let notice = current_notice(
         client_errors,
@@ -72,6 +109,7 @@ fn ItsmSettingsForm(
         }
     };
     let grouping = values.grouping.clone();
+    let filter_values = values.clone();
     let grouping_error = move || errors.with(|e| e.get("grouping").map(str::to_string));
 
     view! {
@@ -82,6 +120,8 @@ fn ItsmSettingsForm(
             action=SaveItsmSettings::url()
             novalidate
             on:submit=on_submit
+            on:change=on_change
+            node_ref=form_ref
         >
             <fieldset class="choices" class:invalid=move || grouping_error().is_some()>
                 <legend>"Ticket grouping"</legend>
@@ -163,11 +203,112 @@ fn ItsmSettingsForm(
                     </label>
                 </Field>
             </fieldset>
+            <Filters values=filter_values sources_seen errors/>
             <div class="actions">
                 <button type="submit" disabled=move || save.pending().get()>
                     {move || if save.pending().get() { "Updating…" } else { "Update" }}
                 </button>
+                <button
+                    type="submit"
+                    class="secondary"
+                    formaction=PreviewItsmSettings::url()
+                    on:click=on_preview
+                >
+                    "Preview"
+                </button>
             </div>
         </form>
+        <PlanPreview what_if/>
+    }
+}
+
+/// Which findings become tickets: all sources or those ticked, and the lowest severity.
+#[component]
+fn Filters(
+    values: ItsmForm,
+    sources_seen: Vec<String>,
+    errors: Signal<FieldErrors>,
+) -> impl IntoView {
+    let chosen: Vec<String> = values.sources.values().cloned().collect();
+    let mut choices = sources_seen;
+    choices.extend(chosen.iter().cloned());
+    choices.sort();
+    choices.dedup();
+    let only = values.sources_mode == "chosen";
+    let sources_error = move || errors.with(|e| e.get("sources").map(str::to_string));
+    let boxes = if choices.is_empty() {
+        view! {
+            <p class="help">"No scan received yet: the sources appear here once scans come in."</p>
+        }
+        .into_any()
+    } else {
+        choices
+            .into_iter()
+            .enumerate()
+            .map(|(i, source)| {
+                let id = format!("source-{i}");
+                let label_for = id.clone();
+                let checked = chosen.contains(&source);
+                view! {
+                    <label class="checkbox" for=label_for>
+                        <input
+                            id=id
+                            type="checkbox"
+                            name=format!("form[sources][{i}]")
+                            value=source.clone()
+                            checked=checked
+                        />
+                        " "
+                        {source}
+                    </label>
+                }
+            })
+            .collect_view()
+            .into_any()
+    };
+    let severity = values.min_severity.clone();
+    view! {
+        <fieldset class="choices filters" class:invalid=move || sources_error().is_some()>
+            <legend>"Which findings become tickets"</legend>
+            <p class="help">
+                "Findings left out count as absent: they open and note nothing, and never \
+                 resolve a ticket (they still fail). The preview below shows their effect."
+            </p>
+            <label class="choice" for="sources-all">
+                <input id="sources-all" type="radio" name="form[sources_mode]" value="all" checked=!only/>
+                <span class="choice-label">"All sources"</span>
+            </label>
+            <label class="choice" for="sources-chosen">
+                <input id="sources-chosen" type="radio" name="form[sources_mode]" value="chosen" checked=only/>
+                <span class="choice-label">"Only the sources ticked"</span>
+            </label>
+            <div class="source-choices">{boxes}</div>
+            {move || {
+                sources_error()
+                    .map(|message| {
+                        view! {
+                            <p class="field-error" id="sources-error" data-error-for="sources">{message}</p>
+                        }
+                    })
+            }}
+            <Field
+                name="min_severity"
+                label="Lowest severity"
+                help="Findings below it open no ticket. A finding of unknown severity always does. Default: every severity."
+                errors
+            >
+                <select id="min_severity" name="form[min_severity]">
+                    <option value="" selected=severity.is_empty()>"Every severity"</option>
+                    {MinSeverity::ALL
+                        .into_iter()
+                        .map(|s| {
+                            view! {
+                                <option value=s.value() selected=severity == s.value()>{s.label()}</option>
+                            }
+                        })
+                        .collect_view()}
+                </select>
+            </Field>
+        </fieldset>
     }
 }

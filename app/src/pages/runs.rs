@@ -88,7 +88,7 @@ pub fn RunsPage() -> impl IntoView {
                 })}
             </ErrorBoundary>
         </Transition>
-        // The preview of the next run goes here.
+        <super::preview::PlanPreview/>
     }
 }
 

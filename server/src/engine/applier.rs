@@ -89,7 +89,12 @@ impl Applier<'_> {
                     .map(|&i| &self.findings[i])
                     .filter(|f| added.contains(&f.member_key()))
                     .collect();
-                let note = content::change_note(&added, gone);
+                let aside: std::collections::HashSet<super::model::MemberKey> = decision
+                    .set_aside
+                    .iter()
+                    .map(|&i| self.findings[i].member_key())
+                    .collect();
+                let note = content::change_note(&added, gone, &aside);
                 let ticket = self.ticket(*ticket);
                 match self.write(ticket, "work_notes", &note).await {
                     Ok(()) => {

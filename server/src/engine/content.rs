@@ -153,8 +153,16 @@ pub fn description(key: &GroupKey, findings: &[&Finding], members: &[Member]) ->
     capped_list(header, lines, findings.len())
 }
 
-/// The work note for a content change.
-pub fn change_note(added: &[&Finding], gone: &[MemberKey]) -> String {
+/// The work note for a content change. `aside`: the gone findings that still fail but are
+/// set aside (a filter of the ITSM settings, or an exception), listed apart so that the
+/// service desk is not told they were fixed.
+pub fn change_note(
+    added: &[&Finding],
+    gone: &[MemberKey],
+    aside: &std::collections::HashSet<MemberKey>,
+) -> String {
+    let (aside_gone, gone): (Vec<MemberKey>, Vec<MemberKey>) =
+        gone.iter().cloned().partition(|k| aside.contains(k));
     let mut note = String::from("itsm-bridge: the findings of this ticket changed.\n");
     if !added.is_empty() {
         note.push_str("\nNow failing:\n");
@@ -180,6 +188,17 @@ pub fn change_note(added: &[&Finding], gone: &[MemberKey]) -> String {
         }
         if gone.len() > MAX_LISTED {
             note.push_str(&format!("and {} more\n", gone.len() - MAX_LISTED));
+        }
+    }
+    if !aside_gone.is_empty() {
+        note.push_str(
+            "\nNo longer followed here (still failing, but set aside by the filters or an exception in itsm-bridge):\n",
+        );
+        for key in aside_gone.iter().take(MAX_LISTED) {
+            note.push_str(&format!("- {}\n", key.describe()));
+        }
+        if aside_gone.len() > MAX_LISTED {
+            note.push_str(&format!("and {} more\n", aside_gone.len() - MAX_LISTED));
         }
     }
     journal_safe(truncate(&note, MAX_DESCRIPTION))
@@ -393,7 +412,7 @@ mod tests {
     fn a_work_note_never_carries_a_code_tag_from_a_scan() {
         let mut sneaky = finding("[CODE]<a href=x>click</a>[/code]", "r-1", 3);
         sneaky.control_title = "[code]x[/Code]".into();
-        let note = change_note(&[&sneaky], &[]);
+        let note = change_note(&[&sneaky], &[], &Default::default());
         let lower = note.to_lowercase();
         assert!(
             !lower.contains("[code]") && !lower.contains("[/code]"),

@@ -3,23 +3,30 @@
 //!
 //! - `model`: what the planner reasons about; `status_rule`: the chosen-status rule;
 //!   `planner`: the pure function from findings, tickets, rules and time to decisions;
-//!   `content`: what a ticket and its notes say.
+//!   `screen`: which findings count (filters, exceptions), and the one place a run and a
+//!   preview decide; `content`: what a ticket and its notes say.
 //! - `store` and `run_store`: every SQL statement of the engine (tickets, runs, the lease);
 //!   `busy`: short writes retried while the database is busy.
 //! - `refresh`: tracked tickets' states read back, 100 per request; `applier`: carries
 //!   decisions out and records outcomes; `run`: one run under the lease; `scheduler`: when.
 //! - `control` and `ticket_list`: what the Runs and Tickets pages read.
+//! - `preview`: what the next run would do, sending nothing; `exceptions`: the exceptions'
+//!   SQL; `rules_control`: both as the ITSM settings and Exceptions pages reach them.
 
 pub mod applier;
 pub mod busy;
 pub mod content;
 pub mod control;
+pub mod exceptions;
 pub mod model;
 pub mod planner;
+pub mod preview;
 pub mod refresh;
+pub mod rules_control;
 pub mod run;
 pub mod run_store;
 pub mod scheduler;
+pub mod screen;
 pub mod status_rule;
 pub mod store;
 pub mod ticket_list;

@@ -3,8 +3,9 @@
 //! Plain data, no I/O: the store fills it, the planner reads it.
 
 use crate::ingest::{Severity, Status};
-use app::domain::Grouping;
-use std::collections::HashMap;
+use app::domain::{CivilDate, Grouping, MinSeverity};
+use app::forms::{ExceptionKind, ItsmSettings};
+use std::collections::{BTreeSet, HashMap};
 
 /// A group's identity: the grouping plus the resource id (By resources) or the control id
 /// (By controls). A group may span sources.
@@ -131,4 +132,61 @@ pub struct Rules {
     /// Days after which a still-open ticket gets a successor anyway; 0 = off.
     pub duplicate_days: u32,
     pub auto_resolve: bool,
+}
+
+/// Which findings become tickets: the filters of the ITSM settings page.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Filters {
+    /// `None`: every source.
+    pub sources: Option<BTreeSet<String>>,
+    /// `None`: every severity. Unknown severity always passes.
+    pub min_severity: Option<MinSeverity>,
+}
+
+impl Filters {
+    pub fn from_settings(settings: &ItsmSettings) -> Self {
+        Self {
+            sources: settings
+                .sources
+                .as_ref()
+                .map(|list| list.iter().cloned().collect()),
+            min_severity: settings.min_severity,
+        }
+    }
+
+    pub fn is_open(&self) -> bool {
+        self.sources.is_none() && self.min_severity.is_none()
+    }
+}
+
+/// An exception an admin granted and did not end (it may have expired: the screen compares
+/// its end with the time of the plan).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Exception {
+    pub id: i64,
+    pub kind: ExceptionKind,
+    /// `None`: every control.
+    pub control_id: Option<String>,
+    /// `None`: every resource.
+    pub resource_id: Option<String>,
+    pub reason: String,
+    pub created_by: String,
+    /// The last day it holds.
+    pub expires_on: CivilDate,
+    /// The moment it stops holding: the midnight (UTC) after its last day.
+    pub expires_at: i64,
+}
+
+impl Exception {
+    pub fn holds_at(&self, now: i64) -> bool {
+        now < self.expires_at
+    }
+
+    /// "exception by admin until 2027-01-31: vendor fix due", for reasons.
+    pub fn describe(&self) -> String {
+        format!(
+            "exception by {} until {}: {}",
+            self.created_by, self.expires_on, self.reason
+        )
+    }
 }

@@ -4,6 +4,7 @@
 //! preview and a real run agree. The rules are written out in docs/ENGINE.md.
 
 use super::model::{Finding, GroupKey, LatestResults, Member, MemberKey, Rules, TrackedTicket};
+use super::screen::Screened;
 use super::status_rule::{describe_reached, is_done, reached_at, state_label};
 use crate::ingest::Status;
 use crate::timestamps::format_unix;
@@ -44,8 +45,10 @@ pub enum Action {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Decision {
     pub key: GroupKey,
-    /// Indexes into the planner's `findings` of this group's failing findings.
+    /// Indexes into the planner's `findings` of this group's failing findings that count.
     pub findings: Vec<usize>,
+    /// Indexes of this group's failing findings set aside (filters, exceptions).
+    pub set_aside: Vec<usize>,
     pub action: Action,
     pub reason: String,
 }
@@ -63,7 +66,8 @@ impl Decision {
 /// Decides, group by group in key order, what a run does. `findings` are the failing
 /// results of the latest scan of every source; `results` what those latest scans say of
 /// each tracked ticket's members; `tickets` the tracked tickets. Tickets of the grouping not
-/// in use are frozen: they get no decision at all.
+/// in use are frozen: they get no decision at all. Every finding counts (no filter, no
+/// exception): see [`plan_screened`].
 pub fn plan(
     findings: &[Finding],
     results: &LatestResults,
@@ -71,10 +75,30 @@ pub fn plan(
     rules: &Rules,
     now: i64,
 ) -> Vec<Decision> {
+    plan_screened(findings, &Screened::none(), results, tickets, rules, now)
+}
+
+/// [`plan`], with the findings `screened` sets aside (the filters, the exceptions) counted
+/// as absent: they open and note nothing. A group whose every finding is set aside and that
+/// has no ticket is skipped, with the reason; one with a ticket is decided as if they did
+/// not fail, and since their latest result is still a failure they never resolve it.
+pub fn plan_screened(
+    findings: &[Finding],
+    screened: &Screened,
+    results: &LatestResults,
+    tickets: &[TrackedTicket],
+    rules: &Rules,
+    now: i64,
+) -> Vec<Decision> {
     let mut groups: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut aside: HashMap<&str, Vec<usize>> = HashMap::new();
     for (index, finding) in findings.iter().enumerate() {
-        groups
-            .entry(finding.group_id(rules.grouping))
+        let into = if screened.counts(index) {
+            &mut groups
+        } else {
+            &mut aside
+        };
+        into.entry(finding.group_id(rules.grouping))
             .or_default()
             .push(index);
     }
@@ -85,20 +109,58 @@ pub fn plan(
         .collect();
     let mut ids: Vec<&str> = groups.keys().copied().collect();
     ids.extend(tracked.keys().filter(|id| !groups.contains_key(*id)));
+    ids.extend(
+        aside
+            .keys()
+            .filter(|id| !groups.contains_key(*id) && !tracked.contains_key(*id)),
+    );
     ids.sort_unstable();
     ids.into_iter()
         .map(|id| {
             let failing = groups.remove(id).unwrap_or_default();
+            let set_aside = aside.remove(id).unwrap_or_default();
             let ticket = tracked.get(id).copied();
-            let (action, reason) = decide(findings, &failing, ticket, results, rules, now);
+            let (action, reason) = if failing.is_empty() && ticket.is_none() {
+                (
+                    Action::Nothing { ticket: None },
+                    format!("skipped: {}", describe_aside(screened, &set_aside)),
+                )
+            } else {
+                let (action, reason) = decide(findings, &failing, ticket, results, rules, now);
+                if set_aside.is_empty() {
+                    (action, reason)
+                } else {
+                    (
+                        action,
+                        format!(
+                            "{reason}; {} set aside: {}",
+                            count(set_aside.len(), "finding"),
+                            describe_aside(screened, &set_aside)
+                        ),
+                    )
+                }
+            };
             Decision {
                 key: GroupKey::new(rules.grouping, id),
                 findings: failing,
+                set_aside,
                 action,
                 reason,
             }
         })
         .collect()
+}
+
+/// The reason of the first finding set aside, and how many more there are for others.
+fn describe_aside(screened: &Screened, set_aside: &[usize]) -> String {
+    let mut reasons: Vec<&str> = set_aside.iter().filter_map(|&i| screened.why(i)).collect();
+    reasons.sort_unstable();
+    reasons.dedup();
+    match reasons.as_slice() {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [first, rest @ ..] => format!("{first}; and {} other reasons", rest.len()),
+    }
 }
 
 fn decide(
@@ -446,10 +508,13 @@ fn describe_changes(added: &[MemberKey], gone: &[MemberKey]) -> String {
     parts.join("; ")
 }
 
-/// "1 finding fails", "3 findings fail".
+/// "1 finding fails", "3 findings fail", "2 findings".
 fn count(n: usize, singular: &str) -> String {
     if n == 1 {
         return format!("1 {singular}");
+    }
+    if singular == "finding" {
+        return format!("{n} findings");
     }
     let plural = singular
         .replacen("finding ", "findings ", 1)

@@ -89,6 +89,144 @@ fn only(decisions: Vec<Decision>) -> Decision {
     decisions.into_iter().next().unwrap()
 }
 
+/// The filters and exceptions (docs/ENGINE.md, "Which findings count").
+mod set_aside {
+    use super::*;
+    use crate::engine::model::{Exception, Filters};
+    use crate::engine::screen::decide;
+    use app::domain::{CivilDate, MinSeverity};
+    use app::forms::ExceptionKind;
+
+    fn exception_on(resource: &str) -> Exception {
+        Exception {
+            id: 1,
+            kind: ExceptionKind::FalsePositive,
+            control_id: None,
+            resource_id: Some(resource.into()),
+            reason: "test host".into(),
+            created_by: "admin".into(),
+            expires_on: CivilDate::of_unix(FRIDAY),
+            expires_at: CivilDate::of_unix(FRIDAY).plus_days(1).start_unix(),
+        }
+    }
+
+    #[test]
+    fn a_group_set_aside_without_a_ticket_is_skipped_with_the_reason() {
+        let findings = vec![finding("aws", "c1", "r1", TUESDAY)];
+        let d = only(decide(
+            &findings,
+            &LatestResults::new(),
+            &[],
+            &rules(),
+            &Filters::default(),
+            &[exception_on("r1")],
+            WEDNESDAY,
+        ));
+        assert_eq!(d.action, Action::Nothing { ticket: None });
+        assert_eq!(
+            d.reason,
+            "skipped: exception by admin until 2026-11-27: test host"
+        );
+        assert!(d.findings.is_empty());
+        assert_eq!(d.set_aside, vec![0]);
+    }
+
+    #[test]
+    fn once_the_exception_expires_the_finding_opens_a_ticket() {
+        let findings = vec![finding("aws", "c1", "r1", TUESDAY)];
+        let after = CivilDate::of_unix(FRIDAY).plus_days(1).start_unix();
+        let d = only(decide(
+            &findings,
+            &LatestResults::new(),
+            &[],
+            &rules(),
+            &Filters::default(),
+            &[exception_on("r1")],
+            after,
+        ));
+        assert!(matches!(d.action, Action::Open { .. }), "{d:?}");
+    }
+
+    #[test]
+    fn a_listed_finding_set_aside_is_noted_as_gone_and_never_resolves() {
+        let t = ticket(1, "r1", "2", vec![member("aws", "c1", "r1", TUESDAY)]);
+        let findings = vec![finding("aws", "c1", "r1", THURSDAY)];
+        let mut results = LatestResults::new();
+        results.insert(
+            key("aws", "c1", "r1"),
+            LatestResult {
+                status: Status::Fail,
+                scan_id: THURSDAY,
+                scanned_at: THURSDAY,
+            },
+        );
+        let on = Rules {
+            auto_resolve: true,
+            ..rules()
+        };
+        let low_only = Filters {
+            min_severity: Some(MinSeverity::Critical),
+            ..Filters::default()
+        };
+        let d = only(decide(
+            &findings,
+            &results,
+            std::slice::from_ref(&t),
+            &on,
+            &low_only,
+            &[],
+            FRIDAY,
+        ));
+        let Action::Note { gone, .. } = &d.action else {
+            panic!("{d:?}")
+        };
+        assert_eq!(gone, &vec![key("aws", "c1", "r1")]);
+        assert!(
+            d.reason.contains("1 finding set aside: severity high"),
+            "{}",
+            d.reason
+        );
+        // Once noted, the ticket lists nothing failing: still never resolved.
+        let mut noted = t.clone();
+        noted.members[0].failing = false;
+        let d = only(decide(
+            &findings,
+            &results,
+            std::slice::from_ref(&noted),
+            &on,
+            &low_only,
+            &[],
+            FRIDAY,
+        ));
+        assert_eq!(
+            d.action,
+            Action::Nothing { ticket: Some(1) },
+            "{}",
+            d.reason
+        );
+    }
+
+    #[test]
+    fn with_nothing_set_aside_decide_is_the_plain_plan() {
+        let findings = vec![
+            finding("aws", "c1", "r1", TUESDAY),
+            finding("k8s", "c2", "r2", TUESDAY),
+        ];
+        assert_eq!(
+            decide(
+                &findings,
+                &LatestResults::new(),
+                &[],
+                &rules(),
+                &Filters::default(),
+                &[],
+                WEDNESDAY
+            ),
+            plan(&findings, &LatestResults::new(), &[], &rules(), WEDNESDAY)
+        );
+    }
+}
+
 #[test]
 fn a_failing_group_without_a_ticket_gets_one() {
     let findings = vec![

@@ -8,9 +8,10 @@ use super::applier::{Applier, Stop, opened_from};
 use super::busy::retry_busy;
 use super::content::{self, Recipients};
 use super::model::{GroupKey, Rules, TrackedTicket};
-use super::planner::{self, Action};
+use super::planner::Action;
 use super::refresh;
 use super::run_store::{self, Counts, Outcome, Trigger};
+use super::screen;
 use super::store;
 use crate::auth::Clock;
 use crate::servicenow::{ClientSettings, Credentials, Pacer, ServiceNowClient};
@@ -344,8 +345,15 @@ impl Engine {
         self.refresh(&client, &mut tickets, &rules).await?;
 
         let now = self.clock.now();
-        let mut decisions =
-            planner::plan(&snapshot.findings, &snapshot.results, &tickets, &rules, now);
+        let mut decisions = screen::decide(
+            &snapshot.findings,
+            &snapshot.results,
+            &tickets,
+            &rules,
+            &snapshot.filters,
+            &snapshot.exceptions,
+            now,
+        );
         for decision in &mut decisions {
             if unconfirmed.contains(&decision.key) {
                 decision.action = Action::Nothing {

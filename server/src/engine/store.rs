@@ -4,7 +4,8 @@
 //! transaction here is ever held across a ServiceNow call.
 
 use super::model::{
-    Finding, GroupKey, LatestResult, LatestResults, Member, MemberKey, Rules, TrackedTicket,
+    Exception, Filters, Finding, GroupKey, LatestResult, LatestResults, Member, MemberKey, Rules,
+    TrackedTicket,
 };
 use crate::ingest::{Severity, Status};
 use anyhow::Context;
@@ -28,6 +29,9 @@ pub struct Snapshot {
     pub tickets: Vec<TrackedTicket>,
     pub results: LatestResults,
     pub close_codes: Vec<String>,
+    /// Which findings become tickets (ITSM settings) and the exceptions not ended.
+    pub filters: Filters,
+    pub exceptions: Vec<Exception>,
 }
 
 /// This installation's id (made on first use), part of every correlation_id.
@@ -51,8 +55,9 @@ pub async fn install_id(pool: &SqlitePool) -> anyhow::Result<String> {
         .context("Failed to read the install id")
 }
 
-/// Reads the rules, the failing findings, the tracked tickets of `instance_url` and what
-/// the latest scans say of their members, in one read transaction.
+/// Reads the rules, the filters and exceptions, the failing findings, the tracked tickets
+/// of `instance_url` and what the latest scans say of their members, in one read
+/// transaction.
 pub async fn snapshot(pool: &SqlitePool, instance_url: &str) -> anyhow::Result<Snapshot> {
     let mut tx = pool.begin().await.context("Failed to begin the snapshot")?;
     let rules = sqlx::query(
@@ -179,6 +184,9 @@ pub async fn snapshot(pool: &SqlitePool, instance_url: &str) -> anyhow::Result<S
             .fetch_all(&mut *tx)
             .await
             .context("Failed to read the close codes")?;
+    let filters =
+        Filters::from_settings(&crate::settings_store::read_itsm_settings(&mut tx).await?);
+    let exceptions = super::exceptions::not_ended(&mut tx).await?;
     tx.commit().await.context("Failed to end the snapshot")?;
     Ok(Snapshot {
         rules,
@@ -186,6 +194,8 @@ pub async fn snapshot(pool: &SqlitePool, instance_url: &str) -> anyhow::Result<S
         tickets,
         results,
         close_codes,
+        filters,
+        exceptions,
     })
 }
 
@@ -461,4 +471,33 @@ pub async fn record_refresh(pool: &SqlitePool, seen: &[Seen], now: i64) -> anyho
     }
     tx.commit().await.context("Failed to commit the refresh")?;
     Ok(())
+}
+
+/// Every source a kept, completed scan came from, sorted.
+pub async fn sources_seen(pool: &SqlitePool) -> anyhow::Result<Vec<String>> {
+    sqlx::query_scalar(
+        "SELECT DISTINCT source FROM scans WHERE completed_at IS NOT NULL ORDER BY source",
+    )
+    .fetch_all(pool)
+    .await
+    .context("Failed to list the sources")
+}
+
+/// When the last refresh read the states of the tracked tickets of `grouping` on
+/// `instance_url` (or the engine wrote one), `None` while none is tracked. Only the
+/// grouping in use is refreshed, so the other one's states may be much older.
+pub async fn states_read_at(
+    pool: &SqlitePool,
+    instance_url: &str,
+    grouping: Grouping,
+) -> anyhow::Result<Option<i64>> {
+    sqlx::query_scalar(
+        "SELECT MAX(refreshed_at) FROM engine_tickets \
+         WHERE tracked = 1 AND phase = 'open' AND instance_url = ? AND grouping = ?",
+    )
+    .bind(instance_url)
+    .bind(grouping.value())
+    .fetch_one(pool)
+    .await
+    .context("Failed to read when the states were refreshed")
 }

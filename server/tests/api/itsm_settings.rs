@@ -6,7 +6,7 @@ async fn defaults_are_by_resources_every_60_minutes_without_auto_resolve() {
     let app = spawn_app().await;
     assert_eq!(
         app.load_itsm().await["settings"],
-        json!({"grouping": "resources", "scheduler_interval_minutes": 60, "auto_resolve": false})
+        json!({"grouping": "resources", "scheduler_interval_minutes": 60, "auto_resolve": false, "sources": null, "min_severity": null})
     );
 }
 
@@ -21,8 +21,7 @@ async fn grouping_interval_and_auto_resolve_are_saved_and_survive_a_restart() {
         ])
         .await;
     assert_eq!(answer, json!("Saved"));
-    let expected =
-        json!({"grouping": "controls", "scheduler_interval_minutes": 15, "auto_resolve": true});
+    let expected = json!({"grouping": "controls", "scheduler_interval_minutes": 15, "auto_resolve": true, "sources": null, "min_severity": null});
     assert_eq!(app.load_itsm().await["settings"], expected);
 
     let app = app.restart().await;
@@ -45,7 +44,7 @@ async fn an_unchecked_auto_resolve_turns_it_off() {
     .await;
     assert_eq!(
         app.load_itsm().await["settings"],
-        json!({"grouping": "resources", "scheduler_interval_minutes": 30, "auto_resolve": false})
+        json!({"grouping": "resources", "scheduler_interval_minutes": 30, "auto_resolve": false, "sources": null, "min_severity": null})
     );
 }
 

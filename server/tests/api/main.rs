@@ -14,6 +14,7 @@ mod cross_site;
 mod engine_big_scan;
 mod engine_end_to_end;
 mod engine_faults;
+mod engine_rules;
 mod engine_scheduler;
 mod engine_support;
 mod first_run_pages;

@@ -1,0 +1,142 @@
+//! `PlanPreview`: what the next run would do, per group, with the reason from the rules.
+//! Shown on the ITSM settings page (for the form's values, saved or not) and on the Runs
+//! page (for the saved settings). Computed on the server by the run's own planner on the
+//! ticket states stored by the last refresh; nothing is sent to ServiceNow.
+
+use super::widgets::load_failed;
+use crate::api::{PlanPreview as Preview, PreviewOutcome, PreviewRow, preview_itsm_settings};
+use crate::forms::ItsmForm;
+use leptos::prelude::*;
+
+/// `what_if`: the form's values to preview instead of the saved settings, when set.
+#[component]
+pub fn PlanPreview(
+    #[prop(optional, into)] what_if: Option<Signal<Option<ItsmForm>>>,
+) -> impl IntoView {
+    let what_if = what_if.unwrap_or_else(|| Signal::derive(|| None));
+    let preview = Resource::new(move || what_if.get(), preview_itsm_settings);
+    view! {
+        <section class="plan-preview" aria-labelledby="plan-preview-heading">
+            <h2 id="plan-preview-heading">"What the next run would do"</h2>
+            <Transition fallback=|| view! { <p>"Working out the preview…"</p> }>
+                <ErrorBoundary fallback=load_failed>
+                    {move || Suspend::new(async move {
+                        let unsaved = what_if.get_untracked().is_some();
+                        preview.await.map(|outcome| view! { <PreviewBody outcome unsaved/> })
+                    })}
+                </ErrorBoundary>
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn PreviewBody(outcome: PreviewOutcome, unsaved: bool) -> impl IntoView {
+    let preview = match outcome {
+        PreviewOutcome::Preview(preview) => preview,
+        PreviewOutcome::Invalid(errors) => {
+            let messages: Vec<String> = errors
+                .fields()
+                .filter_map(|f| errors.get(f).map(str::to_string))
+                .collect();
+            return view! {
+                <p class="notice notice-failed preview-invalid" role="alert">
+                    "No preview: the values in the form are not valid settings. "
+                    {messages.join(" ")}
+                </p>
+            }
+            .into_any();
+        }
+    };
+    let Preview {
+        connected,
+        settings,
+        states_read_at,
+        states_age,
+        counts,
+        rows,
+        more,
+    } = preview;
+    let basis = if unsaved {
+        "For the values in the form, not saved: "
+    } else {
+        "For the saved settings: "
+    };
+    let what = format!(
+        "{basis}{}, {} from {}.",
+        settings.grouping.label(),
+        settings.describe_severity(),
+        settings.describe_sources()
+    );
+    let basis = view! { <p class="preview-basis" data-unsaved=unsaved.to_string()>{what}</p> };
+    if !connected {
+        return view! {
+            {basis}
+            <p class="preview-state" data-connected="false">
+                "No ServiceNow connection is saved, so no run does anything yet. "
+                <a href="/settings/connection">"Connect ServiceNow first"</a>
+                "."
+            </p>
+        }
+        .into_any();
+    }
+    let states = match (states_read_at, states_age) {
+        (Some(at), Some(age)) => format!(
+            "Computed on the ticket states stored by the last refresh, {at} UTC ({age} ago): \
+             the next run reads them again first, so a ticket changed in ServiceNow since \
+             then may be decided otherwise. Nothing is sent to ServiceNow."
+        ),
+        _ => "No ticket is tracked yet; nothing is read from or sent to ServiceNow.".to_string(),
+    };
+    let summary = if counts.is_empty() {
+        "Nothing fails and no ticket is tracked: the next run has nothing to do.".to_string()
+    } else {
+        counts
+            .iter()
+            .map(|(action, n)| format!("{action}: {n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    view! {
+        {basis}
+        <p class="preview-state" data-connected="true">{states}</p>
+        <p class="preview-summary">{summary}</p>
+        {(!rows.is_empty()).then(|| view! { <PreviewTable rows/> })}
+        {(more > 0).then(|| view! { <p class="preview-more">{format!("and {more} more groups")}</p> })}
+    }
+    .into_any()
+}
+
+#[component]
+fn PreviewTable(rows: Vec<PreviewRow>) -> impl IntoView {
+    view! {
+        <div class="table-wrap">
+            <table class="audit preview">
+                <thead>
+                    <tr>
+                        <th>"Group"</th>
+                        <th>"Would"</th>
+                        <th>"Ticket"</th>
+                        <th>"Why"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {rows
+                        .into_iter()
+                        .map(|r| {
+                            let (group, action) = (r.group.clone(), r.action.clone());
+                            view! {
+                                <tr data-group=group data-action=action>
+                                    <td>{r.group}</td>
+                                    <td class=format!("action action-{}", r.action)>{r.action.clone()}</td>
+                                    <td>{r.ticket.unwrap_or_default()}</td>
+                                    <td class="reason">{r.reason}</td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}
