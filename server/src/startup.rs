@@ -204,6 +204,7 @@ impl Application {
                     pool: pool.clone(),
                     settings: store.clone(),
                     clock: engine.clock().clone(),
+                    one_preview_at_a_time: Default::default(),
                 }),
             },
             Readiness {

@@ -16,6 +16,10 @@ pub struct EngineRulesBackend {
     pub pool: SqlitePool,
     pub settings: Arc<SqliteSettingsStore>,
     pub clock: Arc<dyn Clock>,
+    /// One preview at a time: each reads a run's whole snapshot (seconds at 100,000
+    /// tickets), and several at once would hold the pool's connections that sign-in and
+    /// the pages need.
+    pub one_preview_at_a_time: tokio::sync::Mutex<()>,
 }
 
 #[async_trait]
@@ -34,6 +38,7 @@ impl EngineRules for EngineRulesBackend {
             .updated_at
             .is_some()
             .then_some(connection.values.instance_url.as_str());
+        let _turn = self.one_preview_at_a_time.lock().await;
         preview::preview(&self.pool, instance_url, settings, self.clock.now()).await
     }
 
