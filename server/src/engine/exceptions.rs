@@ -127,3 +127,33 @@ fn view(r: &sqlx::sqlite::SqliteRow, now: i64) -> ExceptionView {
         status: status.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 2027-02-01T00:00:00Z: the midnight after 2027-01-31.
+    const FEBRUARY_FIRST: i64 = 1_801_440_000;
+
+    #[tokio::test]
+    async fn an_exception_holds_through_its_last_day_in_utc_and_not_a_second_longer() {
+        let folder = tempfile::tempdir().unwrap();
+        let pool = crate::database::open(&folder.path().join("e.db")).await.unwrap();
+        let granted = NewException {
+            kind: ExceptionKind::AcceptedRisk,
+            control_id: Some("c".into()),
+            resource_id: None,
+            reason: "vendor fix due".into(),
+            expires_on: CivilDate::parse("2027-01-31").unwrap(),
+        };
+        add(&pool, &granted, "admin", FEBRUARY_FIRST - 30 * 86_400)
+            .await
+            .unwrap();
+        let mut conn = pool.acquire().await.unwrap();
+        let stored = not_ended(&mut conn).await.unwrap();
+        assert_eq!(stored.len(), 1);
+        assert_eq!(stored[0].expires_at, FEBRUARY_FIRST);
+        assert!(stored[0].holds_at(FEBRUARY_FIRST - 1), "23:59:59 on its last day");
+        assert!(!stored[0].holds_at(FEBRUARY_FIRST), "00:00:00 the day after");
+    }
+}
