@@ -34,8 +34,14 @@ pub trait ScanStore: Send + Sync + 'static {
     /// Every kept scan, by source, each source's newest first.
     async fn scans(&self) -> anyhow::Result<Vec<ScanView>>;
     /// Deletes every scan of `source` (a scan of it still being received is left to
-    /// complete whole); how many, `None` when it has none.
-    async fn retire_source(&self, source: &str) -> anyhow::Result<Option<u64>>;
+    /// complete whole), audited as done by `actor` from `address` in the same transaction
+    /// as the scans are hidden; how many, `None` when it has none.
+    async fn retire_source(
+        &self,
+        source: &str,
+        actor: &str,
+        address: Option<String>,
+    ) -> anyhow::Result<Option<u64>>;
     /// One page of a scan's failing findings; `None` for no such scan.
     async fn failing_findings(
         &self,

@@ -9,8 +9,9 @@ use sqlx::{Row, SqlitePool};
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+/// Writes one entry with `executor`: the pool, or a transaction the entry belongs to.
 pub async fn record(
-    pool: &SqlitePool,
+    executor: impl sqlx::SqliteExecutor<'_>,
     at: i64,
     actor: Option<&str>,
     action: &str,
@@ -25,7 +26,7 @@ pub async fn record(
     .bind(action)
     .bind(detail)
     .bind(&address)
-    .execute(pool)
+    .execute(executor)
     .await
     .context("Failed to write the audit log")?;
     // Always an `address` field, so that a log reader finds it in every audit line; `-` for

@@ -1,5 +1,6 @@
 //! The scans and API tokens pages' store over SQLite.
 
+use crate::audit;
 use crate::ingest::{Severity, store, tokens};
 use crate::timestamps::{format_unix, now_unix};
 use anyhow::Context;
@@ -93,18 +94,61 @@ impl ScanStore for SqliteScanStore {
         self.scan_rows(None).await
     }
 
-    async fn retire_source(&self, source: &str) -> anyhow::Result<Option<u64>> {
+    async fn retire_source(
+        &self,
+        source: &str,
+        actor: &str,
+        address: Option<String>,
+    ) -> anyhow::Result<Option<u64>> {
         let mut conn = self.pool.acquire().await.context("Failed to connect")?;
-        // One UPDATE, so one transaction: the source is gone from every page and from what
-        // the engine reads at once; its rows are then deleted a chunk per transaction.
-        let hidden = store::hide_source(&mut conn, source).await?;
+        // One transaction hides the scans (gone from every page and from what the engine
+        // reads at once) and audits it: either both happen or neither does.
+        let mut tx = sqlx::Connection::begin_with(&mut *conn, "BEGIN IMMEDIATE")
+            .await
+            .context("Failed to begin retiring the source")?;
+        let hidden = store::hide_source(&mut tx, source).await?;
         if hidden.is_empty() {
             return Ok(None);
         }
-        for &scan_id in &hidden {
-            while !store::delete_chunk(&mut conn, scan_id, i64::MAX).await? {}
+        let scans = hidden.len() as u64;
+        let plural = if scans == 1 { "" } else { "s" };
+        let detail = format!("retired source {source:?}: deleted its {scans} scan{plural}");
+        audit::record(
+            &mut *tx,
+            now_unix(),
+            Some(actor),
+            "source.retired",
+            &detail,
+            address,
+        )
+        .await?;
+        tx.commit()
+            .await
+            .context("Failed to commit retiring the source")?;
+        drop(conn);
+        // The rows go a chunk per transaction, in a task of their own: a client that hangs
+        // up does not stop it. If it fails, the scans stay hidden and claimed, and a later
+        // cleanup deletes them.
+        let pool = self.pool.clone();
+        let deletion = tokio::spawn(async move {
+            let mut conn = pool.acquire().await.context("Failed to connect")?;
+            for scan_id in hidden {
+                while !store::delete_claimed_chunk(&mut conn, scan_id).await? {}
+            }
+            anyhow::Ok(())
+        });
+        match deletion.await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => tracing::warn!(
+                source,
+                error = format!("{error:#}"),
+                "could not delete a retired source's rows; a later cleanup will"
+            ),
+            Err(error) => {
+                tracing::warn!(source, %error, "the deletion of a retired source's rows stopped")
+            }
         }
-        Ok(Some(hidden.len() as u64))
+        Ok(Some(scans))
     }
 
     async fn failing_findings(

@@ -333,17 +333,14 @@ pub async fn retire_source(source: String) -> Result<SourceRetired, ServerFnErro
     use super::plumbing::*;
     use crate::forms::Notice;
     let admin = require_admin()?;
-    let result = match scan_store()?.retire_source(&source).await {
-        Ok(Some(scans)) => {
-            let plural = if scans == 1 { "" } else { "s" };
-            audit(
-                &admin,
-                "source.retired",
-                &format!("retired source {source:?}: deleted its {scans} scan{plural}"),
-            )
-            .await;
-            Ok(SourceRetired { source, scans })
-        }
+    let address = request_info().address.map(|a| a.to_string());
+    // The store audits the retire in the transaction that hides the scans: a failure or a
+    // client hanging up afterwards cannot leave a source retired without its audit entry.
+    let result = match scan_store()?
+        .retire_source(&source, &admin.username, address)
+        .await
+    {
+        Ok(Some(scans)) => Ok(SourceRetired { source, scans }),
         Ok(None) => Err(refuse(
             http::StatusCode::NOT_FOUND,
             format!(

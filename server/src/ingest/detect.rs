@@ -166,6 +166,38 @@ mod tests {
         );
     }
 
+    /// docs/SCAN-FORMATS.md's detection table, row by row: its example is read as it says.
+    #[test]
+    fn each_row_of_the_documented_table_reads_its_example() {
+        let doc = include_str!("../../../docs/SCAN-FORMATS.md");
+        let rows: Vec<&str> = doc
+            .lines()
+            .skip_while(|line| !line.starts_with("| # | starts with"))
+            .skip(2)
+            .take_while(|line| line.starts_with('|'))
+            .collect();
+        assert_eq!(rows.len(), 7, "the table has a row per rule of `sniff`");
+        for (n, row) in rows.iter().enumerate() {
+            let cells: Vec<&str> = row.split(" | ").map(str::trim).collect();
+            let read_as = match cells[3] {
+                "OCSF, a JSON array" => (Format::Ocsf, Layout::Document),
+                "OCSF, NDJSON" => (Format::Ocsf, Layout::Lines),
+                "Trivy" => (Format::Trivy, Layout::Document),
+                "native, one document" => (Format::Native, Layout::Document),
+                "native, NDJSON" => (Format::Native, Layout::Lines),
+                other => panic!("row {}: unknown {other:?}", n + 1),
+            };
+            assert_eq!(cells[0], format!("| {}", n + 1));
+            let example = cells[4].trim_end_matches('|').trim().trim_matches('`');
+            assert_eq!(
+                sniff(example.as_bytes(), None),
+                Some(read_as),
+                "row {}: {example}",
+                n + 1
+            );
+        }
+    }
+
     #[test]
     fn other_bodies_are_none_of_ours() {
         assert_eq!(sniff(b"<html></html>", None), None);

@@ -11,6 +11,7 @@ mod limit;
 mod model;
 mod native;
 mod ocsf;
+mod origin;
 mod sink;
 mod spill;
 pub mod store;
@@ -25,6 +26,7 @@ pub use writer::ScanWriter;
 use anyhow::anyhow;
 use detect::{Layout, sniff};
 use limit::LimitedReader;
+use origin::ContentSource;
 use serde::Serialize;
 use sink::Sink;
 use std::io::{BufReader, Cursor, Read};
@@ -165,7 +167,7 @@ struct Parsed {
     format: Format,
     layout: Layout,
     /// The source the body's contents name (see [`source_from_contents`]).
-    source: Option<String>,
+    source: ContentSource,
     external_id: Option<String>,
     tool: Option<String>,
     scan_time: Option<i64>,
@@ -190,19 +192,27 @@ fn check_source(source: &str, allowed: Option<&str>) -> Result<(), IngestError> 
 }
 
 /// The source a scan's own contents name, when the caller named none: the native
-/// document's `source`, the account or cluster of OCSF findings (see [`ocsf::origin`]),
-/// `trivy-{ArtifactName}`. Where the contents do not say, or say something no source may
-/// be, the scan is refused asking for `?source=`: a guessed shared name would let two
-/// accounts or clusters overwrite each other's results.
+/// document's `source`, the one account or cluster of OCSF findings (see [`ocsf::origin`]),
+/// `trivy-{ArtifactName}` (see [`origin::trivy_source`]). Where the contents do not say,
+/// or say something no source may be (two accounts, a cluster name many clusters share,
+/// `ArtifactName: "."`), the scan is refused asking for `?source=`: a guessed shared name
+/// would let two accounts or clusters overwrite each other's results.
 fn source_from_contents(
     format: Format,
     layout: Layout,
-    found: Option<String>,
+    found: ContentSource,
 ) -> Result<String, IngestError> {
     const NAME_IT: &str = "name the source with `?source=` in the URL (`--source` to the command)";
-    let found = found
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty());
+    let found = match found {
+        ContentSource::Refused(why) => {
+            return Err(IngestError::invalid(Problem::new(
+                "/source",
+                format!("{why} {NAME_IT}"),
+            )));
+        }
+        ContentSource::Named(s) => Some(s.trim().to_string()).filter(|s| !s.is_empty()),
+        ContentSource::Unnamed => None,
+    };
     let Some(source) = found else {
         let why = match (format, layout) {
             (Format::Native, Layout::Document) => {
@@ -357,7 +367,11 @@ async fn receive_and_complete<R: Read + Send + 'static>(
     }
     let source = match named {
         Some(source) => source,
-        None => source_from_contents(parsed.format, parsed.layout, parsed.source.take())?,
+        None => source_from_contents(
+            parsed.format,
+            parsed.layout,
+            std::mem::take(&mut parsed.source),
+        )?,
     };
     check_source(&source, allowed_source)?;
     let scanned_at = parsed.scan_time.unwrap_or(request.now);
@@ -450,7 +464,7 @@ fn parse<R: Read>(
     let mut parsed = Parsed {
         format,
         layout,
-        source: None,
+        source: ContentSource::Unnamed,
         external_id: None,
         tool: None,
         scan_time: None,
@@ -458,7 +472,9 @@ fn parse<R: Read>(
     let outcome = match (format, layout) {
         (Format::Native, Layout::Document) => {
             native::read_document(&mut input, &mut sink).map(|h| {
-                parsed.source = h.source;
+                parsed.source = h
+                    .source
+                    .map_or(ContentSource::Unnamed, ContentSource::Named);
                 parsed.external_id = h.scan_id;
                 parsed.tool = h.tool;
                 parsed.scan_time = h.scan_time;
@@ -476,7 +492,7 @@ fn parse<R: Read>(
         (Format::Trivy, _) => trivy::read_report(&mut input, &mut sink, spill_folder)
             .map_err(|e| anyhow!("Failed to set Trivy findings aside on disk: {e}"))?
             .map(|h| {
-                parsed.source = h.artifact.map(|a| format!("trivy-{a}"));
+                parsed.source = origin::trivy_source(h.artifact.as_deref());
                 parsed.scan_time = h.created_at;
                 parsed.tool = Some("trivy".into());
             }),

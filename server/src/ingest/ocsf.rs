@@ -5,6 +5,7 @@ use super::fields::{First, Int, Object, Text, Time};
 use super::limit::{CappedReader, FindingCap};
 use super::model::{Finding, Problem, Severity, Status};
 use super::native::json_problem;
+use super::origin::{ContentSource, Origin, Origins, SHARED_CLUSTER_NAMES};
 use super::sink::Sink;
 use serde::Deserialize;
 use serde::de::{DeserializeSeed, SeqAccess, Visitor};
@@ -105,10 +106,11 @@ struct Account {
 /// - `prowler-kubernetes-{cluster}` for a Prowler Kubernetes finding, which has no `cloud`:
 ///   its cluster is only in `finding_info.uid`, which Prowler writes as
 ///   `prowler-kubernetes-{check}-{cluster}-namespace: {namespace}-{resource}` (a Compliance
-///   Finding adds `-{requirement}`).
+///   Finding adds `-{requirement}`); a cluster by one of the [`SHARED_CLUSTER_NAMES`]
+///   (`in-cluster`…) is [`Origin::SharedCluster`], never a source.
 ///
 /// Never the bare product name: every Prowler scan would share it.
-pub fn origin(value: &OcsfFinding) -> Option<String> {
+pub fn origin(value: &OcsfFinding) -> Origin {
     let unmapped_cloud = value.unmapped.get().and_then(|u| u.cloud.get());
     for cloud in [value.cloud.get(), unmapped_cloud].into_iter().flatten() {
         let provider = cloud.provider.as_str().map(str::trim);
@@ -121,10 +123,16 @@ pub fn origin(value: &OcsfFinding) -> Option<String> {
             && !provider.is_empty()
             && !account.is_empty()
         {
-            return Some(format!("prowler-{provider}-{account}"));
+            return Origin::Named(format!("prowler-{provider}-{account}"));
         }
     }
-    kubernetes_cluster(value).map(|cluster| format!("prowler-kubernetes-{cluster}"))
+    match kubernetes_cluster(value) {
+        None => Origin::Unknown,
+        Some(cluster) if SHARED_CLUSTER_NAMES.contains(&cluster) => {
+            Origin::SharedCluster(cluster.to_string())
+        }
+        Some(cluster) => Origin::Named(format!("prowler-kubernetes-{cluster}")),
+    }
 }
 
 /// The cluster a Prowler Kubernetes finding names in its `finding_info.uid`.
@@ -136,8 +144,8 @@ fn kubernetes_cluster(value: &OcsfFinding) -> Option<&str> {
     Some(cluster.trim()).filter(|c| !c.is_empty())
 }
 
-/// Reads a JSON array of OCSF findings; returns the first origin a finding names.
-pub fn read_array<R: std::io::Read>(reader: R, sink: &mut Sink) -> Result<Option<String>, Problem> {
+/// Reads a JSON array of OCSF findings; returns the source their origins give.
+pub fn read_array<R: std::io::Read>(reader: R, sink: &mut Sink) -> Result<ContentSource, Problem> {
     let cap = FindingCap::new();
     let mut deserializer =
         serde_json::Deserializer::from_reader(CappedReader::new(reader, cap.clone()));
@@ -147,20 +155,18 @@ pub fn read_array<R: std::io::Read>(reader: R, sink: &mut Sink) -> Result<Option
         .map_err(|e| cap.take_problem().unwrap_or_else(|| json_problem(&e)))
 }
 
-/// Reads NDJSON, one OCSF finding a line; blank lines are skipped. Returns the first origin
-/// a finding names.
-pub fn read_lines<R: BufRead>(reader: R, sink: &mut Sink) -> Result<Option<String>, Problem> {
-    let mut source = None;
+/// Reads NDJSON, one OCSF finding a line; blank lines are skipped. Returns the source their
+/// origins give.
+pub fn read_lines<R: BufRead>(reader: R, sink: &mut Sink) -> Result<ContentSource, Problem> {
+    let mut origins = Origins::default();
     super::sink::read_ndjson(reader, sink, |value: Object<OcsfFinding>, at| {
         let Object::Found(value) = value else {
             return Err(Problem::new(at, "a finding must be a JSON object"));
         };
-        if source.is_none() {
-            source = origin(&value);
-        }
+        origins.add(origin(&value));
         finding(value, at)
     })?;
-    Ok(source)
+    Ok(origins.source())
 }
 
 struct ArraySeed<'a> {
@@ -169,21 +175,21 @@ struct ArraySeed<'a> {
 }
 
 impl<'de> DeserializeSeed<'de> for ArraySeed<'_> {
-    type Value = Option<String>;
+    type Value = ContentSource;
     fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_seq(self)
     }
 }
 
 impl<'de> Visitor<'de> for ArraySeed<'_> {
-    type Value = Option<String>;
+    type Value = ContentSource;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("an array of OCSF findings")
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        let mut source = None;
+        let mut origins = Origins::default();
         let mut index = 0usize;
         loop {
             let at = || format!("/{index}");
@@ -192,16 +198,14 @@ impl<'de> Visitor<'de> for ArraySeed<'_> {
             })?;
             let Some(value) = next else { break };
             let value = value.fields();
-            if source.is_none() {
-                source = origin(&value);
-            }
+            origins.add(origin(&value));
             match finding(value, &at()) {
                 Ok(f) => self.sink.finding(f),
                 Err(p) => self.sink.problem(p),
             }
             index += 1;
         }
-        Ok(source)
+        Ok(origins.source())
     }
 }
 
@@ -341,7 +345,11 @@ mod tests {
     }
 
     fn origin_of(value: Value) -> Option<String> {
-        super::origin(&serde_json::from_value(value).unwrap())
+        match super::origin(&serde_json::from_value(value).unwrap()) {
+            Origin::Named(name) => Some(name),
+            Origin::Unknown => None,
+            Origin::SharedCluster(cluster) => Some(format!("shared {cluster}")),
+        }
     }
 
     #[test]
@@ -372,10 +380,21 @@ mod tests {
                 None,
             ),
             ("<finding_uid>", None),
+            (
+                "prowler-kubernetes-apiserver_x-in-cluster-namespace: kube-system-pod-1",
+                Some("shared in-cluster"),
+            ),
+            (
+                "prowler-kubernetes-apiserver_x-kind-kind-namespace: kube-system-pod-1",
+                Some("shared kind-kind"),
+            ),
         ] {
             let value = json!({"metadata": {"event_code": "apiserver_x", "product": {"name": "Prowler"}},
                 "finding_info": {"uid": uid}, "resources": [{"namespace": "kube-system"}]});
-            let expected = cluster.map(|c| format!("prowler-kubernetes-{c}"));
+            let expected = cluster.map(|c| match c.strip_prefix("shared ") {
+                Some(_) => c.to_string(),
+                None => format!("prowler-kubernetes-{c}"),
+            });
             assert_eq!(origin_of(value), expected, "{uid}");
         }
         let anonymous = json!({"metadata": {"product": {"name": "Prowler"}},
@@ -392,7 +411,7 @@ mod tests {
         let (source, findings, problems) = collect(|sink| read_array(body.as_bytes(), sink));
         assert_eq!(
             source.unwrap(),
-            None,
+            ContentSource::Unnamed,
             "a finding that does not say where it comes from names no source"
         );
         assert_eq!((findings.len(), problems.len()), (2, 0));

@@ -261,6 +261,35 @@ pub async fn delete_chunk(
         // Gone already, completed, or written to since it was found silent: not ours.
         return Ok(true);
     }
+    let gone = delete_claimed_rows(&mut tx, scan_id).await?;
+    tx.commit()
+        .await
+        .context("Failed to commit a scan's deletion")?;
+    Ok(gone)
+}
+
+/// Deletes up to one chunk of the rows of a scan claimed for deletion already (hidden by a
+/// completion or a retire), and the scan once it has none left; a scan not claimed is left
+/// alone. Never claims: scan ids are reused once the highest scan row is deleted, so the id
+/// of a scan another deleter finished may by now be a live upload's, which must not be
+/// touched. Returns whether there is nothing more to delete.
+pub async fn delete_claimed_chunk(
+    conn: &mut SqliteConnection,
+    scan_id: i64,
+) -> anyhow::Result<bool> {
+    let mut tx = sqlx::Connection::begin_with(&mut *conn, "BEGIN IMMEDIATE")
+        .await
+        .context("Failed to begin deleting a scan")?;
+    let gone = delete_claimed_rows(&mut tx, scan_id).await?;
+    tx.commit()
+        .await
+        .context("Failed to commit a scan's deletion")?;
+    Ok(gone)
+}
+
+/// One chunk of a claimed scan's findings, and the scan row last once it has none: every
+/// statement checks the claim, so rows of a scan not claimed are never deleted.
+async fn delete_claimed_rows(conn: &mut SqliteConnection, scan_id: i64) -> anyhow::Result<bool> {
     let deleted = sqlx::query(
         "DELETE FROM findings WHERE scan_id = ?1 AND (control_id, resource_id) IN \
            (SELECT control_id, resource_id FROM findings WHERE scan_id = ?1 LIMIT ?2) \
@@ -269,32 +298,27 @@ pub async fn delete_chunk(
     .bind(scan_id)
     .bind(ROWS_PER_DELETE)
     .bind(CLAIMED_FOR_DELETION)
-    .execute(&mut *tx)
+    .execute(&mut *conn)
     .await
     .context("Failed to delete a scan's findings")?
     .rows_affected();
-    let gone = if deleted < ROWS_PER_DELETE as u64 {
-        sqlx::query(
-            "DELETE FROM scans WHERE id = ? AND completed_at IS NULL AND written_at = ? \
-             AND NOT EXISTS (SELECT 1 FROM findings WHERE scan_id = scans.id)",
-        )
-        .bind(scan_id)
-        .bind(CLAIMED_FOR_DELETION)
-        .execute(&mut *tx)
-        .await
-        .context("Failed to delete a scan")?;
-        true
-    } else {
-        false
-    };
-    tx.commit()
-        .await
-        .context("Failed to commit a scan's deletion")?;
-    Ok(gone)
+    if deleted == ROWS_PER_DELETE as u64 {
+        return Ok(false);
+    }
+    sqlx::query(
+        "DELETE FROM scans WHERE id = ? AND completed_at IS NULL AND written_at = ? \
+         AND NOT EXISTS (SELECT 1 FROM findings WHERE scan_id = scans.id)",
+    )
+    .bind(scan_id)
+    .bind(CLAIMED_FOR_DELETION)
+    .execute(&mut *conn)
+    .await
+    .context("Failed to delete a scan")?;
+    Ok(true)
 }
 
-/// Hides every completed scan of `source` and claims it for deletion, in one transaction;
-/// returns their ids, for the caller to delete with [`delete_chunk`]. A scan of the source
+/// Hides every completed scan of `source` and claims it for deletion, in one statement;
+/// returns their ids, for the caller to delete with [`delete_claimed_chunk`]. A scan of the source
 /// being received is not one of them: it has no source until it completes, and it
 /// completes whole (as the source's latest) or not at all. If the process dies before the
 /// rows are deleted, a later cleanup deletes them (they are claimed, so never shown again).

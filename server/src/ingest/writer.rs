@@ -135,7 +135,7 @@ impl ScanWriter {
             for &old in hidden {
                 // The scan is stored: its answer is 201 whatever happens here. A hidden scan
                 // left behind is claimed for deletion, so a later cleanup removes it.
-                if let Err(error) = self.delete(old).await {
+                if let Err(error) = self.delete_claimed(old).await {
                     tracing::warn!(
                         scan_id = old,
                         error = format!("{error:#}"),
@@ -150,6 +150,18 @@ impl ScanWriter {
     /// Deletes this upload's own scan (refused or broken), one chunk per turn.
     pub async fn delete(&self, scan_id: i64) -> anyhow::Result<()> {
         self.delete_before(scan_id, i64::MAX).await
+    }
+
+    /// Deletes a scan claimed for deletion already (hidden), one chunk per turn; a scan not
+    /// claimed (its id reused by a live upload since) is left alone.
+    pub async fn delete_claimed(&self, scan_id: i64) -> anyhow::Result<()> {
+        loop {
+            let _turn = self.turn().await;
+            let mut conn = self.pool.acquire().await.context("Failed to connect")?;
+            if store::delete_claimed_chunk(&mut conn, scan_id).await? {
+                return Ok(());
+            }
+        }
     }
 
     /// Deletes a scan not completed whose `written_at` is before `cutoff`, one chunk per

@@ -350,3 +350,170 @@ async fn a_scan_being_received_while_its_source_is_retired_is_stored_whole() {
     assert_eq!(completion, Completion::Completed { hidden: vec![] });
     assert_eq!(failing_of(&app, "busy").await, 5);
 }
+
+#[tokio::test]
+async fn a_cluster_by_a_name_many_clusters_share_is_refused_asking_for_source() {
+    let app = spawn_app().await;
+    let token = app.api_token().await;
+    // Prowler run inside a cluster writes `in-cluster`; kind's default context `kind-kind`.
+    for cluster in ["in-cluster", "kind-kind"] {
+        let message = refused(&app, &token, "", kubernetes_of(cluster, None)).await;
+        assert!(message.contains("?source="), "{message}");
+        assert!(message.contains(&format!("{cluster:?}")), "{message}");
+    }
+    assert_eq!(stored_scans(&app).await, 0);
+    let named = posted(
+        &app,
+        &token,
+        "?source=k8s-lab",
+        kubernetes_of("in-cluster", None),
+    )
+    .await;
+    assert_eq!(named["source"], "k8s-lab");
+}
+
+/// The AWS example with its findings split between accounts `1` and `2`.
+fn aws_of_two_accounts() -> Vec<Value> {
+    let mut findings: Vec<Value> = serde_json::from_slice(&fixture(AWS)).unwrap();
+    for (n, finding) in findings.iter_mut().enumerate() {
+        finding["cloud"]["account"]["uid"] = json!(if n == 0 { "1" } else { "2" });
+    }
+    findings
+}
+
+#[tokio::test]
+async fn a_file_of_several_accounts_is_refused_unless_source_names_one() {
+    let app = spawn_app().await;
+    let token = app.api_token().await;
+    let findings = aws_of_two_accounts();
+    let array = Value::from(findings.clone()).to_string();
+    let lines: String = findings.iter().map(|f| format!("{f}\n")).collect();
+    for body in [&array, &lines] {
+        let message = refused(&app, &token, "", body.clone()).await;
+        assert!(message.contains("?source="), "{message}");
+        assert!(
+            message.contains("\"prowler-aws-1\" and \"prowler-aws-2\""),
+            "{message}"
+        );
+    }
+    assert_eq!(stored_scans(&app).await, 0);
+    for (n, body) in [array, lines].into_iter().enumerate() {
+        let answer = posted(&app, &token, &format!("?source=aws-all-{n}"), body).await;
+        assert_eq!(answer["findings"], 5, "{answer}");
+    }
+}
+
+#[tokio::test]
+async fn a_trivy_report_of_the_current_folder_is_refused_asking_for_source() {
+    let app = spawn_app().await;
+    let token = app.api_token().await;
+    let mut report: Value = serde_json::from_slice(&fixture(TRIVY)).unwrap();
+    for artifact in [".", "", "./service"] {
+        report["ArtifactName"] = json!(artifact);
+        let message = refused(&app, &token, "", report.to_string()).await;
+        assert!(message.contains("?source="), "{artifact:?}: {message}");
+        assert!(message.contains("ArtifactName"), "{artifact:?}: {message}");
+    }
+    assert_eq!(stored_scans(&app).await, 0);
+    let answer = posted(&app, &token, "?source=repo-a", report.to_string()).await;
+    assert_eq!(answer["source"], "repo-a");
+    report["ArtifactName"] = json!("/srv/repo-b");
+    let answer = posted(&app, &token, "", report.to_string()).await;
+    assert_eq!(answer["source"], "trivy-/srv/repo-b");
+}
+
+#[tokio::test]
+async fn a_retire_that_cannot_write_is_refused_whole_with_nothing_hidden() {
+    use sqlx::Connection;
+    let app = spawn_app().await;
+    let token = app.api_token().await;
+    posted(&app, &token, "?source=held", fixture(AWS)).await;
+    // Another writer holds SQLite's write lock for longer than the busy timeout (5 s).
+    let path = app.folder.path().join("itsm-bridge.db");
+    let mut holder = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut holder)
+        .await
+        .unwrap();
+    let response = app.call("retire_source", &[("source", "held")]).await;
+    assert_eq!(response.status(), 500);
+    sqlx::query("ROLLBACK").execute(&mut holder).await.unwrap();
+
+    // Nothing happened: the source is listed still, and nothing was audited.
+    let page = app.call_json("load_scans_page", &[]).await;
+    assert_eq!(listed_sources(&page), ["held"]);
+    let audited: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = 'source.retired'")
+            .fetch_one(&app.database().await)
+            .await
+            .unwrap();
+    assert_eq!(audited, 0);
+    // Retired once the lock is free: hidden, audited and deleted together.
+    let retired = app.call_json("retire_source", &[("source", "held")]).await;
+    assert_eq!(retired["scans"], 1, "{retired}");
+    let audited: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = 'source.retired'")
+            .fetch_one(&app.database().await)
+            .await
+            .unwrap();
+    assert_eq!(audited, 1);
+    assert_eq!(stored_scans(&app).await, 0);
+}
+
+/// Scan ids are reused once the highest scan row is deleted: a deleter late with a hidden
+/// scan's id must not delete the rows of the live upload that took the id since.
+#[tokio::test]
+async fn a_late_deleter_of_a_hidden_scan_leaves_a_live_upload_with_the_same_id_alone() {
+    use server::ingest::store;
+    use server::ingest::{Finding, Severity, Status};
+    let app = spawn_app().await;
+    let pool = app.database().await;
+    let mut conn = pool.acquire().await.unwrap();
+    let now = server::timestamps::now_unix();
+    let rows: Vec<Finding> = (0..3)
+        .map(|n| Finding {
+            control_id: "c".into(),
+            control_title: String::new(),
+            resource_id: format!("r{n}"),
+            resource_name: String::new(),
+            resource_type: String::new(),
+            status: Status::Fail,
+            severity: Severity(3),
+            time: None,
+            detail: String::new(),
+        })
+        .collect();
+    let old = store::start_scan(&mut conn, now).await.unwrap();
+    store::insert_findings(&mut conn, old, &rows).await.unwrap();
+    let counts = store::count(&pool, old).await.unwrap();
+    let facts = |source| store::ScanFacts {
+        source,
+        format: "native",
+        external_id: None,
+        tool: None,
+        scanned_at: now,
+        own_time: false,
+        counts,
+    };
+    store::complete(&mut conn, old, facts("s"), 10, now)
+        .await
+        .unwrap();
+    assert_eq!(store::hide_source(&mut conn, "s").await.unwrap(), [old]);
+    // One deleter finishes the hidden scan...
+    while !store::delete_claimed_chunk(&mut conn, old).await.unwrap() {}
+    // ...a new upload gets its id...
+    let live = store::start_scan(&mut conn, now).await.unwrap();
+    assert_eq!(live, old, "the id is reused: the race is real");
+    store::insert_findings(&mut conn, live, &rows)
+        .await
+        .unwrap();
+    // ...and a second deleter of the hidden scan comes late: it leaves the upload alone.
+    assert!(store::delete_claimed_chunk(&mut conn, old).await.unwrap());
+    assert_eq!(store::count(&pool, live).await.unwrap().findings, 3);
+    let completion = store::complete(&mut conn, live, facts("t"), 10, now)
+        .await
+        .unwrap();
+    assert_eq!(completion, store::Completion::Completed { hidden: vec![] });
+}
