@@ -138,7 +138,9 @@ mod tests {
     #[tokio::test]
     async fn an_exception_holds_through_its_last_day_in_utc_and_not_a_second_longer() {
         let folder = tempfile::tempdir().unwrap();
-        let pool = crate::database::open(&folder.path().join("e.db")).await.unwrap();
+        let pool = crate::database::open(&folder.path().join("e.db"))
+            .await
+            .unwrap();
         let granted = NewException {
             kind: ExceptionKind::AcceptedRisk,
             control_id: Some("c".into()),
@@ -153,7 +155,13 @@ mod tests {
         let stored = not_ended(&mut conn).await.unwrap();
         assert_eq!(stored.len(), 1);
         assert_eq!(stored[0].expires_at, FEBRUARY_FIRST);
-        assert!(stored[0].holds_at(FEBRUARY_FIRST - 1), "23:59:59 on its last day");
-        assert!(!stored[0].holds_at(FEBRUARY_FIRST), "00:00:00 the day after");
+        assert!(
+            stored[0].holds_at(FEBRUARY_FIRST - 1),
+            "23:59:59 on its last day"
+        );
+        assert!(
+            !stored[0].holds_at(FEBRUARY_FIRST),
+            "00:00:00 the day after"
+        );
     }
 }
