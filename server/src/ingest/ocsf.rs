@@ -5,7 +5,7 @@ use super::fields::{First, Int, Object, Text, Time};
 use super::limit::{CappedReader, FindingCap};
 use super::model::{Finding, Problem, Severity, Status};
 use super::native::json_problem;
-use super::origin::{ContentSource, Origin, Origins, SHARED_CLUSTER_NAMES};
+use super::origin::{ContentSource, Origin, Origins, is_shared_cluster_name};
 use super::sink::Sink;
 use serde::Deserialize;
 use serde::de::{DeserializeSeed, SeqAccess, Visitor};
@@ -128,7 +128,7 @@ pub fn origin(value: &OcsfFinding) -> Origin {
     }
     match kubernetes_cluster(value) {
         None => Origin::Unknown,
-        Some(cluster) if SHARED_CLUSTER_NAMES.contains(&cluster) => {
+        Some(cluster) if is_shared_cluster_name(cluster) => {
             Origin::SharedCluster(cluster.to_string())
         }
         Some(cluster) => Origin::Named(format!("prowler-kubernetes-{cluster}")),

@@ -15,17 +15,30 @@ pub enum ContentSource {
     Refused(String),
 }
 
-/// Kubernetes cluster names that many clusters share, so never a source: `in-cluster`
-/// (Prowler run inside a cluster), `kubernetes` (kubeadm's default), `kind-kind` (kind),
-/// `minikube`, `docker-desktop` and `default` (k3s).
-pub const SHARED_CLUSTER_NAMES: [&str; 6] = [
+/// Kubernetes cluster names that many clusters share, so never a source (compared without
+/// regard to case): `in-cluster` (Prowler run inside a cluster), `kubernetes` (kubeadm's
+/// default), `kind-kind` (kind), `minikube`, `docker-desktop`, `default` (k3s),
+/// `k3d-k3s-default` (k3d), `microk8s-cluster`, `rancher-desktop`, `colima` and `orbstack`.
+pub const SHARED_CLUSTER_NAMES: [&str; 11] = [
     "in-cluster",
     "kubernetes",
     "kind-kind",
     "minikube",
     "docker-desktop",
     "default",
+    "k3d-k3s-default",
+    "microk8s-cluster",
+    "rancher-desktop",
+    "colima",
+    "orbstack",
 ];
+
+/// Whether `cluster` is one of the [`SHARED_CLUSTER_NAMES`], in any case.
+pub fn is_shared_cluster_name(cluster: &str) -> bool {
+    SHARED_CLUSTER_NAMES
+        .iter()
+        .any(|shared| shared.eq_ignore_ascii_case(cluster))
+}
 
 /// Where one finding says it comes from.
 #[derive(Debug, PartialEq, Eq)]
@@ -45,12 +58,14 @@ pub struct Origins {
     first: Option<String>,
     second: Option<String>,
     shared_cluster: Option<String>,
+    /// Some finding did not say where it comes from.
+    some_unknown: bool,
 }
 
 impl Origins {
     pub fn add(&mut self, origin: Origin) {
         match origin {
-            Origin::Unknown => {}
+            Origin::Unknown => self.some_unknown = true,
             Origin::SharedCluster(cluster) => {
                 self.shared_cluster.get_or_insert(cluster);
             }
@@ -70,6 +85,13 @@ impl Origins {
                 "the findings are of more than one account or cluster ({first:?} and \
                  {second:?}, at least), and a file is stored under one source: send one file \
                  per account or cluster, or"
+            ));
+        }
+        if let (Some(first), true) = (&self.first, self.some_unknown) {
+            return ContentSource::Refused(format!(
+                "some findings are of {first:?} and others do not say which account or \
+                 cluster they are of, so the file may hold more than one: send one file per \
+                 account or cluster, or"
             ));
         }
         if let Some(cluster) = self.shared_cluster {
@@ -117,13 +139,36 @@ mod tests {
     }
 
     #[test]
-    fn one_origin_named_by_every_finding_that_says_is_the_source() {
+    fn one_origin_named_by_every_finding_is_the_source() {
         let mut origins = Origins::default();
-        for origin in [Origin::Unknown, named("a"), named("a"), Origin::Unknown] {
+        for origin in [named("a"), named("a")] {
             origins.add(origin);
         }
         assert_eq!(origins.source(), ContentSource::Named("a".into()));
         assert_eq!(Origins::default().source(), ContentSource::Unnamed);
+        let mut origins = Origins::default();
+        origins.add(Origin::Unknown);
+        assert_eq!(origins.source(), ContentSource::Unnamed);
+    }
+
+    #[test]
+    fn findings_of_one_account_mixed_with_findings_that_do_not_say_are_refused() {
+        let mut origins = Origins::default();
+        for origin in [Origin::Unknown, named("a"), named("a")] {
+            origins.add(origin);
+        }
+        let ContentSource::Refused(why) = origins.source() else {
+            panic!("a file that may hold two accounts makes no source")
+        };
+        assert!(why.contains("\"a\"") && why.contains("do not say"), "{why}");
+    }
+
+    #[test]
+    fn shared_cluster_names_are_known_in_any_case() {
+        assert!(is_shared_cluster_name("In-Cluster"));
+        assert!(is_shared_cluster_name("MINIKUBE"));
+        assert!(is_shared_cluster_name("k3d-k3s-default"));
+        assert!(!is_shared_cluster_name("prod-eu-1"));
     }
 
     #[test]
