@@ -2,14 +2,15 @@
 //! runs with what each did. With JavaScript it follows a run under way until it ends.
 //! A run's page (`/runs/{id}`) lists what the run did per group.
 
-use super::widgets::load_failed;
+use super::not_found::answer_not_found;
+use super::widgets::{id_and_page, load_failed};
 use crate::api::{RunDetail, RunNow, RunView, RunsPageData, error_text, load_run, load_runs};
 use crate::forms::Notice;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos::web_sys::SubmitEvent;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::hooks::use_query_map;
 use std::time::Duration;
 
 /// How often the page reloads its data while a run is under way.
@@ -244,20 +245,7 @@ pub(super) fn describe_duration(seconds: i64) -> String {
 /// group, 100 a page. An unknown run is a 404.
 #[component]
 pub fn RunPage() -> impl IntoView {
-    let params = use_params_map();
-    let query = use_query_map();
-    let detail = Resource::new(
-        move || {
-            let id = params
-                .with(|p| p.get("id").and_then(|v| v.parse::<i64>().ok()))
-                .unwrap_or(0);
-            let page = query
-                .with(|q| q.get("page").and_then(|v| v.parse::<u32>().ok()))
-                .unwrap_or(1);
-            (id, page)
-        },
-        |(id, page)| load_run(id, page),
-    );
+    let detail = Resource::new(id_and_page(), |(id, page)| load_run(id, page));
     view! {
         <Title text="Run · itsm-bridge"/>
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
@@ -265,11 +253,7 @@ pub fn RunPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     detail.await.map(|found| match found {
                         None => {
-                            // A missing run is a 404, for the browser and for a link checker.
-                            #[cfg(feature = "ssr")]
-                            if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-                                response.set_status(http::StatusCode::NOT_FOUND);
-                            }
+                            answer_not_found();
                             view! { <h1>"No such run"</h1><p><a href="/runs">"All runs"</a></p> }.into_any()
                         }
                         Some(detail) => view! { <RunDetailView detail/> }.into_any(),

@@ -1,7 +1,8 @@
 //! The scans pages: every kept scan per source with its counts, and one scan's failing
 //! findings, paged.
 
-use super::widgets::load_failed;
+use super::not_found::answer_not_found;
+use super::widgets::{id_and_page, load_failed};
 use crate::api::{
     RetireSource, ScanView, ScansPageData, error_text, load_scan_findings, load_scans_page,
 };
@@ -10,7 +11,7 @@ use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos::web_sys::SubmitEvent;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn ScansPage() -> impl IntoView {
@@ -127,20 +128,7 @@ fn RetireForm(source: String, kept: usize, retire: ServerAction<RetireSource>) -
 
 #[component]
 pub fn ScanPage() -> impl IntoView {
-    let params = use_params_map();
-    let query = use_query_map();
-    let page = Resource::new(
-        move || {
-            let id = params
-                .with(|p| p.get("id").and_then(|v| v.parse::<i64>().ok()))
-                .unwrap_or(0);
-            let page = query
-                .with(|q| q.get("page").and_then(|v| v.parse::<u32>().ok()))
-                .unwrap_or(1);
-            (id, page)
-        },
-        |(id, page)| load_scan_findings(id, page),
-    );
+    let page = Resource::new(id_and_page(), |(id, page)| load_scan_findings(id, page));
     view! {
         <Title text="Scan · itsm-bridge"/>
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
@@ -148,11 +136,7 @@ pub fn ScanPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     page.await.map(|found| match found {
                         None => {
-                            // A missing scan is a 404, for the browser and for a link checker.
-                            #[cfg(feature = "ssr")]
-                            if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-                                response.set_status(http::StatusCode::NOT_FOUND);
-                            }
+                            answer_not_found();
                             view! { <h1>"No such scan"</h1><p><a href="/scans">"All scans"</a></p> }.into_any()
                         }
                         Some(p) => {

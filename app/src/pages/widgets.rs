@@ -114,3 +114,19 @@ pub fn current_notice(
         }
     })
 }
+
+/// The route's `:id` and the address's `?page=`, for a page of one thing listed in pages
+/// (0 and 1 when absent or not numbers: no such thing, the first page).
+pub fn id_and_page() -> impl Fn() -> (i64, u32) + Copy + Send + Sync + 'static {
+    let params = leptos_router::hooks::use_params_map();
+    let query = leptos_router::hooks::use_query_map();
+    move || {
+        let id = params
+            .with(|p| p.get("id").and_then(|v| v.parse::<i64>().ok()))
+            .unwrap_or(0);
+        let page = query
+            .with(|q| q.get("page").and_then(|v| v.parse::<u32>().ok()))
+            .unwrap_or(1);
+        (id, page)
+    }
+}

@@ -151,7 +151,7 @@ async fn receive(
     let pool = api.writer.pool();
     let (token_id, allowed_source) = match tokens::verify(pool, token, now).await {
         Ok(Some(live)) => {
-            sender.token_name = token_name(pool, live.id).await;
+            sender.token_name = Some(live.name);
             (live.id, live.source)
         }
         Ok(None) => {
@@ -400,18 +400,6 @@ fn shown_prefix(token: &str) -> String {
     } else {
         "not an itsm-bridge token".to_string()
     }
-}
-
-/// The name of the live token `id`, for the log; `None` if it cannot be read.
-async fn token_name(pool: &sqlx::SqlitePool, id: i64) -> Option<String> {
-    sqlx::query_scalar("SELECT name FROM api_tokens WHERE id = ?")
-        .bind(id)
-        .fetch_optional(pool)
-        .await
-        .unwrap_or_else(|e| {
-            tracing::warn!(error = %e, "could not read an API token's name");
-            None
-        })
 }
 
 /// The first `most` characters of `text`, marked when cut.

@@ -28,6 +28,8 @@ pub struct TokenRow {
 #[derive(Clone, Debug, PartialEq)]
 pub struct ApiToken {
     pub id: i64,
+    /// Its name, for the log.
+    pub name: String,
     /// The only source it may send; `None` for any.
     pub source: Option<String>,
 }
@@ -72,14 +74,14 @@ pub async fn create_limited(
 /// The live token `token`, noting its use (at most once a minute); `None` for an unknown or
 /// revoked one. Looking is a read: a flood of wrong tokens never queues for the write lock.
 pub async fn verify(pool: &SqlitePool, token: &str, now: i64) -> anyhow::Result<Option<ApiToken>> {
-    let found: Option<(i64, Option<String>, Option<i64>)> = sqlx::query_as(
-        "SELECT id, source, last_used_at FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL",
+    let found: Option<(i64, String, Option<String>, Option<i64>)> = sqlx::query_as(
+        "SELECT id, name, source, last_used_at FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL",
     )
     .bind(hash(token.trim()))
     .fetch_optional(pool)
     .await
     .context("Failed to check an API token")?;
-    let Some((id, source, last_used_at)) = found else {
+    let Some((id, name, source, last_used_at)) = found else {
         return Ok(None);
     };
     if last_used_at.is_none_or(|last| now - last >= 60 || now < last) {
@@ -93,7 +95,7 @@ pub async fn verify(pool: &SqlitePool, token: &str, now: i64) -> anyhow::Result<
             tracing::warn!(token_id = id, %error, "could not note an API token's use");
         }
     }
-    Ok(Some(ApiToken { id, source }))
+    Ok(Some(ApiToken { id, name, source }))
 }
 
 pub async fn list(pool: &SqlitePool) -> anyhow::Result<Vec<TokenRow>> {

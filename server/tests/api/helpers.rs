@@ -306,6 +306,35 @@ pub fn itsm_bridge_command() -> std::process::Command {
     command
 }
 
+/// A file of real scanner output from `tests/fixtures/`, copied unchanged (see the README
+/// there).
+pub fn fixture(name: &str) -> Vec<u8> {
+    let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    std::fs::read(folder.join(name)).unwrap_or_else(|e| panic!("fixture {name}: {e}"))
+}
+
+/// Runs `itsm-bridge --database-url DATABASE ingest ARGS…` to its end.
+pub fn ingest_command(database: &std::path::Path, args: &[&str]) -> std::process::Output {
+    itsm_bridge_command()
+        .arg("--database-url")
+        .arg(database)
+        .arg("ingest")
+        .args(args)
+        .env("RUST_BACKTRACE", "0")
+        .output()
+        .expect("itsm-bridge runs")
+}
+
+/// Creates and migrates the database at `path`, as the server's first start does: the
+/// commands refuse a database that does not exist.
+pub async fn create_database(path: &std::path::Path) {
+    server::database::open(path)
+        .await
+        .expect("the database opens")
+        .close()
+        .await;
+}
+
 /// A complete, valid connection form, with `overrides` replacing fields by name.
 pub fn connection_form(
     overrides: &[(&'static str, &'static str)],

@@ -4,13 +4,6 @@
 
 use crate::helpers::*;
 use serde_json::Value;
-use std::path::PathBuf;
-
-fn fixture(name: &str) -> Vec<u8> {
-    // Real scanner output, copied unchanged (see tests/fixtures/README.md).
-    let folder = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-    std::fs::read(folder.join(name)).unwrap_or_else(|e| panic!("fixture {name}: {e}"))
-}
 
 /// A fixture's JSON array as NDJSON: each finding on a line of its own.
 fn as_ndjson(name: &str) -> String {
@@ -59,27 +52,12 @@ async fn each_prowler_fixture_as_ndjson_is_taken_with_and_without_format_ocsf() 
     assert_eq!(summary["source"], "prowler-aws-<account_uid>", "{summary}");
 }
 
-fn ingest_command(database: &std::path::Path, args: &[&str]) -> std::process::Output {
-    itsm_bridge_command()
-        .arg("--database-url")
-        .arg(database)
-        .arg("ingest")
-        .args(args)
-        .env("RUST_BACKTRACE", "0")
-        .output()
-        .unwrap()
-}
-
 #[tokio::test]
 async fn the_ingest_command_takes_each_prowler_fixture_as_ndjson() {
     let folder = tempfile::tempdir().unwrap();
     let database = folder.path().join("cli.db");
-    // The command needs the database the server creates; open creates and migrates it.
-    server::database::open(&database)
-        .await
-        .unwrap()
-        .close()
-        .await;
+    // The command needs the database the server creates.
+    create_database(&database).await;
     for (file, expected) in FIXTURES {
         let lines = folder.path().join(format!("{file}.ndjson"));
         std::fs::write(&lines, as_ndjson(file)).unwrap();

@@ -16,14 +16,9 @@ fn block(text: &str, language: &str) -> String {
 }
 
 fn ingest(database: &Path, file: &Path, extra: &[&str]) -> Value {
-    let output = crate::helpers::itsm_bridge_command()
-        .arg("--database-url")
-        .arg(database)
-        .arg("ingest")
-        .args(extra)
-        .arg(file)
-        .output()
-        .unwrap();
+    let mut args = extra.to_vec();
+    args.push(file.to_str().expect("a UTF-8 path"));
+    let output = crate::helpers::ingest_command(database, &args);
     assert!(
         output.status.success(),
         "the example was refused: {}",
@@ -40,12 +35,8 @@ async fn the_native_examples_of_the_scan_formats_document_are_accepted() {
     .unwrap();
     let folder = tempfile::tempdir().unwrap();
     let database = folder.path().join("docs.db");
-    // The command needs the database the server creates; open creates and migrates it.
-    server::database::open(&database)
-        .await
-        .unwrap()
-        .close()
-        .await;
+    // The command needs the database the server creates.
+    crate::helpers::create_database(&database).await;
 
     let native = folder.path().join("native.json");
     std::fs::write(&native, block(&document, "json")).unwrap();

@@ -4,17 +4,10 @@
 
 use crate::helpers::*;
 use serde_json::{Value, json};
-use std::path::PathBuf;
 
 const AWS: &str = "prowler_example_output_aws.ocsf.json";
 const KUBERNETES: &str = "prowler_example_output_kubernetes.ocsf.json";
 const TRIVY: &str = "trivy_dockerfile.json.golden";
-
-fn fixture(name: &str) -> Vec<u8> {
-    // Real scanner output, copied unchanged (see tests/fixtures/README.md).
-    let folder = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-    std::fs::read(folder.join(name)).unwrap_or_else(|e| panic!("fixture {name}: {e}"))
-}
 
 /// The Kubernetes example as Prowler writes it for `cluster`: the example has placeholders
 /// where Prowler writes each finding's uid, `prowler-kubernetes-{check}-{cluster}-namespace:
@@ -174,22 +167,10 @@ async fn a_scan_that_does_not_say_where_it_comes_from_is_refused_asking_for_sour
 async fn the_ingest_command_asks_for_source_the_same_way() {
     let folder = tempfile::tempdir().unwrap();
     let database = folder.path().join("cli.db");
-    server::database::open(&database)
-        .await
-        .unwrap()
-        .close()
-        .await;
+    create_database(&database).await;
     let file = folder.path().join("k8s.json");
     std::fs::write(&file, fixture(KUBERNETES)).unwrap();
-    let ingest = |args: &[&str]| {
-        itsm_bridge_command()
-            .arg("--database-url")
-            .arg(&database)
-            .arg("ingest")
-            .args(args)
-            .output()
-            .unwrap()
-    };
+    let ingest = |args: &[&str]| ingest_command(&database, args);
     let output = ingest(&[file.to_str().unwrap()]);
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);

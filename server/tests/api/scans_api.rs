@@ -2,13 +2,6 @@
 
 use crate::helpers::*;
 use serde_json::{Value, json};
-use std::path::PathBuf;
-
-fn fixture(name: &str) -> Vec<u8> {
-    // Real scanner output, copied unchanged (see tests/fixtures/README.md).
-    let folder = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-    std::fs::read(folder.join(name)).unwrap_or_else(|e| panic!("fixture {name}: {e}"))
-}
 
 /// A native scan; each one a second later than the one before, since a scan with the same
 /// time as its source's latest is refused (409).
@@ -388,27 +381,12 @@ async fn a_missing_wrong_or_revoked_token_gets_401() {
     assert_eq!(counts(&app).await, (0, 0));
 }
 
-fn ingest_command(database: &std::path::Path, args: &[&str]) -> std::process::Output {
-    crate::helpers::itsm_bridge_command()
-        .arg("--database-url")
-        .arg(database)
-        .arg("ingest")
-        .args(args)
-        .env("RUST_BACKTRACE", "0")
-        .output()
-        .unwrap()
-}
-
 #[tokio::test]
 async fn the_ingest_command_takes_the_same_path_and_fails_loudly() {
     let folder = tempfile::tempdir().unwrap();
     let database = folder.path().join("cli.db");
-    // The command needs the database the server creates; open creates and migrates it.
-    server::database::open(&database)
-        .await
-        .unwrap()
-        .close()
-        .await;
+    // The command needs the database the server creates.
+    create_database(&database).await;
     let file = folder.path().join("aws.json");
     std::fs::write(&file, fixture("prowler_example_output_aws.ocsf.json")).unwrap();
     let output = ingest_command(&database, &["--source", "cli-aws", file.to_str().unwrap()]);
@@ -460,12 +438,8 @@ async fn the_ingest_command_takes_the_same_path_and_fails_loudly() {
 async fn the_ingest_command_takes_the_source_from_the_file_without_source() {
     let folder = tempfile::tempdir().unwrap();
     let database = folder.path().join("cli.db");
-    // The command needs the database the server creates; open creates and migrates it.
-    server::database::open(&database)
-        .await
-        .unwrap()
-        .close()
-        .await;
+    // The command needs the database the server creates.
+    create_database(&database).await;
     let file = folder.path().join("aws.json");
     std::fs::write(&file, fixture("prowler_example_output_aws.ocsf.json")).unwrap();
     let output = ingest_command(&database, &[file.to_str().unwrap()]);
