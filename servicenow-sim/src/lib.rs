@@ -1,4 +1,4 @@
-//! A ServiceNow instance for tests and demos (SERVICENOW.md, "The simulator"): the OAuth
+//! A ServiceNow instance for tests and demos (docs/SERVICENOW.md, "The simulator"): the OAuth
 //! token endpoint, the Table API on `incident`, `sys_user`, `sys_user_group` and
 //! `sys_choice`, the encoded-query subset, Bearer and Basic auth, scripted faults, a request
 //! log, the incidents' journal, an incident's page, and service-desk actions. Plain http, or https with a self-signed certificate that

@@ -1,4 +1,4 @@
-//! The simulator against SERVICENOW.md's checklist, one test (or more) per point.
+//! The simulator against docs/SERVICENOW.md's list ("The simulator"), one test (or more) per point.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

@@ -79,7 +79,7 @@ impl IncidentState {
 }
 
 impl Default for IncidentState {
-    /// PRODUCT.md §1.1: a duplicate ticket waits for the old one to be Resolved.
+    /// docs/SETTINGS.md: by default, a duplicate ticket waits for the old one to be Resolved.
     fn default() -> Self {
         IncidentState::Resolved
     }

@@ -1,4 +1,4 @@
-//! The connection form (PRODUCT.md §1.1, "Settings > ITSM integrations").
+//! The connection form (docs/SETTINGS.md, "The connection page").
 
 use super::{FieldErrors, parse_required_text, parse_whole_number};
 use crate::domain::{IncidentState, InstanceUrl, StateChoice, SysId};

@@ -1,4 +1,4 @@
-//! The ITSM settings form (PRODUCT.md §1.2, "Settings > Settings").
+//! The ITSM settings form (docs/SETTINGS.md, "The ITSM settings page").
 
 use super::{FieldErrors, parse_whole_number};
 use crate::domain::{Grouping, MinSeverity};

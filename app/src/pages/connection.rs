@@ -1,4 +1,4 @@
-//! The connection page, "Settings > ITSM integrations" (PRODUCT.md §1.1).
+//! The connection page (docs/SETTINGS.md, "The connection page").
 
 use super::widgets::{Field, NoticeBanner, current_notice, load_failed};
 use crate::api::{

@@ -1,4 +1,4 @@
-//! The ITSM settings page, "Settings > Settings" (PRODUCT.md §1.2): the grouping, the
+//! The ITSM settings page (docs/SETTINGS.md, "The ITSM settings page"): the grouping, the
 //! schedule, auto-resolve, the filters (which sources and severities become tickets), and
 //! the preview of what the next run would do with the values in the form, saved or not.
 
