@@ -16,6 +16,10 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// The allocator of the `itsm-bridge` binary, so the bare insert is measured with it too.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const RESOURCES: usize = 100_000;
 const CONTROLS: usize = 10;
 

@@ -16,6 +16,10 @@ use server::ingest::{IngestRequest, ingest};
 use std::io::Read;
 use std::process::Command;
 
+/// The allocator of the `itsm-bridge` binary, so what is measured is what it would hold.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The body's size: the default `--max-scan-bytes`.
 const BODY: u64 = 256 * 1024 * 1024;
 

@@ -1,6 +1,7 @@
 //! Server functions of the API tokens page and the scans pages.
 
 use super::FormFlash;
+use crate::forms::TokenForm;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -16,15 +17,6 @@ pub struct TokenView {
     pub created_at: String,
     pub last_used_at: Option<String>,
     pub revoked_at: Option<String>,
-}
-
-/// What the create form posts.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct TokenForm {
-    pub name: String,
-    /// Blank for a token that may send any source.
-    pub source: String,
 }
 
 /// A token just created: shown this once.
@@ -84,10 +76,8 @@ pub struct ScanFindingsPage {
 
 /// Failing findings per page of the scan page.
 pub const FINDINGS_PER_PAGE: u32 = 50;
-pub const MAX_TOKEN_NAME: usize = 100;
-/// The longest source name, in characters: the scanner API refuses longer ones, and a token
-/// cannot be limited to one.
-pub const MAX_SOURCE: usize = 200;
+/// The longest source name, in characters: the scanner API refuses longer ones.
+pub const MAX_SOURCE: usize = TokenForm::MAX_SOURCE;
 /// The `flash` a plain post of the create form comes back with when no room could be set
 /// aside to show the new token: nothing was created, and the page says why.
 pub const NO_ROOM_FOR_TOKEN: &str = "no-room";
@@ -134,16 +124,21 @@ impl std::fmt::Display for TokenNameTaken {
 
 impl std::error::Error for TokenNameTaken {}
 
-/// An invalid token form: 422 with its message, and back to the tokens page with it when
-/// the form was posted without JavaScript.
+/// An invalid token form: 422 with its messages, and back to the tokens page with them
+/// beside their fields when the form was posted without JavaScript.
 #[cfg(feature = "ssr")]
-fn refuse_token_form(message: String) -> ServerFnError {
+fn refuse_token_form(errors: crate::forms::FieldErrors) -> ServerFnError {
     use super::plumbing::*;
+    let message = errors
+        .fields()
+        .filter_map(|field| errors.get(field))
+        .collect::<Vec<_>>()
+        .join(" ");
     if plain_form_post() {
         redirect_with_flash(
             "/settings/tokens",
             None::<CreatedToken>,
-            crate::forms::Notice::Failed(message.clone()),
+            crate::forms::Notice::Invalid(errors),
         );
     }
     refuse(http::StatusCode::UNPROCESSABLE_ENTITY, message)
@@ -154,22 +149,7 @@ pub async fn create_api_token(form: TokenForm) -> Result<CreatedToken, ServerFnE
     use super::plumbing::*;
     use crate::forms::Notice;
     let admin = require_admin()?;
-    let name = form.name.trim().to_string();
-    let length = name.chars().count();
-    if name.is_empty() || length > MAX_TOKEN_NAME || name.chars().any(char::is_control) {
-        let message = format!(
-            "Give the token a name of 1 to {MAX_TOKEN_NAME} characters, e.g. the scanner that will use it."
-        );
-        return Err(refuse_token_form(message));
-    }
-    let source = form.source.trim().to_string();
-    if source.chars().count() > MAX_SOURCE || source.chars().any(char::is_control) {
-        let message = format!(
-            "A source is at most {MAX_SOURCE} characters; leave it blank for a token that may send any source."
-        );
-        return Err(refuse_token_form(message));
-    }
-    let source = Some(source).filter(|s| !s.is_empty());
+    let crate::forms::NewToken { name, source } = form.validate().map_err(refuse_token_form)?;
     // A token is shown once: without JavaScript, in a flash. Room for it is set aside before
     // the token is made, so that a token is never made and then not shown.
     let reserved = if plain_form_post() {

@@ -6,6 +6,7 @@ mod connection;
 mod exception;
 mod field_errors;
 mod itsm;
+mod token;
 
 pub use account::{
     LoginForm, MAX_PASSWORD, MAX_USERNAME, NewAdmin, SetupForm, check_new_password, parse_username,
@@ -15,6 +16,7 @@ pub use connection::{ConnectionForm, ConnectionUpdate, ConnectionView, SecretsSt
 pub use exception::{ExceptionForm, ExceptionKind, NewException, describe_scope};
 pub use field_errors::FieldErrors;
 pub use itsm::{ItsmForm, ItsmSettings};
+pub use token::{NewToken, TokenForm};
 
 use serde::{Deserialize, Serialize};
 

@@ -1,11 +1,11 @@
 //! The API tokens page: create a named token (shown once, in full), list, revoke.
 
-use super::widgets::load_failed;
+use super::widgets::{Field, load_failed};
 use crate::api::{
-    CreateApiToken, CreatedToken, MAX_SOURCE, MAX_TOKEN_NAME, RevokeApiToken, TokensPageData,
-    error_text, load_api_tokens,
+    CreateApiToken, CreatedToken, RevokeApiToken, TokensPageData, error_text, load_api_tokens,
 };
-use crate::forms::Notice;
+use crate::forms::{FieldErrors, Notice, TokenForm};
+use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
@@ -53,6 +53,17 @@ fn TokensView(
     revoke: ServerAction<RevokeApiToken>,
 ) -> impl IntoView {
     let flashed = data.flash;
+    // The field errors: the browser's own check, else what the redirect carried.
+    let flashed_errors = match flashed.as_ref().map(|f| &f.notice) {
+        Some(Notice::Invalid(errors)) => errors.clone(),
+        _ => FieldErrors::default(),
+    };
+    let client_errors = RwSignal::new(None::<FieldErrors>);
+    let errors = Signal::derive(move || {
+        client_errors
+            .get()
+            .unwrap_or_else(|| flashed_errors.clone())
+    });
     // The token just created: from the answer with JavaScript, from the redirect without.
     let created = move || -> Option<Result<CreatedToken, String>> {
         match create.value().get() {
@@ -62,6 +73,20 @@ fn TokensView(
                 (None, Notice::Failed(message)) => Some(Err(message)),
                 _ => None,
             }),
+        }
+    };
+    // Checked here first, by the same code as on the server; only a valid form is sent.
+    let on_create = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        match CreateApiToken::from_event(&ev) {
+            Ok(input) => match input.form.validate() {
+                Ok(_) => {
+                    client_errors.set(Some(FieldErrors::default()));
+                    create.dispatch(input);
+                }
+                Err(invalid) => client_errors.set(Some(invalid)),
+            },
+            Err(error) => leptos::logging::error!("could not read the form: {error}"),
         }
     };
     view! {
@@ -78,21 +103,23 @@ fn TokensView(
             }.into_any(),
             Err(message) => view! { <div class="notice notice-failed" role="alert">{message}</div> }.into_any(),
         })}
-        <ActionForm action=create attr:class="settings-form inline-form">
+        <form
+            class="settings-form inline-form"
+            method="post"
+            action=CreateApiToken::url()
+            novalidate
+            on:submit=on_create
+        >
             <fieldset>
-                <div class="field">
-                    <label for="token-name">"Name"</label>
-                    <input id="token-name" name="form[name]" type="text" maxlength=MAX_TOKEN_NAME.to_string() placeholder="prowler-aws-prod" autocomplete="off"/>
-                    <p class="help">"What will use it, so you know which to revoke."</p>
-                </div>
-                <div class="field">
-                    <label for="token-source">"Source (optional)"</label>
-                    <input id="token-source" name="form[source]" type="text" maxlength=MAX_SOURCE.to_string() placeholder="prowler-aws-123456789012" autocomplete="off"/>
-                    <p class="help">"The only source this token may send scans of; blank for any source."</p>
-                </div>
+                <Field name="token-name" label="Name" help="What will use it, so you know which to revoke." errors>
+                    <input id="token-name" name="form[name]" type="text" maxlength=TokenForm::MAX_NAME.to_string() placeholder="prowler-aws-prod" autocomplete="off"/>
+                </Field>
+                <Field name="token-source" label="Source (optional)" help="The only source this token may send scans of; blank for any source." errors>
+                    <input id="token-source" name="form[source]" type="text" maxlength=TokenForm::MAX_SOURCE.to_string() placeholder="prowler-aws-123456789012" autocomplete="off"/>
+                </Field>
             </fieldset>
             <div class="actions"><button type="submit">"Create token"</button></div>
-        </ActionForm>
+        </form>
         <div class="table-wrap">
             <table class="audit tokens">
                 <thead>

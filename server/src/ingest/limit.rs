@@ -118,30 +118,33 @@ pub fn over_the_cap(at: impl Into<String>, what: &str) -> Problem {
 /// open: this bounds that too.
 pub const MAX_DEPTH: u32 = 128;
 
-/// Counts the bytes the JSON parser takes and refuses more than [`MAX_FINDING_BYTES`] to an
-/// open finding, or nesting deeper than [`MAX_DEPTH`]. It is the parser's buffer itself, so
-/// what it counts is exactly what the parser consumed: serde_json reads a byte at a time,
-/// and each such read is served from this buffer without going further down.
+/// What the cap may be off by: the parser reads through a buffer of this size (see
+/// [`capped`]), so what has reached it is up to this many bytes ahead of what it has parsed.
+pub const READ_AHEAD: usize = 16 * 1024;
+
+/// The reader a JSON parser of a body reads: [`CappedReader`] under a buffer. serde_json
+/// reads a byte at a time, and std serves a byte from a `BufReader`'s buffer without a call
+/// further down, so parsing runs at the speed of the buffer while the cap and the nesting
+/// count see every byte, a buffer at a time.
+pub fn capped<R: Read>(inner: R, cap: Rc<FindingCap>) -> io::BufReader<CappedReader<R>> {
+    io::BufReader::with_capacity(READ_AHEAD, CappedReader::new(inner, cap))
+}
+
+/// Counts the bytes read and refuses more than [`MAX_FINDING_BYTES`] to an open finding, or
+/// nesting deeper than [`MAX_DEPTH`]. It sits under the parser's buffer ([`capped`]), so
+/// what it has counted is at most [`READ_AHEAD`] bytes ahead of what the parser took: it
+/// refuses a finding only once the finding is certainly over the cap (a finding of exactly
+/// the cap always passes), and one up to `2 × READ_AHEAD` bytes over it may pass.
 pub struct CappedReader<R> {
     inner: R,
-    buffer: Box<[u8]>,
-    /// The buffer's bytes not yet handed out are `buffer[start..end]`.
-    start: usize,
-    end: usize,
     cap: Rc<FindingCap>,
     nesting: Nesting,
 }
 
 impl<R: Read> CappedReader<R> {
-    /// Bytes read from `inner` at a time.
-    const BUFFER: usize = 64 * 1024;
-
     pub fn new(inner: R, cap: Rc<FindingCap>) -> Self {
         Self {
             inner,
-            buffer: vec![0; Self::BUFFER].into_boxed_slice(),
-            start: 0,
-            end: 0,
             cap,
             nesting: Nesting::default(),
         }
@@ -181,6 +184,25 @@ impl Nesting {
         self.depth <= MAX_DEPTH
     }
 
+    /// Follows `bytes`; false once the nesting is deeper than [`MAX_DEPTH`]. Inside a
+    /// string only a quote or a backslash matters, so it jumps to the next of those.
+    pub fn follow_all(&mut self, bytes: &[u8]) -> bool {
+        let mut at = 0;
+        while at < bytes.len() {
+            if self.in_string && !self.escaped {
+                match memchr::memchr2(b'"', b'\\', &bytes[at..]) {
+                    Some(skip) => at += skip,
+                    None => return true,
+                }
+            }
+            if !self.follow(bytes[at]) {
+                return false;
+            }
+            at += 1;
+        }
+        true
+    }
+
     /// The line of the last byte followed, counting from 1.
     pub fn line(&self) -> u64 {
         self.newlines + 1
@@ -192,39 +214,30 @@ impl<R: Read> Read for CappedReader<R> {
         if buf.is_empty() {
             return Ok(0);
         }
-        if self.start == self.end {
-            self.end = self.inner.read(&mut self.buffer)?;
-            self.start = 0;
-            if self.end == 0 {
-                return Ok(0);
-            }
-        }
         let read = self.cap.read.get();
-        let mut n = buf.len().min(self.end - self.start);
+        let mut want = buf.len();
         if let Some(start) = self.cap.open.get() {
-            let left = MAX_FINDING_BYTES.saturating_sub(read - start);
+            // The finding began at most READ_AHEAD bytes before `start`; past this, the
+            // parser has certainly taken more than the cap for it.
+            let limit = MAX_FINDING_BYTES + READ_AHEAD as u64;
+            let left = limit.saturating_sub(read - start);
             if left == 0 {
                 self.cap.tripped.set(true);
                 return Err(io::Error::other("one finding is over the size limit"));
             }
-            n = n.min(usize::try_from(left).unwrap_or(usize::MAX));
+            want = want.min(usize::try_from(left).unwrap_or(usize::MAX));
         }
-        let taken = &self.buffer[self.start..self.start + n];
-        buf[..n].copy_from_slice(taken);
-        self.start += n;
+        let n = self.inner.read(&mut buf[..want])?;
         self.cap.read.set(read + n as u64);
-        for &byte in &buf[..n] {
-            if !self.nesting.follow(byte) {
-                let at = format!("line {}", self.nesting.line());
-                let message = format!(
-                    "the JSON is nested deeper than {MAX_DEPTH} levels (the recursion limit)"
-                );
-                self.cap
-                    .problem
-                    .borrow_mut()
-                    .get_or_insert(Problem::new(at, message));
-                return Err(io::Error::other("the JSON is nested too deep"));
-            }
+        if !self.nesting.follow_all(&buf[..n]) {
+            let at = format!("line {}", self.nesting.line());
+            let message =
+                format!("the JSON is nested deeper than {MAX_DEPTH} levels (the recursion limit)");
+            self.cap
+                .problem
+                .borrow_mut()
+                .get_or_insert(Problem::new(at, message));
+            return Err(io::Error::other("the JSON is nested too deep"));
         }
         Ok(n)
     }

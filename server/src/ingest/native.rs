@@ -2,7 +2,7 @@
 //! `findings` array, read as a stream one finding at a time; or NDJSON, one finding a line.
 
 use super::fields::{Object, Text, Time};
-use super::limit::{CappedReader, FindingCap};
+use super::limit::{FindingCap, capped};
 use super::model::{Finding, Problem, Severity, Status};
 use super::sink::Sink;
 use serde::Deserialize;
@@ -77,8 +77,7 @@ pub fn read_document<R: std::io::Read>(
     sink: &mut Sink,
 ) -> Result<NativeHeader, Problem> {
     let cap = FindingCap::new();
-    let mut deserializer =
-        serde_json::Deserializer::from_reader(CappedReader::new(reader, cap.clone()));
+    let mut deserializer = serde_json::Deserializer::from_reader(capped(reader, cap.clone()));
     DocumentSeed { sink, cap: &cap }
         .deserialize(&mut deserializer)
         .and_then(|header| deserializer.end().map(|()| header))
@@ -211,13 +210,14 @@ pub fn finding(value: Object<NativeFinding>, at: &str) -> Result<Finding, Proble
     let Object::Found(value) = value else {
         return Err(Problem::new(at, "a finding must be an object"));
     };
+    // The pointer is written only for a problem: a million findings make no strings.
     let required = |text: Text, path: &str| -> Result<String, Problem> {
-        let pointer = format!("{at}/{path}");
+        let problem = |message| Problem::new(format!("{at}/{path}"), message);
         match text {
-            Text::Missing => Err(Problem::new(&pointer, "required field is missing")),
             Text::Str(s) if !s.trim().is_empty() => Ok(s),
-            Text::Str(_) => Err(Problem::new(&pointer, "must not be empty")),
-            Text::NotString => Err(Problem::new(&pointer, "must be a string")),
+            Text::Missing => Err(problem("required field is missing")),
+            Text::Str(_) => Err(problem("must not be empty")),
+            Text::NotString => Err(problem("must be a string")),
         }
     };
     let control = value.control.fields();
@@ -267,7 +267,7 @@ pub fn read_lines<R: std::io::BufRead>(reader: R, sink: &mut Sink) -> Result<(),
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ingest::limit::MAX_FINDING_BYTES;
+    use crate::ingest::limit::{MAX_FINDING_BYTES, READ_AHEAD};
     use crate::ingest::sink::collect;
 
     fn document(findings: &str) -> String {
@@ -299,7 +299,7 @@ mod tests {
     }
 
     #[test]
-    fn a_finding_of_exactly_the_cap_passes_and_one_byte_more_is_refused() {
+    fn a_finding_of_exactly_the_cap_passes_and_one_past_the_read_ahead_is_refused() {
         // The element as the cap counts it starts after `[` and ends with its `}`.
         let base = r#"{"control":{"id":"c"},"resource":{"id":"r"},"status":"fail","severity":"low","pad":""}"#;
         let pad = MAX_FINDING_BYTES as usize - base.len();
@@ -309,7 +309,9 @@ mod tests {
         assert!(header.is_ok(), "{header:?}");
         assert_eq!(findings.len(), 1);
 
-        let over = exact.replacen('x', "xx", 1);
+        // What the parser has read may be READ_AHEAD bytes ahead of what it has parsed, both
+        // where the finding starts and where it ends.
+        let over = exact.replacen('x', &"x".repeat(2 * READ_AHEAD + 2), 1);
         let (header, _, _) = collect(|sink| read_document(document(&over).as_bytes(), sink));
         let problem = header.unwrap_err();
         assert_eq!(problem.at, "/findings/0");
@@ -318,7 +320,7 @@ mod tests {
 
     #[test]
     fn a_kept_header_value_is_capped_and_a_skipped_one_is_not() {
-        let big = "y".repeat(MAX_FINDING_BYTES as usize + 10);
+        let big = "y".repeat(MAX_FINDING_BYTES as usize + 2 * READ_AHEAD + 10);
         let body = format!(r#"{{"source":"s","unused":"{big}","findings":[{FINDING}]}}"#);
         let (header, findings, _) = collect(|sink| read_document(body.as_bytes(), sink));
         assert!(header.is_ok());

@@ -2,7 +2,7 @@
 //! Findings (class 2003), as a JSON array or NDJSON.
 
 use super::fields::{First, Int, Object, Text, Time};
-use super::limit::{CappedReader, FindingCap};
+use super::limit::{FindingCap, capped};
 use super::model::{Finding, Problem, Severity, Status};
 use super::native::json_problem;
 use super::origin::{ContentSource, Origin, Origins, is_shared_cluster_name};
@@ -147,8 +147,7 @@ fn kubernetes_cluster(value: &OcsfFinding) -> Option<&str> {
 /// Reads a JSON array of OCSF findings; returns the source their origins give.
 pub fn read_array<R: std::io::Read>(reader: R, sink: &mut Sink) -> Result<ContentSource, Problem> {
     let cap = FindingCap::new();
-    let mut deserializer =
-        serde_json::Deserializer::from_reader(CappedReader::new(reader, cap.clone()));
+    let mut deserializer = serde_json::Deserializer::from_reader(capped(reader, cap.clone()));
     ArraySeed { sink, cap: &cap }
         .deserialize(&mut deserializer)
         .and_then(|source| deserializer.end().map(|()| source))
@@ -290,7 +289,7 @@ pub fn finding(value: OcsfFinding, at: &str) -> Result<Finding, Problem> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ingest::limit::MAX_FINDING_BYTES;
+    use crate::ingest::limit::{MAX_FINDING_BYTES, READ_AHEAD};
     use crate::ingest::sink::collect;
     use serde_json::{Value, json};
 
@@ -420,7 +419,7 @@ mod tests {
             "the first resource is the finding's"
         );
 
-        let big = json!({"class_uid": 2004, "raw_data": "w".repeat(MAX_FINDING_BYTES as usize)});
+        let big = json!({"class_uid": 2004, "raw_data": "w".repeat(MAX_FINDING_BYTES as usize + 2 * READ_AHEAD)});
         let body = json!([small, big]).to_string();
         let (outcome, _, _) = collect(|sink| read_array(body.as_bytes(), sink));
         let problem = outcome.unwrap_err();

@@ -130,8 +130,7 @@ pub fn read_ndjson<R: BufRead, T: DeserializeOwned>(
 /// Whether `json` nests arrays and objects deeper than [`MAX_DEPTH`], brackets inside strings
 /// not counted: the same count as the readers of whole documents make.
 fn nested_too_deep(json: &[u8]) -> bool {
-    let mut nesting = Nesting::default();
-    !json.iter().all(|&byte| nesting.follow(byte))
+    !Nesting::default().follow_all(json)
 }
 
 /// Runs a parser on a sink of its own; gives what it returned, the findings it sent and

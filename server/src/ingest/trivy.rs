@@ -12,7 +12,7 @@
 //! same package of two images into one ticket, so waiting on disk is the cheap way.
 
 use super::fields::{Object, Text, Time};
-use super::limit::{CappedReader, FindingCap};
+use super::limit::{FindingCap, capped};
 use super::model::{Finding, Problem, Severity, Status};
 use super::native::json_problem;
 use super::sink::Sink;
@@ -141,8 +141,7 @@ pub fn read_report<R: std::io::Read>(
     spill_folder: &std::path::Path,
 ) -> io::Result<Result<TrivyHeader, Problem>> {
     let cap = FindingCap::new();
-    let mut deserializer =
-        serde_json::Deserializer::from_reader(CappedReader::new(reader, cap.clone()));
+    let mut deserializer = serde_json::Deserializer::from_reader(capped(reader, cap.clone()));
     let mut report = Report {
         sink,
         cap: &cap,
@@ -488,7 +487,7 @@ fn vulnerability(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ingest::limit::MAX_FINDING_BYTES;
+    use crate::ingest::limit::{MAX_FINDING_BYTES, READ_AHEAD};
     use crate::ingest::sink::collect;
     use serde_json::{Value, json};
 
@@ -628,7 +627,7 @@ mod tests {
         let (header, findings, problems) = read(&report("short"));
         assert!(header.is_ok() && problems.is_empty());
         assert_eq!(findings.len(), 2);
-        let (header, _, _) = read(&report(&big));
+        let (header, _, _) = read(&report(&"q".repeat(big.len() + 2 * READ_AHEAD)));
         let problem = header.unwrap_err();
         assert_eq!(problem.at, "/Results/0/Vulnerabilities/1");
         assert!(problem.message.contains("1048576"), "{}", problem.message);
