@@ -42,3 +42,15 @@ test('an API token is shown once, works for a scanner, and stops working once re
   await open(page, '/scans', info);
   await expect(page.getByText(`e2e-tokens-${info.project.name} (latest)`)).toBeVisible();
 });
+
+test('a token without a name is refused with the reason beside the field', async ({ page }, info) => {
+  await open(page, '/settings/tokens', info);
+  const navigations = countNavigations(page);
+  await page.getByLabel('Name').fill('   ');
+  await page.getByRole('button', { name: 'Create token' }).click();
+  await expect(page.locator('[data-error-for="token-name"]')).toContainText('Give the token a name of 1 to 100 characters');
+  if (hydrated(info)) {
+    expect(navigations(), 'the browser checked it: nothing was sent').toBe(0);
+  }
+  await expect(page.locator('#new-token')).toHaveCount(0);
+});
