@@ -596,3 +596,50 @@ async fn the_pages_need_a_signed_in_admin_and_work_without_javascript() {
         );
     }
 }
+
+/// An exception holds through the last second of its last day (UTC) and no longer: at
+/// 23:59:59 of that day a run still sets the finding aside, at 00:00:00 after it the
+/// finding opens its ticket.
+#[tokio::test]
+async fn an_exception_holds_to_the_last_second_of_its_last_day_and_not_one_more() {
+    let start = now();
+    let clock = Arc::new(ManualClock::new(start));
+    let sim = start_sim().await;
+    let app = spawn_engine_app_on(clock.clone()).await;
+    connect(&app, &sim, "6", "0").await;
+    let token = app.api_token().await;
+    post_scan(&app, &token, "aws", start - 100, &[("c1", "r1", "fail", "high")]).await;
+    let last_day = app::domain::CivilDate::of_unix(start);
+    let answer = app
+        .call_json(
+            "add_exception",
+            &[
+                ("form[scope]", "pair"),
+                ("form[control_id]", "c1"),
+                ("form[resource_id]", "r1"),
+                ("form[kind]", "accepted_risk"),
+                ("form[reason]", "vendor fix due"),
+                ("form[expires_on]", &last_day.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(answer, serde_json::json!("Saved"));
+    let day_after = last_day.plus_days(1).start_unix();
+
+    // The last second of the last day: still set aside.
+    clock.advance(day_after - 1 - start);
+    app.sign_in(ADMIN, ADMIN_PASSWORD).await;
+    let shown = preview(&app, &[]).await;
+    assert_eq!(shown["Preview"]["rows"][0]["action"], "skipped", "{shown}");
+    let run = run_now(&app).await;
+    assert_eq!(count(&run, "opened"), 0, "{run}");
+    assert!(sim.incidents().is_empty());
+
+    // The first second after it: the finding counts again.
+    clock.advance(1);
+    let shown = preview(&app, &[]).await;
+    assert_eq!(shown["Preview"]["rows"][0]["action"], "open", "{shown}");
+    let run = run_now(&app).await;
+    assert_eq!(count(&run, "opened"), 1, "{run}");
+    assert_eq!(incidents_about(&sim, "r1").len(), 1);
+}
