@@ -308,3 +308,31 @@ pub fn opened_from(record: &Record, now: i64) -> Option<Opened> {
             .unwrap_or(now),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::opened_from;
+    use serde_json::json;
+
+    fn record(value: serde_json::Value) -> crate::servicenow::Record {
+        value.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn an_answer_whose_sys_id_is_not_32_hexadecimal_characters_is_an_error_in_words() {
+        for bad in ["../sys_user/1", "0123456789abcdef", "zz23456789abcdef0123456789abcdef"] {
+            let answer = record(json!({"sys_id": bad, "number": "INC0010001"}));
+            let outcome = format!("{:?}", opened_from(&answer, 0));
+            assert!(
+                outcome.contains("32 hexadecimal characters") && outcome.contains(bad),
+                "{bad}: {outcome}"
+            );
+        }
+        let answer = record(json!({"sys_id": "0123456789abcdef0123456789abcdef", "number": "INC1"}));
+        let outcome = format!("{:?}", opened_from(&answer, 0));
+        assert!(
+            outcome.contains("\"0123456789abcdef0123456789abcdef\""),
+            "{outcome}"
+        );
+    }
+}

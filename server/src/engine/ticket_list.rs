@@ -375,3 +375,26 @@ impl TicketList for SqliteTicketList {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::incident_link;
+
+    #[test]
+    fn only_a_32_hexadecimal_sys_id_makes_a_link() {
+        let good = format!(
+            "{:?}",
+            incident_link("https://x.service-now.com/", "0123456789abcdef0123456789abcdef")
+        );
+        assert!(
+            good.contains(
+                "https://x.service-now.com/nav_to.do?uri=incident.do?sys_id=0123456789abcdef0123456789abcdef"
+            ),
+            "{good}"
+        );
+        for bad in ["\" onmouseover=\"alert(1)", "abc&sysparm_view=x", ""] {
+            let link = format!("{:?}", incident_link("https://x.service-now.com", bad));
+            assert!(!link.contains("nav_to"), "{bad}: {link}");
+        }
+    }
+}
