@@ -8,7 +8,9 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use serde_json::Value;
+use app::domain::Grouping;
 use server::auth::ManualClock;
+use server::engine::model::GroupKey;
 use servicenow_sim::SimHandle;
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -165,6 +167,7 @@ async fn the_preview_equals_the_next_run_action_for_action() {
     let base = now() - 1_000_000;
     let mut compared_actions = 0;
     let mut groupings_seen = BTreeSet::new();
+    let (mut young_intents, mut old_intents) = (0, 0);
     for round in 0..24 {
         let status = ["6", "6", "7", "2"].choose(&mut rng).unwrap();
         connect(&app, &sim, status, "0").await;
@@ -185,6 +188,37 @@ async fn the_preview_equals_the_next_run_action_for_action() {
         }
         // A run that refreshes the states the desk changed (and acts on the scans).
         run_now(&app).await;
+        // Now and then a create that had no answer, as a run that crashed between sending
+        // it and recording the answer leaves it: its intent is pending, and the next run
+        // looks it up first. It is young (the create may still land: the group waits) or,
+        // as if that run were long ago, old (the next run drops it and decides again).
+        if rng.gen_bool(0.5) {
+            let pool = app.database().await;
+            let url: String =
+                sqlx::query_scalar("SELECT instance_url FROM connection_settings")
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap();
+            let install_id = server::engine::store::install_id(&pool).await.unwrap();
+            let id = if grouping == "resources" {
+                *RESOURCES.choose(&mut rng).unwrap()
+            } else {
+                *CONTROLS.choose(&mut rng).unwrap()
+            };
+            let key = GroupKey::new(Grouping::parse(grouping).unwrap(), id.to_string());
+            let young = old_intents > young_intents;
+            let created_at = if young { now() } else { now() - 3_600 };
+            server::engine::store::record_intent(
+                &pool, &key, &install_id, &url, &[], None, created_at,
+            )
+            .await
+            .unwrap();
+            if young {
+                young_intents += 1;
+            } else {
+                old_intents += 1;
+            }
+        }
 
         for source in SOURCES {
             if rng.gen_bool(0.8) {
@@ -266,6 +300,10 @@ async fn the_preview_equals_the_next_run_action_for_action() {
         "only {compared_actions} actions compared"
     );
     assert_eq!(groupings_seen.len(), 2);
+    assert!(
+        young_intents > 0 && old_intents > 0,
+        "pending intents compared: {young_intents} young, {old_intents} old"
+    );
 }
 
 #[tokio::test]
