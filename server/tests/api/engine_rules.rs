@@ -28,6 +28,7 @@ fn previewed_actions(preview: &Value) -> BTreeSet<(String, String)> {
                 "open" => "opened",
                 "note" => "noted",
                 "resolve" => "resolved",
+                "skipped" => "set aside",
                 _ => return None,
             };
             Some((r["group"].as_str().unwrap().to_string(), action.to_string()))
