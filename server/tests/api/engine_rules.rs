@@ -682,3 +682,30 @@ async fn an_exception_holds_to_the_last_second_of_its_last_day_and_not_one_more(
     assert_eq!(count(&run, "opened"), 1, "{run}");
     assert_eq!(incidents_about(&sim, "r1").len(), 1);
 }
+
+/// Without JavaScript, a Preview of invalid values comes back with each field's error next
+/// to its field, as a Save does, the values as typed, and nothing saved or previewed.
+#[tokio::test]
+async fn a_plain_preview_of_invalid_values_shows_each_fields_error_next_to_it() {
+    let app = spawn_engine_app().await;
+    let response = app
+        .client
+        .post(format!("{}/api/preview_itsm_settings", app.address))
+        .header("Accept", "text/html")
+        .form(&[
+            ("form[grouping]", "controls"),
+            ("form[scheduler_interval_minutes]", "3"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 302);
+    let location = response.headers()["location"].to_str().unwrap().to_string();
+    let (_, page) = app.get_text(&location).await;
+    assert!(
+        page.contains("data-error-for=\"scheduler_interval_minutes\""),
+        "no error next to the field: {page}"
+    );
+    assert!(page.contains("value=\"3\""), "the value typed comes back");
+    assert_eq!(app.load_itsm().await["settings"]["grouping"], "resources");
+}
