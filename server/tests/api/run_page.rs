@@ -211,3 +211,27 @@ async fn groups_set_aside_have_their_own_row_and_count() {
     assert!(html.contains("2 set aside"), "the count in words");
     assert!(html.contains("data-action=\"set aside\""));
 }
+
+/// The Runs page is rendered without working out the preview (it reads a run's whole
+/// snapshot): with JavaScript it is loaded after the page, without it behind a link that
+/// shows it.
+#[tokio::test]
+async fn the_runs_page_renders_without_the_preview_and_links_to_it() {
+    let sim = start_sim().await;
+    let app = spawn_engine_app().await;
+    connect(&app, &sim, "6", "0").await;
+    let token = app.api_token().await;
+    post_scan(&app, &token, "scanner", now() - 60, &[("c1", "web-1", "fail", "high")]).await;
+
+    let (status, html) = app.get_text("/runs").await;
+    assert_eq!(status, 200);
+    assert!(!html.contains("data-action=\"open\""), "the preview was rendered");
+    assert!(
+        html.contains("href=\"/runs?preview=show#plan-preview\""),
+        "no link to the preview: {html}"
+    );
+
+    let (status, html) = app.get_text("/runs?preview=show").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("data-action=\"open\""), "{html}");
+}
