@@ -13,6 +13,10 @@ use leptos::server_fn::ServerFn;
 use leptos::web_sys::SubmitEvent;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
+use std::time::Duration;
+
+/// How long the form must be still before its values are previewed.
+const WHAT_IF_AFTER: Duration = Duration::from_millis(400);
 
 #[component]
 pub fn ItsmPage() -> impl IntoView {
@@ -77,13 +81,26 @@ fn ItsmSettingsForm(
             .ok()
             .map(|input| input.form)
     };
-    let on_change = move |_| {
-        if let Some(form) = read_form() {
-            what_if.set(Some(form));
+    // The what-if follows the form once it has been still for a moment, so that typing
+    // or clicking through the choices asks for one preview, not one per keystroke.
+    let waiting = StoredValue::new(None::<TimeoutHandle>);
+    let stop_waiting = move || {
+        if let Some(handle) = waiting.get_value() {
+            handle.clear();
         }
+    };
+    let on_change = move |_: leptos::ev::Event| {
+        stop_waiting();
+        let preview_form = move || {
+            if let Some(form) = read_form() {
+                what_if.set(Some(form));
+            }
+        };
+        waiting.set_value(set_timeout_with_handle(preview_form, WHAT_IF_AFTER).ok());
     };
     let on_preview = move |ev: leptos::ev::MouseEvent| {
         ev.prevent_default();
+        stop_waiting();
         if let Some(form) = read_form() {
             what_if.set(Some(form));
         }
@@ -121,6 +138,7 @@ fn ItsmSettingsForm(
             novalidate
             on:submit=on_submit
             on:change=on_change
+            on:input=on_change
             node_ref=form_ref
         >
             <fieldset class="choices" class:invalid=move || grouping_error().is_some()>

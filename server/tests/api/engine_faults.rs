@@ -189,12 +189,11 @@ async fn a_group_whose_create_had_no_answer_waits_before_it_is_created_again() {
     // The preview says what the next run does with the pending create: while it may still
     // land, the group waits; past that, the run adopts the ticket if the create reached
     // the instance, else opens it.
-    let pending: String = sqlx::query_scalar(
-        "SELECT correlation_id FROM engine_tickets WHERE phase = 'intent'",
-    )
-    .fetch_one(&app.database().await)
-    .await
-    .unwrap();
+    let pending: String =
+        sqlx::query_scalar("SELECT correlation_id FROM engine_tickets WHERE phase = 'intent'")
+            .fetch_one(&app.database().await)
+            .await
+            .unwrap();
     let row = |preview: &serde_json::Value| {
         preview["Preview"]["rows"]
             .as_array()

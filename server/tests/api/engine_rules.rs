@@ -4,11 +4,11 @@
 
 use crate::engine_support::*;
 use crate::helpers::*;
+use app::domain::Grouping;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use serde_json::Value;
-use app::domain::Grouping;
 use server::auth::ManualClock;
 use server::engine::model::GroupKey;
 use servicenow_sim::SimHandle;
@@ -195,11 +195,10 @@ async fn the_preview_equals_the_next_run_action_for_action() {
         // as if that run were long ago, old (the next run drops it and decides again).
         if rng.gen_bool(0.5) {
             let pool = app.database().await;
-            let url: String =
-                sqlx::query_scalar("SELECT instance_url FROM connection_settings")
-                    .fetch_one(&pool)
-                    .await
-                    .unwrap();
+            let url: String = sqlx::query_scalar("SELECT instance_url FROM connection_settings")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
             let install_id = server::engine::store::install_id(&pool).await.unwrap();
             let id = if grouping == "resources" {
                 *RESOURCES.choose(&mut rng).unwrap()
@@ -210,7 +209,13 @@ async fn the_preview_equals_the_next_run_action_for_action() {
             let young = old_intents > young_intents;
             let created_at = if young { now() } else { now() - 3_600 };
             server::engine::store::record_intent(
-                &pool, &key, &install_id, &url, &[], None, created_at,
+                &pool,
+                &key,
+                &install_id,
+                &url,
+                &[],
+                None,
+                created_at,
             )
             .await
             .unwrap();
@@ -287,7 +292,7 @@ async fn the_preview_equals_the_next_run_action_for_action() {
         assert_eq!(
             run_actions(&app, run_id).await,
             expected,
-            "round {round}: preview {saved:#}"
+            "round {round}: run {run}, preview {saved:#}"
         );
         assert_eq!(
             count(&run, "groups"),
@@ -647,7 +652,14 @@ async fn an_exception_holds_to_the_last_second_of_its_last_day_and_not_one_more(
     let app = spawn_engine_app_on(clock.clone()).await;
     connect(&app, &sim, "6", "0").await;
     let token = app.api_token().await;
-    post_scan(&app, &token, "aws", start - 100, &[("c1", "r1", "fail", "high")]).await;
+    post_scan(
+        &app,
+        &token,
+        "aws",
+        start - 100,
+        &[("c1", "r1", "fail", "high")],
+    )
+    .await;
     let last_day = app::domain::CivilDate::of_unix(start);
     let answer = app
         .call_json(

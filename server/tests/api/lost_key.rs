@@ -48,7 +48,14 @@ async fn after_the_key_is_lost_every_place_says_to_enter_the_secrets_again_and_s
     }
 
     let token = app.api_token().await;
-    post_scan(&app, &token, "aws", now() - 60, &[("c1", "r1", "fail", "high")]).await;
+    post_scan(
+        &app,
+        &token,
+        "aws",
+        now() - 60,
+        &[("c1", "r1", "fail", "high")],
+    )
+    .await;
     // The preview lists no action the run could not take: it says the run would fail,
     // and why, in the same words.
     let preview = app.call_json("preview_itsm_settings", &[]).await;
@@ -57,7 +64,11 @@ async fn after_the_key_is_lost_every_place_says_to_enter_the_secrets_again_and_s
         SecretsStored::UNREADABLE,
         "{preview}"
     );
-    assert_eq!(preview["Preview"]["rows"], serde_json::json!([]), "{preview}");
+    assert_eq!(
+        preview["Preview"]["rows"],
+        serde_json::json!([]),
+        "{preview}"
+    );
     let (_, runs_page) = app.get_text("/settings/itsm").await;
     assert!(
         !runs_page.contains("data-action="),

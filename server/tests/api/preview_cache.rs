@@ -70,7 +70,14 @@ async fn a_second_preview_with_nothing_changed_reads_no_snapshot_and_each_change
     let app = spawn_engine_app_on(clock.clone()).await;
     connect(&app, &sim, "6", "0").await;
     let token = app.api_token().await;
-    post_scan(&app, &token, "aws", start - 100, &[("c1", "r1", "fail", "high")]).await;
+    post_scan(
+        &app,
+        &token,
+        "aws",
+        start - 100,
+        &[("c1", "r1", "fail", "high")],
+    )
+    .await;
     let previews = Previews {
         cache: PreviewCache::new(60),
         pool: app.database().await,
@@ -91,28 +98,51 @@ async fn a_second_preview_with_nothing_changed_reads_no_snapshot_and_each_change
         grouping: Grouping::Controls,
         ..saved.clone()
     };
-    assert_eq!(action_of(&previews.of(&by_controls).await, "control c1"), "open");
+    assert_eq!(
+        action_of(&previews.of(&by_controls).await, "control c1"),
+        "open"
+    );
     assert_eq!(previews.reads(), 2);
     previews.of(&saved).await;
     assert_eq!(previews.reads(), 2);
 
     // A new scan.
-    post_scan(&app, &token, "aws", start - 50, &[("c1", "r1", "fail", "high"), ("c1", "r2", "fail", "high")]).await;
+    post_scan(
+        &app,
+        &token,
+        "aws",
+        start - 50,
+        &[("c1", "r1", "fail", "high"), ("c1", "r2", "fail", "high")],
+    )
+    .await;
     assert_eq!(action_of(&previews.of(&saved).await, "resource r2"), "open");
     assert_eq!(previews.reads(), 3);
 
     // A run: tickets opened, states stored.
     let run = run_now(&app).await;
     assert_eq!(count(&run, "opened"), 2, "{run}");
-    assert_eq!(action_of(&previews.of(&saved).await, "resource r2"), "nothing");
+    assert_eq!(
+        action_of(&previews.of(&saved).await, "resource r2"),
+        "nothing"
+    );
     assert_eq!(previews.reads(), 4);
 
     // An exception granted, then ended.
-    post_scan(&app, &token, "aws", start - 40, &[("c1", "r3", "fail", "high")]).await;
+    post_scan(
+        &app,
+        &token,
+        "aws",
+        start - 40,
+        &[("c1", "r3", "fail", "high")],
+    )
+    .await;
     previews.of(&saved).await;
     assert_eq!(previews.reads(), 5);
     add_exception(&app, "r3", CivilDate::of_unix(clock.now())).await;
-    assert_eq!(action_of(&previews.of(&saved).await, "resource r3"), "skipped");
+    assert_eq!(
+        action_of(&previews.of(&saved).await, "resource r3"),
+        "skipped"
+    );
     assert_eq!(previews.reads(), 6);
     // The day it was granted for ends: the preview is worked out again, by the time.
     let day_after = CivilDate::of_unix(clock.now()).plus_days(1).start_unix();
@@ -121,7 +151,10 @@ async fn a_second_preview_with_nothing_changed_reads_no_snapshot_and_each_change
     assert_eq!(previews.reads(), 7);
     app.sign_in(ADMIN, ADMIN_PASSWORD).await;
     add_exception(&app, "r3", CivilDate::of_unix(clock.now()).plus_days(5)).await;
-    assert_eq!(action_of(&previews.of(&saved).await, "resource r3"), "skipped");
+    assert_eq!(
+        action_of(&previews.of(&saved).await, "resource r3"),
+        "skipped"
+    );
     assert_eq!(previews.reads(), 8);
     let listed = app.call_json("load_exceptions", &[]).await;
     let holding = listed["exceptions"]

@@ -154,7 +154,9 @@ async fn groups_set_aside_have_their_own_row_and_count() {
         ],
     )
     .await;
-    let until = app::domain::CivilDate::of_unix(now()).plus_days(3).to_string();
+    let until = app::domain::CivilDate::of_unix(now())
+        .plus_days(3)
+        .to_string();
     let answer = app
         .call_json(
             "add_exception",
@@ -221,11 +223,21 @@ async fn the_runs_page_renders_without_the_preview_and_links_to_it() {
     let app = spawn_engine_app().await;
     connect(&app, &sim, "6", "0").await;
     let token = app.api_token().await;
-    post_scan(&app, &token, "scanner", now() - 60, &[("c1", "web-1", "fail", "high")]).await;
+    post_scan(
+        &app,
+        &token,
+        "scanner",
+        now() - 60,
+        &[("c1", "web-1", "fail", "high")],
+    )
+    .await;
 
     let (status, html) = app.get_text("/runs").await;
     assert_eq!(status, 200);
-    assert!(!html.contains("data-action=\"open\""), "the preview was rendered");
+    assert!(
+        !html.contains("data-action=\"open\""),
+        "the preview was rendered"
+    );
     assert!(
         html.contains("href=\"/runs?preview=show#plan-preview\""),
         "no link to the preview: {html}"

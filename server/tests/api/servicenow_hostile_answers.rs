@@ -239,7 +239,10 @@ async fn a_sys_id_that_is_not_32_hexadecimal_characters_is_refused_before_any_re
             error.to_string().contains("32 hexadecimal characters"),
             "{error}"
         );
-        assert!(!error.concerns_instance(), "it concerns one record: {error}");
+        assert!(
+            !error.concerns_instance(),
+            "it concerns one record: {error}"
+        );
         assert!(!error.may_have_reached_instance());
         let error = client.get("sys_user", sys_id).await.unwrap_err();
         assert!(
