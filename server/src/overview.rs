@@ -30,18 +30,22 @@ pub struct SqliteOverview {
 }
 
 impl FailingGroups {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Option<((Grouping, Vec<(String, i64)>), i64)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<(CountKey, i64)>> {
         self.counted.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
+
+/// What a count of the failing groups holds for: the grouping, and the latest scan of every
+/// source as (source, id).
+type CountKey = (Grouping, Vec<(String, i64)>);
 
 /// The failing groups, counted once per set of latest scans: the count reads every failing
 /// finding of those scans (seconds at a million findings), and they change only when a
 /// scan completes or is deleted.
 #[derive(Default)]
 pub struct FailingGroups {
-    /// (grouping, the latest scan of every source as (source, id)) and the count.
-    counted: Mutex<Option<((Grouping, Vec<(String, i64)>), i64)>>,
+    /// The key and the count.
+    counted: Mutex<Option<(CountKey, i64)>>,
 }
 
 impl SqliteOverview {
