@@ -68,6 +68,11 @@ function previewRow(page: Page, group: string): Locator {
   return page.locator(`.plan-preview tr[data-group="${group}"]`);
 }
 
+/** The Runs page with its preview: loaded once the page runs, or shown by its link. */
+async function openRunsPreview(page: Page, info: TestInfo) {
+  await open(page, hydrated(info) ? '/runs' : '/runs?preview=show', info);
+}
+
 /** Run now until it starts a run (another may be under way), then waits for its end. */
 async function runAndWait(page: Page, info: TestInfo) {
   for (let attempt = 0; attempt < 5; attempt += 1) {
@@ -209,7 +214,7 @@ test('an exception skips its finding in the preview and the run, and End now bri
   await expect(row).toContainText(until);
   await page.screenshot({ path: `test-results/screenshots/exceptions-${info.project.name}.png`, fullPage: true });
 
-  await open(page, '/runs', info);
+  await openRunsPreview(page, info);
   const skipped = previewRow(page, `resource ${resource}`);
   await expect(skipped).toHaveAttribute('data-action', 'skipped');
   await expect(skipped.locator('.reason')).toHaveText(new RegExp(`^skipped: exception by \\S+ until ${until}: ${reason.replace(/[()]/g, '\\$&')}$`));
@@ -222,7 +227,7 @@ test('an exception skips its finding in the preview and the run, and End now bri
   await expect(row).toHaveAttribute('data-status', 'ended');
   await expect(row).toContainText('ended by');
 
-  await open(page, '/runs', info);
+  await openRunsPreview(page, info);
   await expect(previewRow(page, `resource ${resource}`)).toHaveAttribute('data-action', 'open');
   await runAndWait(page, info);
   expect((await simulatorIncidents(request)).filter((d) => d.includes(resource))).toHaveLength(1);

@@ -168,11 +168,20 @@ test('Run now opens one incident per failing resource, and the page shows the ru
   // when the page first lists it: with JavaScript the page must follow it to its end itself.
   const slowed = await request.post(`${SIM.url}/_sim/faults`, { data: { kind: 'delay', millis: 3_000 } });
   expect(slowed.ok(), await slowed.text()).toBe(true);
+  // The preview: loaded once the page runs with JavaScript, behind a link without.
+  const previewed = page.locator(`.plan-preview tr[data-group="resource ${resourceId(info, tag, 1)}"]`);
+  if (!hydrated(info)) {
+    await expect(previewed).toHaveCount(0);
+    await page.getByRole('link', { name: 'Show what the next run would do' }).click();
+  }
+  await expect(previewed).toHaveAttribute('data-action', 'open');
   const navigations = countNavigations(page);
   const id = await startRun(page, info);
   await waitForEnd(page, info, id);
   if (hydrated(info)) {
     expect(navigations(), 'the page followed the run without loading again').toBe(0);
+    // The run opened the ticket: the preview is worked out again when the run ends.
+    await expect(previewed).toHaveAttribute('data-action', 'nothing');
   }
 
   const row = runRow(page, id);

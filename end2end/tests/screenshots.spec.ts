@@ -7,6 +7,7 @@ import { createToken, runToEnd, sendScan, test } from './engine-helpers';
  * `end2end/test-results/screenshots/`; `UPDATE_SCREENSHOTS=1` writes them to
  * `docs/screenshots/`, which the README shows, so its images change only when they are
  * regenerated on purpose. Taken with JavaScript only (the pages look the same without).
+ * `SCREENSHOTS=exceptions,preview` takes only the ones named (the others stay as they are).
  */
 const folder =
   process.env.UPDATE_SCREENSHOTS === '1'
@@ -36,9 +37,39 @@ test('a screenshot of each page', async ({ page, request }, info) => {
     ['run', `/runs/${runId}`],
     ['tickets', '/tickets'],
   ];
-  for (const [name, address] of shots) {
+  const wanted = (name: string) =>
+    !process.env.SCREENSHOTS || process.env.SCREENSHOTS.split(',').includes(name);
+  for (const [name, address] of shots.filter(([name]) => wanted(name))) {
     await open(page, address, info);
     await expect(page.getByText('Loading…')).toHaveCount(0);
     await page.screenshot({ path: path.join(folder, `${name}.png`), fullPage: true });
+  }
+
+  // An exception for a resource, and a later scan with it and one more: the preview then
+  // has tickets left alone, a group set aside and one to open.
+  const lastDay = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
+  await open(page, '/exceptions', info);
+  await page.getByLabel('A resource, for every control').check();
+  await page.getByLabel('Resource id').fill(`db-legacy-${stamp}`);
+  await page.getByLabel('Accepted risk').check();
+  await page.getByLabel('Reason').fill('Legacy database, decommissioned with the Q3 migration');
+  await page.getByLabel('Holds until (last day, UTC)').fill(lastDay);
+  await page.getByRole('button', { name: 'Add exception' }).click();
+  await expect(page.locator('table.exceptions tr[data-status="holds"]').first()).toBeVisible();
+  if (wanted('exceptions')) {
+    await page.screenshot({ path: path.join(folder, 'exceptions.png'), fullPage: true });
+  }
+  await sendScan(request, token, 'prowler-aws-123456789012', [
+    `i-0a1b2c3d4e5f${stamp}`,
+    `arn:aws:s3:::audit-logs-${stamp}`,
+    `sg-0123456789abcdef-${stamp}`,
+    `i-0f9e8d7c6b5a${stamp}`,
+    `db-legacy-${stamp}`,
+  ]);
+  if (wanted('preview')) {
+    await open(page, '/settings/itsm', info);
+    const preview = page.locator('.plan-preview');
+    await expect(preview.locator('tr[data-action="skipped"]').first()).toBeVisible();
+    await preview.screenshot({ path: path.join(folder, 'preview.png') });
   }
 });

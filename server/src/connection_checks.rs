@@ -1,6 +1,7 @@
 //! When Test connection last passed every step, and for which instance: the overview says
 //! it, and only while the connection still names that instance (a pass for another URL says
-//! nothing about this one).
+//! nothing about this one). A save that changes what the test proved (the instance, the
+//! client, the user, a secret entered) forgets it.
 
 use anyhow::Context;
 use sqlx::SqlitePool;
@@ -27,4 +28,14 @@ pub async fn last_pass(pool: &SqlitePool, instance_url: &str) -> anyhow::Result<
         .fetch_optional(pool)
         .await
         .context("Failed to read when Test connection last passed")
+}
+
+/// Forgets the last pass, in the transaction of a save that changes the credentials: the
+/// test proved nothing about the new ones.
+pub async fn forget_pass(conn: &mut sqlx::SqliteConnection) -> anyhow::Result<()> {
+    sqlx::query("DELETE FROM connection_checks")
+        .execute(conn)
+        .await
+        .context("Failed to forget when Test connection last passed")?;
+    Ok(())
 }

@@ -1,6 +1,7 @@
 //! The Overview's reads: the connection and when Test connection last passed, the newest
 //! run and when the next is due, the groups failing now, the open tickets tracked, and the
-//! scans of the last day per source. Each is one small query; none scans the tickets.
+//! scans of the last day per source. Each is one small query; none scans the tickets, and
+//! the failing groups are counted once per set of latest scans.
 
 use crate::auth::Clock;
 use crate::engine::control::run_view;
@@ -15,7 +16,7 @@ use app::backend::{Overview, SettingsStore};
 use app::domain::Grouping;
 use async_trait::async_trait;
 use sqlx::{Row, SqlitePool};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// A day, in seconds: the window of "scans received in the last day".
 const DAY: i64 = 86_400;
@@ -25,27 +26,59 @@ pub struct SqliteOverview {
     pub settings: Arc<SqliteSettingsStore>,
     /// The engine's clock: "the last day" and the next run are counted on it.
     pub clock: Arc<dyn Clock>,
+    pub failing: FailingGroups,
+}
+
+impl FailingGroups {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<(CountKey, i64)>> {
+        self.counted.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// What a count of the failing groups holds for: the grouping, and the latest scan of every
+/// source as (source, id).
+type CountKey = (Grouping, Vec<(String, i64)>);
+
+/// The failing groups, counted once per set of latest scans: the count reads every failing
+/// finding of those scans (seconds at a million findings), and they change only when a
+/// scan completes or is deleted.
+#[derive(Default)]
+pub struct FailingGroups {
+    /// The key and the count.
+    counted: Mutex<Option<(CountKey, i64)>>,
 }
 
 impl SqliteOverview {
     /// Groups of `grouping` with a failing finding in the latest scan of its source.
     async fn failing_groups(&self, grouping: Grouping) -> anyhow::Result<i64> {
+        let latest = crate::engine::store::latest_scans(&self.pool).await?;
+        let key = (grouping, latest);
+        let kept = self.failing.lock().clone();
+        if let Some((counted, n)) = kept
+            && counted == key
+        {
+            return Ok(n);
+        }
         let column = match grouping {
             Grouping::Resources => "f.resource_id",
             Grouping::Controls => "f.control_id",
         };
-        sqlx::query_scalar(&format!(
-            "WITH latest AS ( \
-               SELECT id FROM ( \
-                 SELECT id, row_number() OVER \
-                   (PARTITION BY source ORDER BY scanned_at DESC, id DESC) AS n \
-                 FROM scans WHERE completed_at IS NOT NULL) ranked WHERE n = 1) \
-             SELECT COUNT(DISTINCT {column}) FROM findings f \
-             WHERE f.scan_id IN (SELECT id FROM latest) AND f.status = 2"
-        ))
-        .fetch_one(&self.pool)
-        .await
-        .context("Failed to count the failing groups")
+        // The scans of the key, not the latest again: the count is exactly the key's.
+        let ids: Vec<String> = key.1.iter().map(|(_, id)| id.to_string()).collect();
+        let n = if ids.is_empty() {
+            0
+        } else {
+            sqlx::query_scalar(&format!(
+                "SELECT COUNT(DISTINCT {column}) FROM findings f \
+                 WHERE f.scan_id IN ({}) AND f.status = 2",
+                ids.join(", ")
+            ))
+            .fetch_one(&self.pool)
+            .await
+            .context("Failed to count the failing groups")?
+        };
+        *self.failing.lock() = Some((key, n));
+        Ok(n)
     }
 
     /// Open tickets the engine tracks on `instance_url` for `grouping`.

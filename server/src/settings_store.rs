@@ -270,21 +270,24 @@ impl SettingsStore for SqliteSettingsStore {
         // The form asks for both secrets again when these change (`ConnectionForm::validate`);
         // checked here too, in the transaction, so that no caller and no concurrent save can
         // keep a secret for another instance, client or user.
-        if client_secret.is_none() || password.is_none() {
-            let identity: Option<(String, String, String)> = sqlx::query_as(
-                "SELECT instance_url, client_id, user_id FROM connection_settings WHERE id = 1",
-            )
-            .fetch_optional(&mut *transaction)
-            .await
-            .context("Failed to read the connection settings")?;
-            if let Some((old_url, old_client, old_user)) = identity
-                && (old_url != url || old_client != update.client_id || old_user != update.user_id)
-            {
-                anyhow::bail!(
-                    "The ServiceNow URL, client ID or user ID changed: both secrets must be \
-                     entered again"
-                );
-            }
+        let identity: Option<(String, String, String)> = sqlx::query_as(
+            "SELECT instance_url, client_id, user_id FROM connection_settings WHERE id = 1",
+        )
+        .fetch_optional(&mut *transaction)
+        .await
+        .context("Failed to read the connection settings")?;
+        let identity_changed = identity.is_some_and(|(old_url, old_client, old_user)| {
+            old_url != url || old_client != update.client_id || old_user != update.user_id
+        });
+        if (client_secret.is_none() || password.is_none()) && identity_changed {
+            anyhow::bail!(
+                "The ServiceNow URL, client ID or user ID changed: both secrets must be \
+                 entered again"
+            );
+        }
+        // Test connection's last pass proved these credentials, not new ones.
+        if identity_changed || client_secret.is_some() || password.is_some() {
+            crate::connection_checks::forget_pass(&mut transaction).await?;
         }
         let updated = sqlx::query(
             "UPDATE connection_settings SET \

@@ -186,6 +186,7 @@ impl Application {
             pool: pool.clone(),
             settings: store.clone(),
             clock: engine.clock().clone(),
+            failing: Default::default(),
         });
         let tickets: SharedTicketList = Arc::new(
             crate::engine::ticket_list::SqliteTicketList::new(pool.clone(), store.clone()),
@@ -204,7 +205,9 @@ impl Application {
                     pool: pool.clone(),
                     settings: store.clone(),
                     clock: engine.clock().clone(),
-                    one_preview_at_a_time: Default::default(),
+                    previews: crate::engine::preview_cache::PreviewCache::new(
+                        crate::engine::preview::intent_grace(engine.settings().client.timeout),
+                    ),
                 }),
             },
             Readiness {

@@ -42,6 +42,9 @@ pub struct PlanPreview {
     /// HH:MM:SS" UTC) and how long ago, in words; `None` while no ticket is tracked.
     pub states_read_at: Option<String>,
     pub states_age: Option<String>,
+    /// Why the next run would fail before doing anything (the stored secrets cannot be
+    /// read with this server's key), in the run's words; the rows are then empty.
+    pub run_would_fail: Option<String>,
     /// (action, number of groups), in the order open, note, resolve, skipped, waits, nothing.
     pub counts: Vec<(String, usize)>,
     /// The groups, those acted on first; at most [`PREVIEW_ROWS`].
@@ -76,11 +79,19 @@ pub async fn load_itsm_settings(
         .sources_seen()
         .await
         .map_err(internal("list the sources"))?;
+    let previewed = take_flash::<ItsmForm>(preview);
+    // A Preview of invalid values (without JavaScript) comes back like a refused Save: each
+    // field's error next to it, the values as typed.
+    let flash = take_flash(flash).or_else(|| {
+        previewed
+            .clone()
+            .filter(|p| matches!(p.notice, crate::forms::Notice::Invalid(_)))
+    });
     Ok(ItsmPageData {
         settings,
-        flash: take_flash(flash),
+        flash,
         sources_seen,
-        what_if: take_flash::<ItsmForm>(preview).map(|f| f.form),
+        what_if: previewed.map(|f| f.form),
     })
 }
 

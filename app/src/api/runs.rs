@@ -22,6 +22,9 @@ pub struct RunView {
     pub noted: i64,
     pub resolved: i64,
     pub unchanged: i64,
+    /// Groups whose every failing finding is set aside by the filters or an exception.
+    pub set_aside: i64,
+    /// Groups left to the next run (the run stopped before them).
     pub skipped: i64,
     pub failed: i64,
     /// Each error in words.
@@ -70,7 +73,7 @@ pub struct RunGroupView {
     /// "resources" or "controls".
     pub grouping: String,
     pub key: String,
-    /// "opened", "noted", "resolved", "failed" or "skipped".
+    /// "opened", "noted", "resolved", "failed" or "set aside".
     pub action: String,
     /// The ticket it concerns, when there is one.
     pub number: Option<String>,

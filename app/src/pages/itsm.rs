@@ -13,6 +13,10 @@ use leptos::server_fn::ServerFn;
 use leptos::web_sys::SubmitEvent;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
+use std::time::Duration;
+
+/// How long the form must be still before its values are previewed.
+const WHAT_IF_AFTER: Duration = Duration::from_millis(400);
 
 #[component]
 pub fn ItsmPage() -> impl IntoView {
@@ -70,20 +74,36 @@ fn ItsmSettingsForm(
     // Preview button without JavaScript, then those of the form as it changes.
     let what_if = RwSignal::new(posted_what_if);
     let form_ref = NodeRef::<leptos::html::Form>::new();
+    // `try_`: a change may come as the form goes (a save reloads the page's data).
     let read_form = move || {
-        let form = form_ref.get_untracked()?;
+        let form = form_ref.try_get_untracked().flatten()?;
         let data = leptos::web_sys::FormData::new_with_form(&form).ok()?;
         SaveItsmSettings::from_form_data(&data)
             .ok()
             .map(|input| input.form)
     };
-    let on_change = move |_| {
-        if let Some(form) = read_form() {
-            what_if.set(Some(form));
+    // The what-if follows the form once it has been still for a moment, so that typing
+    // or clicking through the choices asks for one preview, not one per keystroke.
+    // A wait still going when the form goes is cleared with it.
+    let waiting = StoredValue::new(None::<TimeoutHandle>);
+    let stop_waiting = move || {
+        if let Some(Some(handle)) = waiting.try_get_value() {
+            handle.clear();
         }
+    };
+    on_cleanup(stop_waiting);
+    let on_change = move |_: leptos::ev::Event| {
+        stop_waiting();
+        let preview_form = move || {
+            if let Some(form) = read_form() {
+                what_if.try_set(Some(form));
+            }
+        };
+        waiting.try_set_value(set_timeout_with_handle(preview_form, WHAT_IF_AFTER).ok());
     };
     let on_preview = move |ev: leptos::ev::MouseEvent| {
         ev.prevent_default();
+        stop_waiting();
         if let Some(form) = read_form() {
             what_if.set(Some(form));
         }
@@ -121,6 +141,7 @@ fn ItsmSettingsForm(
             novalidate
             on:submit=on_submit
             on:change=on_change
+            on:input=on_change
             node_ref=form_ref
         >
             <fieldset class="choices" class:invalid=move || grouping_error().is_some()>

@@ -63,7 +63,7 @@ fn OverviewView(data: OverviewData) -> impl IntoView {
                 None => String::new(),
             };
             let text = format!(
-                "Run {} ({}) started {} UTC{took}: {}. {} groups: {} opened, {} noted, {} resolved, {} unchanged, {} skipped, {} failed.",
+                "Run {} ({}) started {} UTC{took}: {}. {} groups: {} opened, {} noted, {} resolved, {} unchanged, {} set aside, {} skipped, {} failed.",
                 run.id,
                 trigger_name(&run.trigger),
                 run.started_at,
@@ -73,6 +73,7 @@ fn OverviewView(data: OverviewData) -> impl IntoView {
                 run.noted,
                 run.resolved,
                 run.unchanged,
+                run.set_aside,
                 run.skipped,
                 run.failed
             );

@@ -9,23 +9,60 @@ use crate::forms::ItsmForm;
 use leptos::prelude::*;
 
 /// `what_if`: the form's values to preview instead of the saved settings, when set.
+/// `refresh`: a count bumped when the preview must be worked out again (a run ended: it
+/// changed what the next would do).
+/// `deferred`: not worked out while the page is rendered on the server (the Runs page:
+/// a preview reads every tracked ticket), but once the page runs in the browser; without
+/// JavaScript a link shows it (`/runs?preview=show`).
 #[component]
 pub fn PlanPreview(
     #[prop(optional, into)] what_if: Option<Signal<Option<ItsmForm>>>,
+    #[prop(optional, into)] refresh: Option<Signal<u64>>,
+    #[prop(optional)] deferred: bool,
 ) -> impl IntoView {
     let what_if = what_if.unwrap_or_else(|| Signal::derive(|| None));
-    let preview = Resource::new(move || what_if.get(), preview_itsm_settings);
-    view! {
-        <section class="plan-preview" aria-labelledby="plan-preview-heading">
-            <h2 id="plan-preview-heading">"What the next run would do"</h2>
-            <Transition fallback=|| view! { <p>"Working out the preview…"</p> }>
+    let refresh = refresh.unwrap_or_else(|| Signal::derive(|| 0));
+    let unsaved = move || what_if.get_untracked().is_some();
+    let body = if deferred {
+        let preview = LocalResource::new(move || {
+            refresh.track();
+            preview_itsm_settings(what_if.get())
+        });
+        view! {
+            <Transition fallback=|| view! {
+                <p class="preview-deferred">
+                    <a href="/runs?preview=show#plan-preview">"Show what the next run would do"</a>
+                    " (worked out from the latest scans and every tracked ticket)."
+                </p>
+            }>
                 <ErrorBoundary fallback=load_failed>
                     {move || Suspend::new(async move {
-                        let unsaved = what_if.get_untracked().is_some();
-                        preview.await.map(|outcome| view! { <PreviewBody outcome unsaved/> })
+                        preview.await.map(|outcome| view! { <PreviewBody outcome unsaved=unsaved()/> })
                     })}
                 </ErrorBoundary>
             </Transition>
+        }
+        .into_any()
+    } else {
+        let preview = Resource::new(
+            move || (what_if.get(), refresh.get()),
+            |(form, _)| preview_itsm_settings(form),
+        );
+        view! {
+            <Transition fallback=|| view! { <p>"Working out the preview…"</p> }>
+                <ErrorBoundary fallback=load_failed>
+                    {move || Suspend::new(async move {
+                        preview.await.map(|outcome| view! { <PreviewBody outcome unsaved=unsaved()/> })
+                    })}
+                </ErrorBoundary>
+            </Transition>
+        }
+        .into_any()
+    };
+    view! {
+        <section class="plan-preview" id="plan-preview" aria-labelledby="plan-preview-heading">
+            <h2 id="plan-preview-heading">"What the next run would do"</h2>
+            {body}
         </section>
     }
 }
@@ -53,6 +90,7 @@ fn PreviewBody(outcome: PreviewOutcome, unsaved: bool) -> impl IntoView {
         settings,
         states_read_at,
         states_age,
+        run_would_fail,
         counts,
         rows,
         more,
@@ -76,6 +114,15 @@ fn PreviewBody(outcome: PreviewOutcome, unsaved: bool) -> impl IntoView {
                 "No ServiceNow connection is saved, so no run does anything yet. "
                 <a href="/settings/connection">"Connect ServiceNow first"</a>
                 "."
+            </p>
+        }
+        .into_any();
+    }
+    if let Some(why) = run_would_fail {
+        return view! {
+            {basis}
+            <p class="notice notice-failed preview-fails" role="alert">
+                "The next run would fail before doing anything: " {why}
             </p>
         }
         .into_any();

@@ -60,6 +60,29 @@ pub fn RunsPage() -> impl IntoView {
         }
         if not_yet_listed { unseen + 1 } else { 0 }
     });
+    // The preview follows the runs: once a run has ended that the page did not show ended
+    // yet (Run now, the schedule), what the next run would do is worked out again.
+    let runs_ended = RwSignal::new(0u64);
+    let shown_ended = StoredValue::new(None::<Option<i64>>);
+    Effect::new(move |_| {
+        let Some(Ok(current)) = data.get() else {
+            return;
+        };
+        let newest = current
+            .runs
+            .iter()
+            .filter(|r| !r.is_running())
+            .map(|r| r.id)
+            .max();
+        let before = shown_ended.get_value();
+        shown_ended.set_value(Some(newest));
+        if before.is_some_and(|b| b != newest) {
+            runs_ended.update(|n| *n += 1);
+        }
+    });
+    // Without JavaScript the preview is shown on request only (it reads every tracked
+    // ticket); with it, it is loaded once the page runs.
+    let deferred = query.with_untracked(|q| q.get("preview").as_deref() != Some("show"));
 
     view! {
         <Title text="Runs · itsm-bridge"/>
@@ -89,7 +112,7 @@ pub fn RunsPage() -> impl IntoView {
                 })}
             </ErrorBoundary>
         </Transition>
-        <super::preview::PlanPreview/>
+        <super::preview::PlanPreview refresh=runs_ended deferred/>
     }
 }
 
@@ -149,13 +172,14 @@ fn RunsView(data: RunsPageData, run_now: ServerAction<RunNow>) -> impl IntoView 
 }
 
 /// The counts of a run, in the table's order, each with the key a test reads it by.
-fn counts(run: &RunView) -> [(&'static str, i64); 7] {
+fn counts(run: &RunView) -> [(&'static str, i64); 8] {
     [
         ("groups", run.groups),
         ("opened", run.opened),
         ("noted", run.noted),
         ("resolved", run.resolved),
         ("unchanged", run.unchanged),
+        ("set_aside", run.set_aside),
         ("skipped", run.skipped),
         ("failed", run.failed),
     ]
@@ -178,6 +202,7 @@ fn RunsTable(runs: Vec<RunView>) -> impl IntoView {
                         <th class="count">"Noted"</th>
                         <th class="count">"Resolved"</th>
                         <th class="count">"Unchanged"</th>
+                        <th class="count" title="Every failing finding left out by the filters or covered by an exception">"Set aside"</th>
                         <th class="count">"Skipped"</th>
                         <th class="count">"Failed"</th>
                     </tr>
@@ -204,7 +229,7 @@ fn RunRow(run: RunView) -> impl IntoView {
     let errors = (!run.errors.is_empty()).then(|| {
         view! {
             <tr class="run-errors" data-errors-of=run.id.to_string()>
-                <td colspan="12">
+                <td colspan="13">
                     <ul>{run.errors.iter().map(|e| view! { <li>{e.clone()}</li> }).collect_view()}</ul>
                 </td>
             </tr>
@@ -272,7 +297,7 @@ fn action_words(action: &str, number: Option<&str>) -> String {
         "noted" => format!("noted on {number}"),
         "resolved" => format!("resolved {number}"),
         "failed" => "failed".to_string(),
-        "skipped" => "skipped".to_string(),
+        "set aside" => "set aside".to_string(),
         other => other.to_string(),
     }
 }
@@ -293,7 +318,7 @@ fn RunDetailView(detail: RunDetail) -> impl IntoView {
         None => "\u{2014}".to_string(),
     };
     let summary = format!(
-        "Started by {} at {} UTC; took {duration}. {} groups: {} opened, {} noted, {} resolved, {} unchanged, {} skipped, {} failed.",
+        "Started by {} at {} UTC; took {duration}. {} groups: {} opened, {} noted, {} resolved, {} unchanged, {} set aside, {} skipped, {} failed.",
         trigger_name(&run.trigger),
         run.started_at,
         run.groups,
@@ -301,6 +326,7 @@ fn RunDetailView(detail: RunDetail) -> impl IntoView {
         run.noted,
         run.resolved,
         run.unchanged,
+        run.set_aside,
         run.skipped,
         run.failed,
     );
@@ -317,7 +343,7 @@ fn RunDetailView(detail: RunDetail) -> impl IntoView {
         let text = if run.is_running() {
             "Nothing done yet; reload to follow the run."
         } else {
-            "This run opened, noted, resolved and failed nothing."
+            "This run opened, noted, resolved, set aside and failed nothing."
         };
         view! { <p class="empty">{text}</p> }.into_any()
     } else {
@@ -329,7 +355,7 @@ fn RunDetailView(detail: RunDetail) -> impl IntoView {
                         {groups.into_iter().map(|g| view! {
                             <tr data-action=g.action.clone() data-key=g.key.clone()>
                                 <td>{format!("{}: ", g.grouping)}<code>{g.key.clone()}</code></td>
-                                <td class=format!("action action-{}", g.action)>{action_words(&g.action, g.number.as_deref())}</td>
+                                <td class=format!("action action-{}", g.action.replace(' ', "-"))>{action_words(&g.action, g.number.as_deref())}</td>
                                 <td>{g.detail.clone()}</td>
                             </tr>
                         }).collect_view()}
@@ -352,7 +378,11 @@ fn RunDetailView(detail: RunDetail) -> impl IntoView {
             <a href="/runs">"All runs"</a>
         </p>
         {errors}
-        <p class="help">"The groups a run left unchanged are counted, not listed."</p>
+        <p class="help">
+            "The groups a run left unchanged are counted, not listed. A group set aside has \
+             every failing finding left out by the filters (ITSM settings) or covered by an \
+             exception, and no ticket: it is listed with the reason."
+        </p>
         {list}
     }
 }

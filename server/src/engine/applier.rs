@@ -59,6 +59,8 @@ enum GroupOutcome {
     /// Opened, but the note on the ticket it replaces met an error that ends the run.
     OpenedThenStop(String, String, ServiceNowError),
     Unchanged,
+    /// Every failing finding set aside (filters, exceptions) and no ticket: its own row.
+    SetAside,
     Failed(String),
 }
 
@@ -66,6 +68,11 @@ impl Applier<'_> {
     /// Carries out one decision, counting it. `Err` ends the run.
     pub async fn apply(&self, decision: &Decision, counts: &mut Counts) -> Result<(), Stop> {
         let outcome = match &decision.action {
+            Action::Nothing { ticket: None }
+                if decision.findings.is_empty() && !decision.set_aside.is_empty() =>
+            {
+                Ok(GroupOutcome::SetAside)
+            }
             Action::Nothing { .. } => Ok(GroupOutcome::Unchanged),
             Action::Open {
                 members,
@@ -154,6 +161,10 @@ impl Applier<'_> {
                 counts.unchanged += 1;
                 return Ok(());
             }
+            GroupOutcome::SetAside => {
+                counts.set_aside += 1;
+                ("set aside", None, decision.reason.clone())
+            }
             GroupOutcome::Done(action, number, detail) => {
                 match action {
                     "opened" => counts.opened += 1,
@@ -236,11 +247,9 @@ impl Applier<'_> {
                 return self.refused(error);
             }
         };
-        let opened = opened_from(&created, self.clock.now()).ok_or_else(|| {
-            Stop::Instance(ServiceNowError::NotJson(
-                "the created incident has no sys_id or number".into(),
-            ))
-        })?;
+        // An unusable answer leaves the intent: the next run looks the ticket up first.
+        let opened = opened_from(&created, self.clock.now())
+            .map_err(|why| Stop::Instance(ServiceNowError::BadAnswer(why)))?;
         let now = self.clock.now();
         retry_busy(|| store::record_opened(self.pool, ticket_id, &opened, now)).await?;
         tracing::info!(number = %opened.number, %correlation_id, key = %key.id, "opened a ticket");
@@ -290,8 +299,10 @@ impl Applier<'_> {
     }
 }
 
-/// The sys_id, number, state and opened date of an incident the instance returned.
-pub fn opened_from(record: &Record, now: i64) -> Option<Opened> {
+/// The sys_id, number, state and opened date of an incident the instance returned, or why
+/// the answer cannot be used. The sys_id is checked here, where it is received: it goes into
+/// links and request paths later.
+pub fn opened_from(record: &Record, now: i64) -> Result<Opened, String> {
     let text = |field: &str| {
         record
             .get(field)
@@ -299,12 +310,51 @@ pub fn opened_from(record: &Record, now: i64) -> Option<Opened> {
             .filter(|v| !v.is_empty())
             .map(str::to_string)
     };
-    Some(Opened {
-        number: text("number").or_else(|| text("sys_id"))?,
-        sys_id: text("sys_id")?,
+    let sys_id = text("sys_id").ok_or("the incident it returned has no sys_id")?;
+    if !crate::servicenow::is_sys_id(&sys_id) {
+        return Err(format!(
+            "the incident it returned has the sys_id {sys_id:?}, which is not 32 hexadecimal characters"
+        ));
+    }
+    Ok(Opened {
+        number: text("number").unwrap_or_else(|| sys_id.clone()),
+        sys_id,
         state: text("state").unwrap_or_else(|| "1".into()),
         opened_at: super::refresh::date(record, "opened_at")
             .or_else(|| super::refresh::date(record, "sys_created_on"))
             .unwrap_or(now),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::opened_from;
+    use serde_json::json;
+
+    fn record(value: serde_json::Value) -> crate::servicenow::Record {
+        value.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn an_answer_whose_sys_id_is_not_32_hexadecimal_characters_is_an_error_in_words() {
+        for bad in [
+            "../sys_user/1",
+            "0123456789abcdef",
+            "zz23456789abcdef0123456789abcdef",
+        ] {
+            let answer = record(json!({"sys_id": bad, "number": "INC0010001"}));
+            let outcome = format!("{:?}", opened_from(&answer, 0));
+            assert!(
+                outcome.contains("32 hexadecimal characters") && outcome.contains(bad),
+                "{bad}: {outcome}"
+            );
+        }
+        let answer =
+            record(json!({"sys_id": "0123456789abcdef0123456789abcdef", "number": "INC1"}));
+        let outcome = format!("{:?}", opened_from(&answer, 0));
+        assert!(
+            outcome.contains("\"0123456789abcdef0123456789abcdef\""),
+            "{outcome}"
+        );
+    }
 }

@@ -33,6 +33,7 @@ pub fn run_view(row: RunRow) -> RunView {
         noted: row.counts.noted,
         resolved: row.counts.resolved,
         unchanged: row.counts.unchanged,
+        set_aside: row.counts.set_aside,
         skipped: row.counts.skipped,
         failed: row.counts.failed,
         errors: row.errors,

@@ -10,7 +10,8 @@
 //! - `refresh`: tracked tickets' states read back, 100 per request; `applier`: carries
 //!   decisions out and records outcomes; `run`: one run under the lease; `scheduler`: when.
 //! - `control` and `ticket_list`: what the Runs and Tickets pages read.
-//! - `preview`: what the next run would do, sending nothing; `exceptions`: the exceptions'
+//! - `preview`: what the next run would do, sending nothing, kept by `preview_cache` while
+//!   nothing it depends on changes; `exceptions`: the exceptions'
 //!   SQL; `rules_control`: both as the ITSM settings and Exceptions pages reach them.
 
 pub mod applier;
@@ -21,6 +22,7 @@ pub mod exceptions;
 pub mod model;
 pub mod planner;
 pub mod preview;
+pub mod preview_cache;
 pub mod refresh;
 pub mod rules_control;
 pub mod run;

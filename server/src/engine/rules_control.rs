@@ -1,9 +1,10 @@
 //! The engine's rules as the ITSM settings and Exceptions pages see them: the sources seen,
 //! the preview of the next run, and the exceptions. Times come from the server's clock.
 
-use super::{exceptions, preview, store};
+use super::preview_cache::PreviewCache;
+use super::{exceptions, store};
 use crate::auth::Clock;
-use crate::settings_store::SqliteSettingsStore;
+use crate::settings_store::{SecretsUnreadable, SqliteSettingsStore};
 use app::api::{ExceptionView, PlanPreview};
 use app::backend::{EngineRules, SettingsStore};
 use app::domain::CivilDate;
@@ -16,10 +17,8 @@ pub struct EngineRulesBackend {
     pub pool: SqlitePool,
     pub settings: Arc<SqliteSettingsStore>,
     pub clock: Arc<dyn Clock>,
-    /// One preview at a time: each reads a run's whole snapshot (seconds at 100,000
-    /// tickets), and several at once would hold the pool's connections that sign-in and
-    /// the pages need.
-    pub one_preview_at_a_time: tokio::sync::Mutex<()>,
+    /// The previews worked out, kept while nothing they depend on changes.
+    pub previews: PreviewCache,
 }
 
 #[async_trait]
@@ -38,8 +37,23 @@ impl EngineRules for EngineRulesBackend {
             .updated_at
             .is_some()
             .then_some(connection.values.instance_url.as_str());
-        let _turn = self.one_preview_at_a_time.lock().await;
-        preview::preview(&self.pool, instance_url, settings, self.clock.now()).await
+        let now = self.clock.now();
+        let mut preview = self
+            .previews
+            .preview(&self.pool, instance_url, settings, now)
+            .await?;
+        // Secrets this key cannot open fail the run before it does anything: the preview
+        // says so in the run's words rather than list what the run could not do.
+        if preview.connected
+            && let Err(error) = self.settings.connection_secrets().await
+        {
+            let unreadable = error.downcast::<SecretsUnreadable>()?;
+            preview.run_would_fail = Some(unreadable.to_string());
+            preview.counts.clear();
+            preview.rows.clear();
+            preview.more = 0;
+        }
+        Ok(preview)
     }
 
     fn today(&self) -> CivilDate {

@@ -14,7 +14,7 @@ use super::run_store::{self, Counts, Outcome, Trigger};
 use super::screen;
 use super::store;
 use crate::auth::Clock;
-use crate::servicenow::{ClientSettings, Credentials, Pacer, ServiceNowClient};
+use crate::servicenow::{ClientSettings, Credentials, Pacer, ServiceNowClient, ServiceNowError};
 use crate::settings_store::{SecretsUnreadable, SqliteSettingsStore};
 use sqlx::SqlitePool;
 use std::collections::HashSet;
@@ -275,6 +275,7 @@ impl Engine {
             opened = counts.opened,
             noted = counts.noted,
             resolved = counts.resolved,
+            set_aside = counts.set_aside,
             failed = counts.failed,
             skipped = counts.skipped,
             "engine run ended"
@@ -355,7 +356,11 @@ impl Engine {
             now,
         );
         for decision in &mut decisions {
-            if unconfirmed.contains(&decision.key) {
+            // A group that would be acted on waits; one left alone anyway stays as decided
+            // (the preview says the same, `preview.rs`).
+            if unconfirmed.contains(&decision.key)
+                && !matches!(decision.action, Action::Nothing { .. })
+            {
                 decision.action = Action::Nothing {
                     ticket: decision.ticket(),
                 };
@@ -415,7 +420,7 @@ impl Engine {
         instance_url: &str,
     ) -> Result<HashSet<GroupKey>, Stop> {
         let intents = retry_busy(|| store::pending_intents(&self.pool, instance_url)).await?;
-        let grace = (2 * self.settings.client.timeout.as_secs()).max(60) as i64;
+        let grace = super::preview::intent_grace(self.settings.client.timeout);
         let mut unconfirmed = HashSet::new();
         for intent in intents {
             if self.shutting_down() {
@@ -426,8 +431,10 @@ impl Engine {
                 .await
                 .map_err(Stop::Instance)?;
             let now = self.clock.now();
-            match found.first().and_then(|r| opened_from(r, now)) {
-                Some(opened) => {
+            match found.first().map(|r| opened_from(r, now)) {
+                // Found, but unusable: not "not found" (that would open a second ticket).
+                Some(Err(why)) => return Err(Stop::Instance(ServiceNowError::BadAnswer(why))),
+                Some(Ok(opened)) => {
                     tracing::info!(number = %opened.number, correlation_id = %intent.correlation_id, "adopted a ticket whose create had no recorded answer");
                     retry_busy(|| store::record_opened(&self.pool, intent.id, &opened, now))
                         .await?;

@@ -60,6 +60,9 @@ pub struct Counts {
     pub noted: i64,
     pub resolved: i64,
     pub unchanged: i64,
+    /// Groups whose every failing finding is set aside (filters, exceptions), no ticket.
+    pub set_aside: i64,
+    /// Groups left to the next run (the run stopped before them).
     pub skipped: i64,
     pub failed: i64,
 }
@@ -234,7 +237,7 @@ async fn write_counts(
 ) -> anyhow::Result<()> {
     sqlx::query(
         "UPDATE engine_runs SET group_count = ?, opened = ?, noted = ?, resolved = ?, unchanged = ?, \
-            skipped = ?, failed = ?, outcome = COALESCE(?, outcome), ended_at = COALESCE(?, ended_at), \
+            set_aside = ?, skipped = ?, failed = ?, outcome = COALESCE(?, outcome), ended_at = COALESCE(?, ended_at), \
             errors = CASE WHEN ? = '' THEN errors ELSE ? END \
          WHERE id = ?",
     )
@@ -243,6 +246,7 @@ async fn write_counts(
     .bind(c.noted)
     .bind(c.resolved)
     .bind(c.unchanged)
+    .bind(c.set_aside)
     .bind(c.skipped)
     .bind(c.failed)
     .bind(outcome.map(Outcome::as_str))
@@ -289,7 +293,7 @@ pub async fn last_run_start(pool: &SqlitePool) -> anyhow::Result<Option<i64>> {
 }
 
 const RUN_COLUMNS: &str = "id, started_by, started_at, ended_at, outcome, group_count, opened, \
-    noted, resolved, unchanged, skipped, failed, errors";
+    noted, resolved, unchanged, set_aside, skipped, failed, errors";
 
 fn run_row(r: &sqlx::sqlite::SqliteRow) -> RunRow {
     RunRow {
@@ -304,6 +308,7 @@ fn run_row(r: &sqlx::sqlite::SqliteRow) -> RunRow {
             noted: r.get("noted"),
             resolved: r.get("resolved"),
             unchanged: r.get("unchanged"),
+            set_aside: r.get("set_aside"),
             skipped: r.get("skipped"),
             failed: r.get("failed"),
         },

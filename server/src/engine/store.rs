@@ -296,6 +296,7 @@ pub async fn record_intent(
     .await
     .context("Failed to record the intent to open a ticket")?;
     insert_members(&mut tx, id, members).await?;
+    bump_tickets_version(&mut tx).await?;
     tx.commit().await.context("Failed to commit the intent")?;
     Ok((id, correlation_id))
 }
@@ -364,6 +365,7 @@ pub async fn record_opened(
             .await
             .context("Failed to untrack a superseded ticket")?;
     }
+    bump_tickets_version(&mut tx).await?;
     tx.commit()
         .await
         .context("Failed to commit an opened ticket")?;
@@ -372,11 +374,14 @@ pub async fn record_opened(
 
 /// A create that certainly did not reach the instance: the intent goes.
 pub async fn drop_intent(pool: &SqlitePool, ticket: i64) -> anyhow::Result<()> {
+    let mut tx = pool.begin().await.context("Failed to begin the drop")?;
     sqlx::query("DELETE FROM engine_tickets WHERE id = ? AND phase = 'intent'")
         .bind(ticket)
-        .execute(pool)
+        .execute(&mut *tx)
         .await
         .context("Failed to drop an intent")?;
+    bump_tickets_version(&mut tx).await?;
+    tx.commit().await.context("Failed to commit the drop")?;
     Ok(())
 }
 
@@ -396,6 +401,7 @@ pub async fn record_members(
         .await
         .context("Failed to replace a ticket's members")?;
     insert_members(&mut tx, ticket, members).await?;
+    bump_tickets_version(&mut tx).await?;
     tx.commit()
         .await
         .context("Failed to commit the membership")?;
@@ -404,6 +410,7 @@ pub async fn record_members(
 
 /// A resolve went through.
 pub async fn record_resolved(pool: &SqlitePool, ticket: i64, now: i64) -> anyhow::Result<()> {
+    let mut tx = pool.begin().await.context("Failed to begin the resolve")?;
     sqlx::query(
         "UPDATE engine_tickets SET state = '6', resolved_at = ?, state_seen_at = ?, refreshed_at = ? WHERE id = ?",
     )
@@ -411,9 +418,11 @@ pub async fn record_resolved(pool: &SqlitePool, ticket: i64, now: i64) -> anyhow
     .bind(now)
     .bind(now)
     .bind(ticket)
-    .execute(pool)
+    .execute(&mut *tx)
     .await
     .context("Failed to record a resolve")?;
+    bump_tickets_version(&mut tx).await?;
+    tx.commit().await.context("Failed to commit a resolve")?;
     Ok(())
 }
 
@@ -469,6 +478,7 @@ pub async fn record_refresh(pool: &SqlitePool, seen: &[Seen], now: i64) -> anyho
         }
         .context("Failed to record a refreshed state")?;
     }
+    bump_tickets_version(&mut tx).await?;
     tx.commit().await.context("Failed to commit the refresh")?;
     Ok(())
 }
@@ -500,4 +510,35 @@ pub async fn states_read_at(
     .fetch_one(pool)
     .await
     .context("Failed to read when the states were refreshed")
+}
+
+/// Bumps the tickets' version, in the transaction of the write it follows: a preview
+/// worked out before it is then worked out again (`preview_cache.rs`). Every write to
+/// `engine_tickets` and `engine_ticket_members` calls it.
+async fn bump_tickets_version(tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>) -> anyhow::Result<()> {
+    sqlx::query("UPDATE engine_tickets_version SET version = version + 1 WHERE id = 1")
+        .execute(&mut **tx)
+        .await
+        .context("Failed to bump the tickets' version")?;
+    Ok(())
+}
+
+/// The tickets' version: it changes with every write to the engine's tickets.
+pub async fn tickets_version(pool: &SqlitePool) -> anyhow::Result<i64> {
+    sqlx::query_scalar("SELECT version FROM engine_tickets_version WHERE id = 1")
+        .fetch_one(pool)
+        .await
+        .context("Failed to read the tickets' version")
+}
+
+/// The latest completed scan of every source, as (source, scan id), sorted. A completed
+/// scan never changes (a deletion first hides it), so this list names the failing findings
+/// a run would read: a figure worked out from them holds while it stays the same.
+pub async fn latest_scans(pool: &SqlitePool) -> anyhow::Result<Vec<(String, i64)>> {
+    sqlx::query_as(&format!(
+        "{LATEST_SCANS} SELECT source, id FROM latest ORDER BY source"
+    ))
+    .fetch_all(pool)
+    .await
+    .context("Failed to read the latest scans")
 }

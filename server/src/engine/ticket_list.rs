@@ -26,12 +26,15 @@ pub const STATE_CLASS: &str = "(CASE WHEN phase = 'intent' THEN 'unconfirmed' \
           WHEN state = '6' THEN 'resolved' \
           ELSE 'open' END)";
 
-/// Where an incident opens in its instance: ServiceNow's link form.
-pub fn incident_link(instance_url: &str, sys_id: &str) -> String {
-    format!(
-        "{}/nav_to.do?uri=incident.do?sys_id={sys_id}",
-        instance_url.trim_end_matches('/')
-    )
+/// Where an incident opens in its instance: ServiceNow's link form. Only a sys_id (32
+/// hexadecimal characters) makes a link: anything else could change where it points.
+pub fn incident_link(instance_url: &str, sys_id: &str) -> Option<String> {
+    crate::servicenow::is_sys_id(sys_id).then(|| {
+        format!(
+            "{}/nav_to.do?uri=incident.do?sys_id={sys_id}",
+            instance_url.trim_end_matches('/')
+        )
+    })
 }
 
 pub struct SqliteTicketList {
@@ -226,7 +229,7 @@ impl SqliteTicketList {
                 let instance_url: String = r.get("instance_url");
                 let replaced = ReplacedTicket {
                     number: r.get("number"),
-                    link: sys_id.map(|s| incident_link(&instance_url, &s)),
+                    link: sys_id.and_then(|s| incident_link(&instance_url, &s)),
                 };
                 (r.get("id"), replaced)
             })
@@ -344,7 +347,7 @@ impl TicketList for SqliteTicketList {
                     link: row
                         .sys_id
                         .as_deref()
-                        .map(|sys_id| incident_link(&row.instance_url, sys_id)),
+                        .and_then(|sys_id| incident_link(&row.instance_url, sys_id)),
                     instance_url: row.instance_url.clone(),
                     state_class: class(&row.class),
                     state: state_label(row, &labels),
@@ -373,5 +376,31 @@ impl TicketList for SqliteTicketList {
             next,
             previous,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::incident_link;
+
+    #[test]
+    fn only_a_32_hexadecimal_sys_id_makes_a_link() {
+        let good = format!(
+            "{:?}",
+            incident_link(
+                "https://x.service-now.com/",
+                "0123456789abcdef0123456789abcdef"
+            )
+        );
+        assert!(
+            good.contains(
+                "https://x.service-now.com/nav_to.do?uri=incident.do?sys_id=0123456789abcdef0123456789abcdef"
+            ),
+            "{good}"
+        );
+        for bad in ["\" onmouseover=\"alert(1)", "abc&sysparm_view=x", ""] {
+            let link = format!("{:?}", incident_link("https://x.service-now.com", bad));
+            assert!(!link.contains("nav_to"), "{bad}: {link}");
+        }
     }
 }

@@ -235,6 +235,7 @@ impl ServiceNowClient {
     }
 
     pub async fn get(&self, table: &str, sys_id: &str) -> Result<Record, ServiceNowError> {
+        check_sys_id(sys_id)?;
         let path = format!("/api/now/table/{table}/{sys_id}");
         let params = [(
             "sysparm_exclude_reference_link".to_string(),
@@ -262,6 +263,7 @@ impl ServiceNowClient {
         sys_id: &str,
         fields: &Record,
     ) -> Result<Record, ServiceNowError> {
+        check_sys_id(sys_id)?;
         let path = format!("/api/now/table/{table}/{sys_id}");
         let params = [(
             "sysparm_exclude_reference_link".to_string(),
@@ -686,4 +688,19 @@ impl Failure {
             ref error => error.is_transient() && (is_read || !self.sent),
         }
     }
+}
+
+/// A record id goes into a request's path only when it is a sys_id: 32 hexadecimal
+/// characters, nothing that could change the path or add a query.
+fn check_sys_id(sys_id: &str) -> Result<(), ServiceNowError> {
+    if is_sys_id(sys_id) {
+        Ok(())
+    } else {
+        Err(ServiceNowError::BadSysId(sys_id.to_string()))
+    }
+}
+
+/// Whether `value` is exactly a sys_id as ServiceNow writes it: 32 hexadecimal characters.
+pub fn is_sys_id(value: &str) -> bool {
+    value.len() == 32 && value.bytes().all(|b| b.is_ascii_hexdigit())
 }

@@ -41,6 +41,14 @@ pub enum ServiceNowError {
         "the instance's answer is too large: {0}; itsm-bridge stops reading rather than hold it all"
     )]
     TooLarge(String),
+    /// A record id that is not a sys_id: refused before any request is sent with it (it
+    /// would change the path or the query of the request).
+    #[error("the sys_id {0:?} is not 32 hexadecimal characters; nothing was sent with it")]
+    BadSysId(String),
+    /// An answer in the Table API's form that cannot be used (e.g. a sys_id that is not
+    /// one): the request may have been carried out.
+    #[error("the instance's answer cannot be used: {0}")]
+    BadAnswer(String),
 }
 
 impl ServiceNowError {
@@ -60,7 +68,7 @@ impl ServiceNowError {
     /// A 401 is the session's, a 429 the instance's budget: those concern every record.
     pub fn concerns_instance(&self) -> bool {
         match self {
-            Self::NotFound(_) => false,
+            Self::NotFound(_) | Self::BadSysId(_) => false,
             Self::Refused { status, .. } => {
                 !(400..500).contains(status) || *status == 401 || *status == 429
             }
@@ -73,7 +81,8 @@ impl ServiceNowError {
             | Self::Network(_)
             | Self::Tls(_)
             | Self::Redirected { .. }
-            | Self::TooLarge(_) => true,
+            | Self::TooLarge(_)
+            | Self::BadAnswer(_) => true,
         }
     }
 
@@ -93,8 +102,10 @@ impl ServiceNowError {
             | Self::Network(_)
             | Self::Server { .. }
             | Self::NotJson(_)
-            | Self::TooLarge(_) => true,
-            Self::BadCredentials(_)
+            | Self::TooLarge(_)
+            | Self::BadAnswer(_) => true,
+            Self::BadSysId(_)
+            | Self::BadCredentials(_)
             | Self::RateLimited { .. }
             | Self::Refused { .. }
             | Self::NotFound(_)

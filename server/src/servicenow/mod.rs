@@ -8,7 +8,7 @@ mod pacer;
 mod query;
 
 pub use ca_file::{check_ca_file, read_ca_file};
-pub use client::{ClientSettings, Credentials, Page, Record, ServiceNowClient};
+pub use client::{ClientSettings, Credentials, Page, Record, ServiceNowClient, is_sys_id};
 pub use error::ServiceNowError;
 pub use pacer::Pacer;
 pub use query::query_value;

@@ -186,7 +186,39 @@ async fn a_group_whose_create_had_no_answer_waits_before_it_is_created_again() {
         "{soon}"
     );
     assert_eq!(sim.incidents().len(), 2);
+    // The preview says what the next run does with the pending create: while it may still
+    // land, the group waits; past that, the run adopts the ticket if the create reached
+    // the instance, else opens it.
+    let pending: String =
+        sqlx::query_scalar("SELECT correlation_id FROM engine_tickets WHERE phase = 'intent'")
+            .fetch_one(&app.database().await)
+            .await
+            .unwrap();
+    let row = |preview: &serde_json::Value| {
+        preview["Preview"]["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["action"] != "nothing")
+            .cloned()
+            .unwrap_or_else(|| panic!("{preview}"))
+    };
+    let soon_preview = row(&app.call_json("preview_itsm_settings", &[]).await);
+    assert_eq!(soon_preview["action"], "waits", "{soon_preview}");
+    assert!(
+        soon_preview["reason"].as_str().unwrap().contains(&pending),
+        "{soon_preview}"
+    );
     clock.advance(120);
+    app.sign_in(ADMIN, ADMIN_PASSWORD).await;
+    let later_preview = row(&app.call_json("preview_itsm_settings", &[]).await);
+    assert_eq!(later_preview["action"], "open", "{later_preview}");
+    let reason = later_preview["reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with("open (or adopt the ticket of the earlier attempt")
+            && reason.contains(&pending),
+        "{reason}"
+    );
     let later = run_now(&app).await;
     assert_eq!(count(&later, "opened"), 1, "{later}");
     assert_one_incident_per_group(&sim);

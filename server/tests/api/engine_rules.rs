@@ -4,11 +4,13 @@
 
 use crate::engine_support::*;
 use crate::helpers::*;
+use app::domain::Grouping;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use serde_json::Value;
 use server::auth::ManualClock;
+use server::engine::model::GroupKey;
 use servicenow_sim::SimHandle;
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -26,6 +28,7 @@ fn previewed_actions(preview: &Value) -> BTreeSet<(String, String)> {
                 "open" => "opened",
                 "note" => "noted",
                 "resolve" => "resolved",
+                "skipped" => "set aside",
                 _ => return None,
             };
             Some((r["group"].as_str().unwrap().to_string(), action.to_string()))
@@ -165,6 +168,7 @@ async fn the_preview_equals_the_next_run_action_for_action() {
     let base = now() - 1_000_000;
     let mut compared_actions = 0;
     let mut groupings_seen = BTreeSet::new();
+    let (mut young_intents, mut old_intents) = (0, 0);
     for round in 0..24 {
         let status = ["6", "6", "7", "2"].choose(&mut rng).unwrap();
         connect(&app, &sim, status, "0").await;
@@ -185,6 +189,42 @@ async fn the_preview_equals_the_next_run_action_for_action() {
         }
         // A run that refreshes the states the desk changed (and acts on the scans).
         run_now(&app).await;
+        // Now and then a create that had no answer, as a run that crashed between sending
+        // it and recording the answer leaves it: its intent is pending, and the next run
+        // looks it up first. It is young (the create may still land: the group waits) or,
+        // as if that run were long ago, old (the next run drops it and decides again).
+        if rng.gen_bool(0.5) {
+            let pool = app.database().await;
+            let url: String = sqlx::query_scalar("SELECT instance_url FROM connection_settings")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+            let install_id = server::engine::store::install_id(&pool).await.unwrap();
+            let id = if grouping == "resources" {
+                *RESOURCES.choose(&mut rng).unwrap()
+            } else {
+                *CONTROLS.choose(&mut rng).unwrap()
+            };
+            let key = GroupKey::new(Grouping::parse(grouping).unwrap(), id.to_string());
+            let young = old_intents > young_intents;
+            let created_at = if young { now() } else { now() - 3_600 };
+            server::engine::store::record_intent(
+                &pool,
+                &key,
+                &install_id,
+                &url,
+                &[],
+                None,
+                created_at,
+            )
+            .await
+            .unwrap();
+            if young {
+                young_intents += 1;
+            } else {
+                old_intents += 1;
+            }
+        }
 
         for source in SOURCES {
             if rng.gen_bool(0.8) {
@@ -252,7 +292,7 @@ async fn the_preview_equals_the_next_run_action_for_action() {
         assert_eq!(
             run_actions(&app, run_id).await,
             expected,
-            "round {round}: preview {saved:#}"
+            "round {round}: run {run}, preview {saved:#}"
         );
         assert_eq!(
             count(&run, "groups"),
@@ -266,6 +306,10 @@ async fn the_preview_equals_the_next_run_action_for_action() {
         "only {compared_actions} actions compared"
     );
     assert_eq!(groupings_seen.len(), 2);
+    assert!(
+        young_intents > 0 && old_intents > 0,
+        "pending intents compared: {young_intents} young, {old_intents} old"
+    );
 }
 
 #[tokio::test]
@@ -595,4 +639,85 @@ async fn the_pages_need_a_signed_in_admin_and_work_without_javascript() {
             "{path}: {status}"
         );
     }
+}
+
+/// An exception holds through the last second of its last day (UTC) and no longer: at
+/// 23:59:59 of that day a run still sets the finding aside, at 00:00:00 after it the
+/// finding opens its ticket.
+#[tokio::test]
+async fn an_exception_holds_to_the_last_second_of_its_last_day_and_not_one_more() {
+    let start = now();
+    let clock = Arc::new(ManualClock::new(start));
+    let sim = start_sim().await;
+    let app = spawn_engine_app_on(clock.clone()).await;
+    connect(&app, &sim, "6", "0").await;
+    let token = app.api_token().await;
+    post_scan(
+        &app,
+        &token,
+        "aws",
+        start - 100,
+        &[("c1", "r1", "fail", "high")],
+    )
+    .await;
+    let last_day = app::domain::CivilDate::of_unix(start);
+    let answer = app
+        .call_json(
+            "add_exception",
+            &[
+                ("form[scope]", "pair"),
+                ("form[control_id]", "c1"),
+                ("form[resource_id]", "r1"),
+                ("form[kind]", "accepted_risk"),
+                ("form[reason]", "vendor fix due"),
+                ("form[expires_on]", &last_day.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(answer, serde_json::json!("Saved"));
+    let day_after = last_day.plus_days(1).start_unix();
+
+    // The last second of the last day: still set aside.
+    clock.advance(day_after - 1 - start);
+    app.sign_in(ADMIN, ADMIN_PASSWORD).await;
+    let shown = preview(&app, &[]).await;
+    assert_eq!(shown["Preview"]["rows"][0]["action"], "skipped", "{shown}");
+    let run = run_now(&app).await;
+    assert_eq!(count(&run, "opened"), 0, "{run}");
+    assert!(sim.incidents().is_empty());
+
+    // The first second after it: the finding counts again.
+    clock.advance(1);
+    let shown = preview(&app, &[]).await;
+    assert_eq!(shown["Preview"]["rows"][0]["action"], "open", "{shown}");
+    let run = run_now(&app).await;
+    assert_eq!(count(&run, "opened"), 1, "{run}");
+    assert_eq!(incidents_about(&sim, "r1").len(), 1);
+}
+
+/// Without JavaScript, a Preview of invalid values comes back with each field's error next
+/// to its field, as a Save does, the values as typed, and nothing saved or previewed.
+#[tokio::test]
+async fn a_plain_preview_of_invalid_values_shows_each_fields_error_next_to_it() {
+    let app = spawn_engine_app().await;
+    let response = app
+        .client
+        .post(format!("{}/api/preview_itsm_settings", app.address))
+        .header("Accept", "text/html")
+        .form(&[
+            ("form[grouping]", "controls"),
+            ("form[scheduler_interval_minutes]", "3"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 302);
+    let location = response.headers()["location"].to_str().unwrap().to_string();
+    let (_, page) = app.get_text(&location).await;
+    assert!(
+        page.contains("data-error-for=\"scheduler_interval_minutes\""),
+        "no error next to the field: {page}"
+    );
+    assert!(page.contains("value=\"3\""), "the value typed comes back");
+    assert_eq!(app.load_itsm().await["settings"]["grouping"], "resources");
 }

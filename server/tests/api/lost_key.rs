@@ -3,7 +3,7 @@
 //! and entering both secrets again brings everything back. An empty ITSM_BRIDGE_SECRET_KEY
 //! is refused instead of falling back to a new key file.
 
-use crate::engine_support::{connect, run_now, start_sim};
+use crate::engine_support::{connect, now, post_scan, run_now, start_sim};
 use crate::helpers::*;
 use app::forms::SecretsStored;
 use server::auth::SystemClock;
@@ -46,6 +46,34 @@ async fn after_the_key_is_lost_every_place_says_to_enter_the_secrets_again_and_s
     for later in &steps[1..] {
         assert_eq!(later["detail"], "Not run: the token request failed.");
     }
+
+    let token = app.api_token().await;
+    post_scan(
+        &app,
+        &token,
+        "aws",
+        now() - 60,
+        &[("c1", "r1", "fail", "high")],
+    )
+    .await;
+    // The preview lists no action the run could not take: it says the run would fail,
+    // and why, in the same words.
+    let preview = app.call_json("preview_itsm_settings", &[]).await;
+    assert_eq!(
+        preview["Preview"]["run_would_fail"],
+        SecretsStored::UNREADABLE,
+        "{preview}"
+    );
+    assert_eq!(
+        preview["Preview"]["rows"],
+        serde_json::json!([]),
+        "{preview}"
+    );
+    let (_, runs_page) = app.get_text("/settings/itsm").await;
+    assert!(
+        !runs_page.contains("data-action="),
+        "the ITSM page previews no action"
+    );
 
     let run = run_now(&app).await;
     assert_eq!(run["outcome"], "failed", "{run}");

@@ -28,6 +28,7 @@ mod lost_key;
 mod no_javascript;
 mod ocsf_ndjson;
 mod overview_page;
+mod preview_cache;
 mod readme_configuration;
 mod reset_password_prompt;
 mod run_page;

@@ -125,3 +125,125 @@ async fn a_runs_groups_come_a_hundred_a_page_and_a_page_past_the_end_shows_the_l
     assert!(html.contains(&format!("href=\"/runs/{run}?page=3\"")));
     assert!(html.contains("Started by schedule at 2023-11-14 22:13:20 UTC; took 2 min 5 s."));
 }
+
+/// A group whose every failing finding is set aside (a filter or an exception) and that
+/// has no ticket leaves its own row in the run, with the reason, and its own count: it is
+/// not "unchanged".
+#[tokio::test]
+async fn groups_set_aside_have_their_own_row_and_count() {
+    let sim = start_sim().await;
+    let app = spawn_engine_app().await;
+    connect(&app, &sim, "6", "0").await;
+    let filters = [
+        ("form[grouping]", "resources"),
+        ("form[scheduler_interval_minutes]", "60"),
+        ("form[sources_mode]", "all"),
+        ("form[min_severity]", "high"),
+    ];
+    assert_eq!(app.save_itsm(&filters).await, serde_json::json!("Saved"));
+    let token = app.api_token().await;
+    post_scan(
+        &app,
+        &token,
+        "scanner",
+        now() - 60,
+        &[
+            ("c1", "r1", "fail", "high"),
+            ("c2", "r2", "fail", "low"),
+            ("c3", "r3", "fail", "critical"),
+        ],
+    )
+    .await;
+    let until = app::domain::CivilDate::of_unix(now())
+        .plus_days(3)
+        .to_string();
+    let answer = app
+        .call_json(
+            "add_exception",
+            &[
+                ("form[scope]", "resource"),
+                ("form[control_id]", ""),
+                ("form[resource_id]", "r1"),
+                ("form[kind]", "false_positive"),
+                ("form[reason]", "a test bench"),
+                ("form[expires_on]", &until),
+            ],
+        )
+        .await;
+    assert_eq!(answer, serde_json::json!("Saved"));
+
+    let run = run_now(&app).await;
+    assert_eq!(run["outcome"], "succeeded", "{run}");
+    assert_eq!(count(&run, "groups"), 3);
+    assert_eq!(count(&run, "opened"), 1);
+    assert_eq!(count(&run, "set_aside"), 2, "{run}");
+    assert_eq!(count(&run, "unchanged"), 0, "{run}");
+
+    let id = run["id"].as_i64().unwrap();
+    let detail = app
+        .call_json("load_run", &[("id", &id.to_string()), ("page", "1")])
+        .await;
+    let groups = detail["groups"].as_array().unwrap();
+    let row = |key: &str| {
+        groups
+            .iter()
+            .find(|g| g["key"] == key)
+            .unwrap_or_else(|| panic!("no row for {key}: {detail}"))
+            .clone()
+    };
+    let excepted = row("r1");
+    assert_eq!(excepted["action"], "set aside", "{excepted}");
+    assert_eq!(
+        excepted["detail"],
+        format!("skipped: exception by {ADMIN} until {until}: a test bench")
+    );
+    let filtered = row("r2");
+    assert_eq!(filtered["action"], "set aside", "{filtered}");
+    assert!(
+        filtered["detail"]
+            .as_str()
+            .unwrap()
+            .contains("severity low is below the lowest chosen"),
+        "{filtered}"
+    );
+    assert_eq!(row("r3")["action"], "opened");
+
+    let (status, html) = app.get_text(&format!("/runs/{id}")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("2 set aside"), "the count in words");
+    assert!(html.contains("data-action=\"set aside\""));
+}
+
+/// The Runs page is rendered without working out the preview (it reads a run's whole
+/// snapshot): with JavaScript it is loaded after the page, without it behind a link that
+/// shows it.
+#[tokio::test]
+async fn the_runs_page_renders_without_the_preview_and_links_to_it() {
+    let sim = start_sim().await;
+    let app = spawn_engine_app().await;
+    connect(&app, &sim, "6", "0").await;
+    let token = app.api_token().await;
+    post_scan(
+        &app,
+        &token,
+        "scanner",
+        now() - 60,
+        &[("c1", "web-1", "fail", "high")],
+    )
+    .await;
+
+    let (status, html) = app.get_text("/runs").await;
+    assert_eq!(status, 200);
+    assert!(
+        !html.contains("data-action=\"open\""),
+        "the preview was rendered"
+    );
+    assert!(
+        html.contains("href=\"/runs?preview=show#plan-preview\""),
+        "no link to the preview: {html}"
+    );
+
+    let (status, html) = app.get_text("/runs?preview=show").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("data-action=\"open\""), "{html}");
+}

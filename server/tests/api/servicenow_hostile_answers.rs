@@ -222,3 +222,33 @@ async fn a_caret_in_a_looked_up_value_cannot_add_a_query_clause() {
             .is_empty()
     );
 }
+
+#[tokio::test]
+async fn a_sys_id_that_is_not_32_hexadecimal_characters_is_refused_before_any_request() {
+    let sim = start_sim().await;
+    let client = client_with(&sim, settings());
+    client.authenticate().await.unwrap();
+    sim.clear_log();
+    // A path of its own, a query of its own, or just too short: none may reach the URL.
+    for sys_id in ["../sys_user/0123", "abc?sysparm_query=x", "abc", ""] {
+        let error = client
+            .patch("incident", sys_id, &fields(json!({"work_notes": "x"})))
+            .await
+            .unwrap_err();
+        assert!(
+            error.to_string().contains("32 hexadecimal characters"),
+            "{error}"
+        );
+        assert!(
+            !error.concerns_instance(),
+            "it concerns one record: {error}"
+        );
+        assert!(!error.may_have_reached_instance());
+        let error = client.get("sys_user", sys_id).await.unwrap_err();
+        assert!(
+            error.to_string().contains("32 hexadecimal characters"),
+            "{error}"
+        );
+    }
+    assert!(sim.log().is_empty(), "{:?}", sim.log());
+}

@@ -191,3 +191,96 @@ async fn kept_secrets_are_never_sent_to_a_new_url() {
     assert_eq!(steps[0]["passed"], true, "{steps}");
     assert_eq!(sim.count("POST", "/oauth_token.do"), 1);
 }
+
+/// Whether the overview says when Test connection last passed.
+async fn last_pass_shown(app: &TestApp) -> bool {
+    let overview = app.call_json("load_overview", &[]).await;
+    overview["connection"]["last_test_passed"].is_string()
+}
+
+#[tokio::test]
+async fn a_change_of_credentials_clears_when_test_connection_last_passed() {
+    let sim = servicenow_sim::start("127.0.0.1:0".parse().unwrap(), 1800)
+        .await
+        .unwrap();
+    let app = spawn_app().await;
+    let url = sim.url();
+    let base = [
+        ("form[instance_url]", url.as_str()),
+        ("form[client_id]", CLIENT_ID),
+        ("form[client_secret]", CLIENT_SECRET),
+        ("form[group_sys_id]", GROUP_SYS_ID),
+        ("form[user_sys_id]", USER_SYS_ID),
+        ("form[user_id]", USER_NAME),
+        ("form[password]", USER_PASSWORD),
+        ("form[duplicate_status]", "6"),
+        ("form[duplicate_days]", "0"),
+    ];
+    // Each change of what the test proved: a secret entered again, another user, another
+    // client (the instance URL is covered by the overview's own test).
+    let changes: [(&str, &str); 4] = [
+        ("form[password]", "another-password"),
+        ("form[client_secret]", "another-secret"),
+        ("form[user_id]", "someone.else"),
+        ("form[client_id]", "another-client"),
+    ];
+    for (field, value) in changes {
+        assert_eq!(app.save_connection(&base).await, serde_json::json!("Saved"));
+        let steps = app.call_json("test_connection", &[]).await;
+        assert!(
+            verdicts(&steps).iter().all(|(_, passed)| *passed),
+            "{steps}"
+        );
+        assert!(last_pass_shown(&app).await, "the pass is shown");
+        let mut changed: Vec<(&str, &str)> = base.to_vec();
+        for pair in &mut changed {
+            if pair.0 == field {
+                pair.1 = value;
+            }
+        }
+        assert_eq!(
+            app.save_connection(&changed).await,
+            serde_json::json!("Saved")
+        );
+        assert!(
+            !last_pass_shown(&app).await,
+            "a pass survived a change of {field}"
+        );
+    }
+    // Saving the same credentials again (no secret entered: the stored ones are kept)
+    // keeps the pass: nothing it proved changed.
+    assert_eq!(app.save_connection(&base).await, serde_json::json!("Saved"));
+    app.call_json("test_connection", &[]).await;
+    let mut kept: Vec<(&str, &str)> = base.to_vec();
+    for pair in &mut kept {
+        if pair.0 == "form[client_secret]" || pair.0 == "form[password]" {
+            pair.1 = "";
+        }
+        if pair.0 == "form[duplicate_days]" {
+            pair.1 = "30";
+        }
+    }
+    assert_eq!(app.save_connection(&kept).await, serde_json::json!("Saved"));
+    assert!(last_pass_shown(&app).await, "the pass was kept");
+}
+
+#[tokio::test]
+async fn a_pass_that_cannot_be_recorded_is_still_answered_as_a_pass() {
+    let sim = servicenow_sim::start("127.0.0.1:0".parse().unwrap(), 1800)
+        .await
+        .unwrap();
+    let app = spawn_app().await;
+    save_sim_connection(&app, &sim, CLIENT_SECRET, GROUP_SYS_ID).await;
+    // The record of the pass cannot be written (its table is gone).
+    sqlx::query("DROP TABLE connection_checks")
+        .execute(&app.database().await)
+        .await
+        .unwrap();
+    let response = app.call("test_connection", &[]).await;
+    assert_eq!(response.status(), 200);
+    let steps: Value = response.json().await.unwrap();
+    assert!(
+        verdicts(&steps).iter().all(|(_, passed)| *passed),
+        "{steps}"
+    );
+}

@@ -1,0 +1,179 @@
+//! The preview is worked out once per state of what it depends on: a second preview with
+//! nothing changed reads no snapshot, and a change to any part of what it depends on (the
+//! settings previewed, the scans, the tickets, the exceptions, the connection's rules,
+//! the time an exception ends) gives a fresh one. The reads are counted by the cache.
+
+use crate::engine_support::*;
+use crate::helpers::*;
+use app::api::PlanPreview;
+use app::domain::{CivilDate, Grouping};
+use app::forms::ItsmSettings;
+use server::auth::{Clock, ManualClock};
+use server::engine::preview_cache::PreviewCache;
+use sqlx::SqlitePool;
+use std::sync::Arc;
+
+struct Previews {
+    cache: PreviewCache,
+    pool: SqlitePool,
+    clock: Arc<ManualClock>,
+}
+
+impl Previews {
+    async fn of(&self, settings: &ItsmSettings) -> PlanPreview {
+        let url: String = sqlx::query_scalar("SELECT instance_url FROM connection_settings")
+            .fetch_one(&self.pool)
+            .await
+            .unwrap();
+        self.cache
+            .preview(&self.pool, Some(&url), settings.clone(), self.clock.now())
+            .await
+            .unwrap()
+    }
+
+    fn reads(&self) -> u64 {
+        self.cache.snapshots_read()
+    }
+}
+
+fn action_of(preview: &PlanPreview, group: &str) -> String {
+    preview
+        .rows
+        .iter()
+        .find(|r| r.group == group)
+        .map(|r| r.action.clone())
+        .unwrap_or_else(|| panic!("no row for {group}: {preview:?}"))
+}
+
+async fn add_exception(app: &TestApp, resource: &str, until: CivilDate) {
+    let answer = app
+        .call_json(
+            "add_exception",
+            &[
+                ("form[scope]", "resource"),
+                ("form[control_id]", ""),
+                ("form[resource_id]", resource),
+                ("form[kind]", "accepted_risk"),
+                ("form[reason]", "known"),
+                ("form[expires_on]", &until.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(answer, serde_json::json!("Saved"));
+}
+
+#[tokio::test]
+async fn a_second_preview_with_nothing_changed_reads_no_snapshot_and_each_change_reads_one() {
+    let start = now();
+    let clock = Arc::new(ManualClock::new(start));
+    let sim = start_sim().await;
+    let app = spawn_engine_app_on(clock.clone()).await;
+    connect(&app, &sim, "6", "0").await;
+    let token = app.api_token().await;
+    post_scan(
+        &app,
+        &token,
+        "aws",
+        start - 100,
+        &[("c1", "r1", "fail", "high")],
+    )
+    .await;
+    let previews = Previews {
+        cache: PreviewCache::new(60),
+        pool: app.database().await,
+        clock: clock.clone(),
+    };
+    let saved = ItsmSettings::default();
+
+    let first = previews.of(&saved).await;
+    assert_eq!(previews.reads(), 1);
+    assert_eq!(action_of(&first, "resource r1"), "open");
+    clock.advance(30);
+    let again = previews.of(&saved).await;
+    assert_eq!(previews.reads(), 1, "nothing changed: no second read");
+    assert_eq!(again.rows, first.rows);
+
+    // Other settings (a what-if) are a preview of their own; the saved one stays cached.
+    let by_controls = ItsmSettings {
+        grouping: Grouping::Controls,
+        ..saved.clone()
+    };
+    assert_eq!(
+        action_of(&previews.of(&by_controls).await, "control c1"),
+        "open"
+    );
+    assert_eq!(previews.reads(), 2);
+    previews.of(&saved).await;
+    assert_eq!(previews.reads(), 2);
+
+    // A new scan.
+    post_scan(
+        &app,
+        &token,
+        "aws",
+        start - 50,
+        &[("c1", "r1", "fail", "high"), ("c1", "r2", "fail", "high")],
+    )
+    .await;
+    assert_eq!(action_of(&previews.of(&saved).await, "resource r2"), "open");
+    assert_eq!(previews.reads(), 3);
+
+    // A run: tickets opened, states stored.
+    let run = run_now(&app).await;
+    assert_eq!(count(&run, "opened"), 2, "{run}");
+    assert_eq!(
+        action_of(&previews.of(&saved).await, "resource r2"),
+        "nothing"
+    );
+    assert_eq!(previews.reads(), 4);
+
+    // An exception granted, then ended.
+    post_scan(
+        &app,
+        &token,
+        "aws",
+        start - 40,
+        &[("c1", "r3", "fail", "high")],
+    )
+    .await;
+    previews.of(&saved).await;
+    assert_eq!(previews.reads(), 5);
+    add_exception(&app, "r3", CivilDate::of_unix(clock.now())).await;
+    assert_eq!(
+        action_of(&previews.of(&saved).await, "resource r3"),
+        "skipped"
+    );
+    assert_eq!(previews.reads(), 6);
+    // The day it was granted for ends: the preview is worked out again, by the time.
+    let day_after = CivilDate::of_unix(clock.now()).plus_days(1).start_unix();
+    clock.advance(day_after - clock.now());
+    assert_eq!(action_of(&previews.of(&saved).await, "resource r3"), "open");
+    assert_eq!(previews.reads(), 7);
+    app.sign_in(ADMIN, ADMIN_PASSWORD).await;
+    add_exception(&app, "r3", CivilDate::of_unix(clock.now()).plus_days(5)).await;
+    assert_eq!(
+        action_of(&previews.of(&saved).await, "resource r3"),
+        "skipped"
+    );
+    assert_eq!(previews.reads(), 8);
+    let listed = app.call_json("load_exceptions", &[]).await;
+    let holding = listed["exceptions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["status"] == "holds")
+        .unwrap()["id"]
+        .to_string();
+    app.call_json("end_exception", &[("id", &holding)]).await;
+    assert_eq!(action_of(&previews.of(&saved).await, "resource r3"), "open");
+    assert_eq!(previews.reads(), 9);
+
+    // The connection's rules.
+    connect(&app, &sim, "7", "0").await;
+    previews.of(&saved).await;
+    assert_eq!(previews.reads(), 10);
+
+    // And nothing changed again: a lookup.
+    previews.of(&saved).await;
+    assert_eq!(previews.reads(), 10);
+}
