@@ -278,7 +278,10 @@ pub async fn serve(State(endpoint): State<MetricsEndpoint>, headers: HeaderMap) 
 fn refused(why: &str) -> Response {
     (
         StatusCode::UNAUTHORIZED,
-        [(header::WWW_AUTHENTICATE, HeaderValue::from_static(CHALLENGE))],
+        [(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static(CHALLENGE),
+        )],
         format!("{why} Any live API token (the API tokens page) reads the metrics."),
     )
         .into_response()
@@ -308,8 +311,14 @@ mod tests {
         metrics.clone().scan_ingested(3);
         metrics.clone().scan_ingested(2);
         let text = metrics.encode();
-        assert!(text.contains("itsm_bridge_scans_ingested_total 2\n"), "{text}");
-        assert!(text.contains("itsm_bridge_findings_ingested_total 5\n"), "{text}");
+        assert!(
+            text.contains("itsm_bridge_scans_ingested_total 2\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("itsm_bridge_findings_ingested_total 5\n"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -563,7 +563,10 @@ fn router(
             post(scans_api::post_scan).with_state(scans),
         )
         .route("/healthz", get(health::healthz))
-        .route(crate::metrics::PATH, get(crate::metrics::serve).with_state(metrics))
+        .route(
+            crate::metrics::PATH,
+            get(crate::metrics::serve).with_state(metrics),
+        )
         .route("/readyz", get(move || health::readyz(readiness.clone())))
         .leptos_routes_with_context(&options, routes, context.clone(), {
             let options = options.clone();

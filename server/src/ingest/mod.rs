@@ -298,10 +298,9 @@ pub async fn ingest_with<R: Read + Send + 'static>(
         scan_id = tracing::field::Empty,
         source = named.as_deref(),
     );
-    let outcome =
-        receive_and_complete(writer, allowed_source, reader, &request, named, &mut scan)
-            .instrument(span)
-            .await;
+    let outcome = receive_and_complete(writer, allowed_source, reader, &request, named, &mut scan)
+        .instrument(span)
+        .await;
     if outcome.is_err()
         && let Some(scan_id) = scan
         && let Err(error) = writer.delete(scan_id).await

@@ -441,7 +441,11 @@ impl ServiceNowClient {
                     _ => "network_error",
                 };
                 self.settings.metrics.servicenow_request(outcome, took);
-                tracing::debug!(took_ms = took.as_millis() as u64, outcome, "ServiceNow request failed");
+                tracing::debug!(
+                    took_ms = took.as_millis() as u64,
+                    outcome,
+                    "ServiceNow request failed"
+                );
                 return Err(error);
             }
         };

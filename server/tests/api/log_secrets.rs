@@ -92,7 +92,12 @@ impl Server {
 }
 
 /// Calls a server function as a hydrated page does; the answer's JSON.
-async fn call(client: &reqwest::Client, server: &Server, name: &str, form: &[(&str, &str)]) -> Value {
+async fn call(
+    client: &reqwest::Client,
+    server: &Server,
+    name: &str,
+    form: &[(&str, &str)],
+) -> Value {
     let response = client
         .post(format!("{}/api/{name}", server.url))
         .form(form)
@@ -129,7 +134,10 @@ async fn handle_every_secret(server: &Server, folder: &Path) -> (Vec<String>, St
     .await;
     let wrong = reqwest::Client::new()
         .post(format!("{}/api/login", server.url))
-        .form(&[("form[username]", ADMIN), ("form[password]", WRONG_PASSWORD)])
+        .form(&[
+            ("form[username]", ADMIN),
+            ("form[password]", WRONG_PASSWORD),
+        ])
         .send()
         .await
         .unwrap();
@@ -174,7 +182,11 @@ async fn handle_every_secret(server: &Server, folder: &Path) -> (Vec<String>, St
     assert_eq!(saved, json!("Saved"));
     let steps = call(&client, server, "test_connection", &[]).await;
     assert!(
-        steps.as_array().unwrap().iter().all(|s| s["passed"] == true),
+        steps
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["passed"] == true),
         "{steps}"
     );
     let rules = call(
@@ -259,7 +271,10 @@ async fn handle_every_secret(server: &Server, folder: &Path) -> (Vec<String>, St
 fn assert_no_secret(text: &str, secrets: &[String], what: &str) {
     for secret in secrets {
         assert!(secret.len() >= 8, "{secret:?} is too short to look for");
-        assert!(!text.contains(secret.as_str()), "{what} shows a secret: {secret:?}");
+        assert!(
+            !text.contains(secret.as_str()),
+            "{what} shows a secret: {secret:?}"
+        );
     }
 }
 
@@ -286,7 +301,12 @@ async fn no_secret_reaches_the_text_log_or_the_metrics() {
         "group{key=",
         "servicenow_request{method=POST table=\"incident\" status=201}",
     ]);
-    with(&["engine_run{run_id=", "group{key=", "number=\"INC", "opened a ticket"]);
+    with(&[
+        "engine_run{run_id=",
+        "group{key=",
+        "number=\"INC",
+        "opened a ticket",
+    ]);
     with(&["ingestion{", "scan_id=", "source=\"aws\"", "scan stored"]);
 }
 
@@ -320,13 +340,22 @@ async fn no_secret_reaches_the_json_log_and_its_spans_carry_the_ids() {
             })
         })
         .expect("a line of an incident's create");
-    assert!(span(create, "engine_run").unwrap()["run_id"].is_i64(), "{create}");
-    assert!(span(create, "group").unwrap()["key"].is_string(), "{create}");
+    assert!(
+        span(create, "engine_run").unwrap()["run_id"].is_i64(),
+        "{create}"
+    );
+    assert!(
+        span(create, "group").unwrap()["key"].is_string(),
+        "{create}"
+    );
     let opened = events
         .iter()
         .find(|e| e["fields"]["message"] == "opened a ticket")
         .expect("an opened line");
-    assert!(span(opened, "engine_run").unwrap()["run_id"].is_i64(), "{opened}");
+    assert!(
+        span(opened, "engine_run").unwrap()["run_id"].is_i64(),
+        "{opened}"
+    );
     let number = &span(opened, "group").unwrap()["number"];
     assert!(
         number.as_str().is_some_and(|n| n.starts_with("INC")),

@@ -28,7 +28,10 @@ fn parsed(text: &str) -> Scrape {
         let known = !matches!(LineInfo::parse(line), LineInfo::Ignored);
         // OpenMetrics' end marker and units are comments to Prometheus's text parser.
         let openmetrics_comment = line == "# EOF" || line.starts_with("# UNIT ");
-        assert!(known || openmetrics_comment, "not Prometheus text: {line:?}");
+        assert!(
+            known || openmetrics_comment,
+            "not Prometheus text: {line:?}"
+        );
     }
     assert!(text.ends_with("# EOF\n"), "no end marker: {text}");
     Scrape::parse(text.lines().map(|l| Ok(l.to_string()))).unwrap()
@@ -73,7 +76,10 @@ async fn metrics_parse_and_move_after_an_ingestion_a_run_and_sign_ins() {
     set_rules(&app, "resources", true).await;
     let token = app.api_token().await;
     let before = parsed(&metrics_text(&app, &token).await);
-    assert_eq!(observations(&before, "itsm_bridge_engine_run_duration_seconds"), 0.0);
+    assert_eq!(
+        observations(&before, "itsm_bridge_engine_run_duration_seconds"),
+        0.0
+    );
 
     post_scan(
         &app,
@@ -110,7 +116,10 @@ async fn metrics_parse_and_move_after_an_ingestion_a_run_and_sign_ins() {
         moved("itsm_bridge_engine_runs_total", &[("outcome", "succeeded")]),
         1.0
     );
-    assert_eq!(observations(&after, "itsm_bridge_engine_run_duration_seconds"), 1.0);
+    assert_eq!(
+        observations(&after, "itsm_bridge_engine_run_duration_seconds"),
+        1.0
+    );
     assert_eq!(
         moved("itsm_bridge_tickets_total", &[("action", "opened")]),
         2.0
@@ -131,7 +140,11 @@ async fn metrics_parse_and_move_after_an_ingestion_a_run_and_sign_ins() {
     );
     // The helper signed the test's client in before the first scrape.
     assert_eq!(
-        value(&after, "itsm_bridge_sign_ins_total", &[("outcome", "succeeded")]),
+        value(
+            &after,
+            "itsm_bridge_sign_ins_total",
+            &[("outcome", "succeeded")]
+        ),
         1.0
     );
 }
@@ -169,7 +182,10 @@ async fn metrics_are_refused_without_a_live_api_token() {
     let cases = [
         ("no token", anonymous.get(&url)),
         ("a revoked token", anonymous.get(&url).bearer_auth(&revoked)),
-        ("a made-up token", anonymous.get(&url).bearer_auth("itsmb_madeUp")),
+        (
+            "a made-up token",
+            anonymous.get(&url).bearer_auth("itsmb_madeUp"),
+        ),
         ("the session alone", app.client.get(&url)),
     ];
     for (what, request) in cases {
