@@ -215,17 +215,17 @@ impl Application {
                     clock: engine.clock().clone(),
                     one_preview_at_a_time: Default::default(),
                 }),
+                metrics: MetricsEndpoint {
+                    metrics,
+                    pool: pool.clone(),
+                    clock: engine.clock().clone(),
+                },
             },
             Readiness {
                 pool: pool.clone(),
                 file: DatabaseFile::new(database_path.clone()),
             },
             origins,
-            MetricsEndpoint {
-                metrics,
-                pool: pool.clone(),
-                clock: engine.clock().clone(),
-            },
         )
         .layer(axum::middleware::from_fn_with_state(
             Arc::new(HostNames::new(
@@ -509,13 +509,15 @@ pub fn client_settings(config: &Config) -> ClientSettings {
 /// another server of the same process meanwhile (tests start many) would wait forever.
 static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
 
-/// What the server functions reach besides the stores.
+/// What the server functions and `/metrics` reach besides the stores.
 struct Contexts {
     tester: SharedConnectionTester,
     engine_runs: SharedEngineControl,
     overview: SharedOverview,
     tickets: SharedTicketList,
     engine_rules: SharedEngineRules,
+    /// What `/metrics` reads (a plain route, not a server function).
+    metrics: MetricsEndpoint,
 }
 
 fn router(
@@ -526,7 +528,6 @@ fn router(
     contexts: Contexts,
     readiness: Readiness,
     origins: SiteOrigins,
-    metrics: MetricsEndpoint,
 ) -> Router {
     let Contexts {
         tester,
@@ -534,6 +535,7 @@ fn router(
         overview,
         tickets,
         engine_rules,
+        metrics,
     } = contexts;
     let store: SharedSettingsStore = store;
     let accounts: SharedAccountBackend = auth.clone();
