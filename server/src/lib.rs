@@ -10,6 +10,7 @@ pub mod database;
 pub mod engine;
 pub mod http;
 pub mod ingest;
+pub mod metrics;
 pub mod overview;
 pub mod private_file;
 pub mod scan_store;

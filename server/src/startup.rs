@@ -27,6 +27,7 @@ use crate::http::server_fn_errors::refuse_unreadable_requests;
 use crate::http::unread_body::close_after_unread_body;
 use crate::http::upload_shares::UploadShares;
 use crate::ingest::ScanWriter;
+use crate::metrics::{Metrics, MetricsEndpoint};
 use crate::scan_store::SqliteScanStore;
 use crate::secrets::SecretCipher;
 use crate::servicenow::{ClientSettings, Pacer};
@@ -98,6 +99,8 @@ impl Application {
         let cipher = SecretCipher::load(config.secret_key.as_ref(), &config.key_file_path()?)?;
         let store = Arc::new(SqliteSettingsStore::new(pool.clone(), Arc::new(cipher)));
         seal_secrets_to_their_url(&store).await;
+        // The server's one set of counters, read at `/metrics`.
+        let metrics = Metrics::new();
         if let Err(error) = store.connection_secrets().await {
             // Start anyway: the administrator can enter the secrets again on the page.
             tracing::warn!(
@@ -116,6 +119,7 @@ impl Application {
             audit_kept_seconds: i64::from(config.audit_kept_days) * 86_400,
             trusted_proxy_header: config.trusted_proxy_header.clone(),
             public_url_is_https: origins.public_url_is_https(),
+            metrics: metrics.clone(),
         };
         let auth = Arc::new(Auth::start(pool.clone(), clock.clone(), auth_settings).await?);
 
@@ -132,20 +136,24 @@ impl Application {
         let pacer = servicenow_pacer(config);
         let tester: SharedConnectionTester = Arc::new(ServiceNowConnectionTester::new(
             store.clone(),
-            client_settings(config),
+            ClientSettings {
+                metrics: metrics.clone(),
+                ..client_settings(config)
+            },
             pacer.clone(),
             pool.clone(),
             clock.clone(),
         ));
         let (shutdown, shutdown_seen) = watch::channel(false);
         let started_at = clock.now();
-        let engine = build_engine(
+        let engine = build_engine_counted(
             config,
             &database_path,
             store.clone(),
             pacer,
             clock.clone(),
             shutdown_seen,
+            metrics.clone(),
         )
         .await?;
         // Scans take turns for the database, letting the pages' and the engine's
@@ -176,6 +184,7 @@ impl Application {
                 pool.clone(),
                 i64::from(config.audit_kept_days) * 86_400,
             ),
+            metrics: metrics.clone(),
         });
         let engine_runs: SharedEngineControl = Arc::new(EngineRuns {
             engine: engine.clone(),
@@ -209,6 +218,11 @@ impl Application {
                         crate::engine::preview::intent_grace(engine.settings().client.timeout),
                     ),
                 }),
+                metrics: MetricsEndpoint {
+                    metrics,
+                    pool: pool.clone(),
+                    clock: engine.clock().clone(),
+                },
             },
             Readiness {
                 pool: pool.clone(),
@@ -410,7 +424,9 @@ async fn serve(
 }
 
 /// The ticket engine on its own connections to the database at `path` (already migrated).
-/// Runs left "running" by a process that died are marked interrupted here.
+/// Runs left "running" by a process that died are marked interrupted here. It counts into
+/// metrics of its own, which nobody reads (`run-once`); the server's engine is
+/// [`build_engine_counted`].
 pub async fn build_engine(
     config: &Config,
     path: &std::path::Path,
@@ -419,13 +435,31 @@ pub async fn build_engine(
     clock: Arc<dyn Clock>,
     shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<Arc<Engine>> {
+    let metrics = Metrics::new();
+    build_engine_counted(config, path, settings, pacer, clock, shutdown, metrics).await
+}
+
+/// [`build_engine`], counting its runs and its ServiceNow requests into `metrics`.
+pub async fn build_engine_counted(
+    config: &Config,
+    path: &std::path::Path,
+    settings: Arc<SqliteSettingsStore>,
+    pacer: Arc<Pacer>,
+    clock: Arc<dyn Clock>,
+    shutdown: watch::Receiver<bool>,
+    metrics: Metrics,
+) -> anyhow::Result<Arc<Engine>> {
     crate::servicenow::check_ca_file(config.servicenow_ca_file.as_deref())?;
     let pool = database::open_for_engine(path).await?;
     run_store::mark_dead_runs(&pool, clock.now(), clock.now_ms()).await?;
     let settings_for_engine = EngineSettings {
         lease: Duration::from_secs(config.engine_lease_seconds),
         keep_runs: Duration::from_secs(u64::from(config.runs_kept_days) * 86_400),
-        client: client_settings(config),
+        client: ClientSettings {
+            metrics: metrics.clone(),
+            ..client_settings(config)
+        },
+        metrics,
     };
     Ok(Engine::new(
         pool,
@@ -478,13 +512,15 @@ pub fn client_settings(config: &Config) -> ClientSettings {
 /// another server of the same process meanwhile (tests start many) would wait forever.
 static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
 
-/// What the server functions reach besides the stores.
+/// What the server functions and `/metrics` reach besides the stores.
 struct Contexts {
     tester: SharedConnectionTester,
     engine_runs: SharedEngineControl,
     overview: SharedOverview,
     tickets: SharedTicketList,
     engine_rules: SharedEngineRules,
+    /// What `/metrics` reads (a plain route, not a server function).
+    metrics: MetricsEndpoint,
 }
 
 fn router(
@@ -502,6 +538,7 @@ fn router(
         overview,
         tickets,
         engine_rules,
+        metrics,
     } = contexts;
     let store: SharedSettingsStore = store;
     let accounts: SharedAccountBackend = auth.clone();
@@ -531,6 +568,10 @@ fn router(
             post(scans_api::post_scan).with_state(scans),
         )
         .route("/healthz", get(health::healthz))
+        .route(
+            crate::metrics::PATH,
+            get(crate::metrics::serve).with_state(metrics),
+        )
         .route("/readyz", get(move || health::readyz(readiness.clone())))
         .leptos_routes_with_context(&options, routes, context.clone(), {
             let options = options.clone();
@@ -579,7 +620,7 @@ pub fn route_paths() -> Vec<(String, axum::http::Method)> {
     paths.extend(
         leptos::server_fn::axum::server_fn_paths().map(|(path, method)| (path.to_string(), method)),
     );
-    for plain in ["/healthz", "/readyz"] {
+    for plain in ["/healthz", "/readyz", crate::metrics::PATH] {
         paths.push((plain.to_string(), Method::GET));
     }
     paths.push(("/api/v1/scans".to_string(), Method::POST));

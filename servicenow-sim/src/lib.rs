@@ -110,6 +110,18 @@ impl SimHandle {
         self.with(|s| s.refresh_tokens.clear());
     }
 
+    /// Every access and refresh token handed out and still known: secrets that a client's
+    /// logs must never show.
+    pub fn issued_tokens(&self) -> Vec<String> {
+        self.with(|s| {
+            s.tokens
+                .keys()
+                .chain(s.refresh_tokens.keys())
+                .cloned()
+                .collect()
+        })
+    }
+
     pub fn log(&self) -> Vec<LogEntry> {
         self.with(|s| s.log.clone())
     }

@@ -41,6 +41,8 @@ pub struct AuthSettings {
     /// `--public-url` is https: the browser talks https to the proxy in front, whether or
     /// not the proxy says so with `X-Forwarded-Proto`.
     pub public_url_is_https: bool,
+    /// Where sign-ins are counted by outcome.
+    pub metrics: crate::metrics::Metrics,
 }
 
 pub struct Auth {
@@ -53,6 +55,7 @@ pub struct Auth {
     audit_kept_seconds: i64,
     trusted_proxy_header: Option<HeaderName>,
     public_url_is_https: bool,
+    metrics: crate::metrics::Metrics,
 }
 
 impl Auth {
@@ -70,6 +73,7 @@ impl Auth {
             audit_kept_seconds,
             trusted_proxy_header,
             public_url_is_https,
+            metrics,
         } = settings;
         let setup = if admin_exists(&pool).await? {
             let _ = std::fs::remove_file(&setup_token_file);
@@ -93,7 +97,117 @@ impl Auth {
             audit_kept_seconds,
             trusted_proxy_header,
             public_url_is_https,
+            metrics,
         })
+    }
+
+    /// A sign-in: the session cookie, or why not.
+    async fn check_login(
+        &self,
+        username: &str,
+        password: &str,
+        request: &RequestInfo,
+    ) -> Result<String, AccountError> {
+        // Nothing unchecked is counted, audited or logged (the server function checks too).
+        let username = parse_username(username).map_err(|message| {
+            let mut errors = FieldErrors::default();
+            errors.insert("username", message);
+            AccountError::Invalid(errors)
+        })?;
+        if password.chars().count() > app::forms::MAX_PASSWORD {
+            return Err(AccountError::Refused("Wrong user name or password.".into()));
+        }
+        let row = sqlx::query("SELECT id, username, password_hash FROM admins WHERE username = ?")
+            .bind(&username)
+            .fetch_optional(&self.pool)
+            .await
+            .context("Failed to read the admin account")?;
+        let stored: Option<String> = row.as_ref().map(|row| row.get("password_hash"));
+        // The throttle counts by the database's spelling of a found user name: every
+        // spelling SQLite's NOCASE accepts is the same user to it.
+        let throttle_name: String = row
+            .as_ref()
+            .map_or_else(|| username.clone(), |row| row.get("username"));
+        let attempt = match self.throttle.begin(
+            &throttle_name,
+            request.address,
+            stored.as_deref().map(fingerprint),
+            self.clock.now(),
+        ) {
+            Ok(attempt) => attempt,
+            Err(refused) if refused.why == throttle::Why::UserQueue => {
+                let seconds = refused.wait_seconds;
+                return Err(AccountError::Throttled(format!(
+                    "Too many sign-ins of this user name are waiting to be checked (after \
+                     repeated failures they are checked one at a time, slowly). Try again in \
+                     {seconds} second{}.",
+                    if seconds == 1 { "" } else { "s" }
+                )));
+            }
+            Err(refused) => {
+                if refused.first_in_window {
+                    self.record(
+                        Some(&username),
+                        "login.throttled",
+                        "refused: too many failed sign-ins from this address",
+                        request,
+                    )
+                    .await?;
+                }
+                let minutes = (refused.wait_seconds + 59) / 60;
+                return Err(AccountError::Throttled(format!(
+                    "Too many failed sign-ins from your address. Try again in {minutes} minute{}.",
+                    if minutes == 1 { "" } else { "s" }
+                )));
+            }
+        };
+        if attempt.delay_seconds > 0 {
+            self.clock.sleep_until(attempt.check_at).await;
+        }
+        let verified = match &stored {
+            Some(hash) => password::verify(password.to_string(), hash.clone()).await,
+            None => password::spend_a_verification(password.to_string())
+                .await
+                .map(|()| false),
+        };
+        let verified = verified.map_err(|busy| AccountError::Throttled(busy.to_string()))?;
+        let admin = match row {
+            Some(row) if verified => CurrentAdmin {
+                id: row.get("id"),
+                username: row.get("username"),
+            },
+            _ => {
+                self.record(
+                    Some(&username),
+                    "login.failed",
+                    "wrong user name or password",
+                    request,
+                )
+                .await?;
+                let mut message = "Wrong user name or password.".to_string();
+                if attempt.delay_seconds > 0 {
+                    message.push_str(&format!(
+                        " After repeated failures each sign-in of this user name is slowed \
+                         down; this one waited {} seconds.",
+                        attempt.delay_seconds
+                    ));
+                }
+                return Err(AccountError::Refused(message));
+            }
+        };
+        self.throttle.succeeded(&attempt);
+        // A fresh id at every login: a session id planted before login opens nothing.
+        if let Some(old) = &request.session_id {
+            sessions::delete(&self.pool, old).await?;
+        }
+        let id = sessions::create(&self.pool, admin.id, self.clock.now()).await?;
+        self.record(Some(&admin.username), "login", "signed in", request)
+            .await?;
+        Ok(sessions::cookie(
+            &id,
+            self.secure(request),
+            self.policy.absolute_seconds,
+        ))
     }
 
     /// What the access guard learns about a request: the client's address (the one place
@@ -212,106 +326,15 @@ impl AccountBackend for Auth {
         password: &str,
         request: &RequestInfo,
     ) -> Result<String, AccountError> {
-        // Nothing unchecked is counted, audited or logged (the server function checks too).
-        let username = parse_username(username).map_err(|message| {
-            let mut errors = FieldErrors::default();
-            errors.insert("username", message);
-            AccountError::Invalid(errors)
-        })?;
-        if password.chars().count() > app::forms::MAX_PASSWORD {
-            return Err(AccountError::Refused("Wrong user name or password.".into()));
-        }
-        let row = sqlx::query("SELECT id, username, password_hash FROM admins WHERE username = ?")
-            .bind(&username)
-            .fetch_optional(&self.pool)
-            .await
-            .context("Failed to read the admin account")?;
-        let stored: Option<String> = row.as_ref().map(|row| row.get("password_hash"));
-        // The throttle counts by the database's spelling of a found user name: every
-        // spelling SQLite's NOCASE accepts is the same user to it.
-        let throttle_name: String = row
-            .as_ref()
-            .map_or_else(|| username.clone(), |row| row.get("username"));
-        let attempt = match self.throttle.begin(
-            &throttle_name,
-            request.address,
-            stored.as_deref().map(fingerprint),
-            self.clock.now(),
-        ) {
-            Ok(attempt) => attempt,
-            Err(refused) if refused.why == throttle::Why::UserQueue => {
-                let seconds = refused.wait_seconds;
-                return Err(AccountError::Throttled(format!(
-                    "Too many sign-ins of this user name are waiting to be checked (after \
-                     repeated failures they are checked one at a time, slowly). Try again in \
-                     {seconds} second{}.",
-                    if seconds == 1 { "" } else { "s" }
-                )));
-            }
-            Err(refused) => {
-                if refused.first_in_window {
-                    self.record(
-                        Some(&username),
-                        "login.throttled",
-                        "refused: too many failed sign-ins from this address",
-                        request,
-                    )
-                    .await?;
-                }
-                let minutes = (refused.wait_seconds + 59) / 60;
-                return Err(AccountError::Throttled(format!(
-                    "Too many failed sign-ins from your address. Try again in {minutes} minute{}.",
-                    if minutes == 1 { "" } else { "s" }
-                )));
-            }
-        };
-        if attempt.delay_seconds > 0 {
-            self.clock.sleep_until(attempt.check_at).await;
-        }
-        let verified = match &stored {
-            Some(hash) => password::verify(password.to_string(), hash.clone()).await,
-            None => password::spend_a_verification(password.to_string())
-                .await
-                .map(|()| false),
-        };
-        let verified = verified.map_err(|busy| AccountError::Throttled(busy.to_string()))?;
-        let admin = match row {
-            Some(row) if verified => CurrentAdmin {
-                id: row.get("id"),
-                username: row.get("username"),
-            },
-            _ => {
-                self.record(
-                    Some(&username),
-                    "login.failed",
-                    "wrong user name or password",
-                    request,
-                )
-                .await?;
-                let mut message = "Wrong user name or password.".to_string();
-                if attempt.delay_seconds > 0 {
-                    message.push_str(&format!(
-                        " After repeated failures each sign-in of this user name is slowed \
-                         down; this one waited {} seconds.",
-                        attempt.delay_seconds
-                    ));
-                }
-                return Err(AccountError::Refused(message));
-            }
-        };
-        self.throttle.succeeded(&attempt);
-        // A fresh id at every login: a session id planted before login opens nothing.
-        if let Some(old) = &request.session_id {
-            sessions::delete(&self.pool, old).await?;
-        }
-        let id = sessions::create(&self.pool, admin.id, self.clock.now()).await?;
-        self.record(Some(&admin.username), "login", "signed in", request)
-            .await?;
-        Ok(sessions::cookie(
-            &id,
-            self.secure(request),
-            self.policy.absolute_seconds,
-        ))
+        let result = self.check_login(username, password, request).await;
+        self.metrics.sign_in(match &result {
+            Ok(_) => "succeeded",
+            Err(AccountError::Refused(_)) => "refused",
+            Err(AccountError::Throttled(_)) => "throttled",
+            Err(AccountError::Invalid(_)) => "invalid",
+            Err(_) => "error",
+        });
+        result
     }
 
     async fn logout(&self, admin: &CurrentAdmin, request: &RequestInfo) -> anyhow::Result<String> {

@@ -252,6 +252,7 @@ impl Applier<'_> {
             .map_err(|why| Stop::Instance(ServiceNowError::BadAnswer(why)))?;
         let now = self.clock.now();
         retry_busy(|| store::record_opened(self.pool, ticket_id, &opened, now)).await?;
+        tracing::Span::current().record("number", opened.number.as_str());
         tracing::info!(number = %opened.number, %correlation_id, key = %key.id, "opened a ticket");
         let mut detail = decision.reason.clone();
         if let (Some(old), true) = (supersedes, note_superseded) {
@@ -292,6 +293,20 @@ impl Applier<'_> {
         } else {
             Ok(GroupOutcome::Failed(error.to_string()))
         }
+    }
+
+    /// The span of one group's work, `group{key, number}`: the number of its incident when
+    /// it has one, recorded by [`open`](Self::open) once the instance gives it.
+    pub fn group_span(&self, decision: &Decision) -> tracing::Span {
+        // An open's ticket is the one it supersedes: its number is not the group's.
+        let number = match decision.action {
+            Action::Open { .. } => None,
+            _ => decision
+                .ticket()
+                .and_then(|id| self.tickets.get(&id))
+                .map(|ticket| ticket.number.as_str()),
+        };
+        tracing::info_span!("group", key = %decision.key.id, number)
     }
 
     fn ticket(&self, id: i64) -> &TrackedTicket {

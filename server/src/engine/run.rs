@@ -32,6 +32,8 @@ pub struct EngineSettings {
     /// Runs older than this are deleted.
     pub keep_runs: Duration,
     pub client: ClientSettings,
+    /// Where runs, their duration and the tickets they change are counted.
+    pub metrics: crate::metrics::Metrics,
 }
 
 impl Default for EngineSettings {
@@ -40,6 +42,7 @@ impl Default for EngineSettings {
             lease: Duration::from_secs(60),
             keep_runs: Duration::from_secs(90 * 86_400),
             client: ClientSettings::default(),
+            metrics: Default::default(),
         }
     }
 }
@@ -196,6 +199,7 @@ impl Engine {
         run_id: i64,
         work: Result<(Credentials, Recipients), SecretsUnreadable>,
     ) -> RunReport {
+        let started = tokio::time::Instant::now();
         // Aborted when the run ends, also by a panic: a lease renewed for ever would block
         // every process.
         let renewal = AbortOnDrop(self.keep_lease_alive());
@@ -269,6 +273,11 @@ impl Engine {
                 "failed to release the lease; it lapses"
             );
         }
+        self.settings.metrics.engine_run_ended(
+            outcome.as_str(),
+            started.elapsed(),
+            [counts.opened, counts.noted, counts.resolved].map(|n| n.max(0) as u64),
+        );
         tracing::info!(
             run_id,
             outcome = outcome.as_str(),
@@ -393,7 +402,8 @@ impl Engine {
                 counts.skipped += deferred();
                 return Err(Stop::Shutdown);
             }
-            if let Err(stop) = applier.apply(decision, counts).await {
+            let span = applier.group_span(decision);
+            if let Err(stop) = applier.apply(decision, counts).instrument(span).await {
                 counts.skipped += deferred();
                 return Err(stop);
             }

@@ -69,7 +69,8 @@ pub async fn guard(State(auth): State<Arc<Auth>>, mut request: Request, next: Ne
     if has_dot_segment(&path) {
         return (StatusCode::BAD_REQUEST, DOT_SEGMENT_REFUSAL).into_response();
     }
-    if HEALTH_PATHS.contains(&path.as_str()) {
+    // `/metrics` checks its own API token, as the scanner API does; no session is read.
+    if HEALTH_PATHS.contains(&path.as_str()) || path == crate::metrics::PATH {
         return next.run(request).await;
     }
     let info = auth.request_info(&request);

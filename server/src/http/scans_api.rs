@@ -67,6 +67,8 @@ pub struct ScansApi {
     pub trusted_proxy_header: Option<HeaderName>,
     /// Unknown or revoked tokens, audited once per address and window.
     pub refused_tokens: RefusalAudit,
+    /// Where scans and findings stored and refused are counted.
+    pub metrics: crate::metrics::Metrics,
 }
 
 #[derive(Debug, Deserialize)]
@@ -114,8 +116,15 @@ pub async fn post_scan(
     };
     let cut_off = stalled.map(|Extension(s)| s);
     match receive(&api, query, cut_off, &headers, body, now, &mut sender).await {
-        Ok(summary) => (StatusCode::CREATED, Json(summary)).into_response(),
-        Err(refusal) => refusal.logged(&sender),
+        Ok(summary) => {
+            api.metrics.scan_ingested(summary.findings.max(0) as u64);
+            (StatusCode::CREATED, Json(summary)).into_response()
+        }
+        Err(refusal) => {
+            let problems = refusal.body["total_problems"].as_u64().unwrap_or(0);
+            api.metrics.scan_refused(refusal.status, problems);
+            refusal.logged(&sender)
+        }
     }
 }
 
@@ -384,7 +393,7 @@ impl Refusal {
 }
 
 /// The token of `Authorization: Bearer <token>` (the scheme in any case, RFC 7235).
-fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+pub(crate) fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.trim().split_once(' ')?;
     let token = token.trim();

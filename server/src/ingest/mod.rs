@@ -33,6 +33,7 @@ use std::io::{BufReader, Cursor, Read};
 use std::time::Duration;
 use store::{Completion, ScanFacts};
 use tokio::sync::mpsc;
+use tracing::Instrument;
 
 /// The longest source name, in characters.
 pub use app::api::MAX_SOURCE;
@@ -290,8 +291,16 @@ pub async fn ingest_with<R: Read + Send + 'static>(
         );
     }
     let mut scan = None;
-    let outcome =
-        receive_and_complete(writer, allowed_source, reader, &request, named, &mut scan).await;
+    // `ingestion{scan_id, source}`: the scan's id once its first chunk is written, its
+    // source once known; the lines of the upload (`scan stored`) carry both.
+    let span = tracing::info_span!(
+        "ingestion",
+        scan_id = tracing::field::Empty,
+        source = named.as_deref(),
+    );
+    let outcome = receive_and_complete(writer, allowed_source, reader, &request, named, &mut scan)
+        .instrument(span)
+        .await;
     if outcome.is_err()
         && let Some(scan_id) = scan
         && let Err(error) = writer.delete(scan_id).await
@@ -341,7 +350,12 @@ async fn receive_and_complete<R: Read + Send + 'static>(
                         continue;
                     }
                     match writer.write_chunk(*scan, &chunk.rows).await {
-                        Ok(id) => *scan = Some(id),
+                        Ok(id) => {
+                            if scan.is_none() {
+                                tracing::Span::current().record("scan_id", id);
+                            }
+                            *scan = Some(id);
+                        }
                         Err(error) => {
                             write_error = Some(error);
                             receiver.close();
@@ -367,11 +381,15 @@ async fn receive_and_complete<R: Read + Send + 'static>(
     }
     let source = match named {
         Some(source) => source,
-        None => source_from_contents(
-            parsed.format,
-            parsed.layout,
-            std::mem::take(&mut parsed.source),
-        )?,
+        None => {
+            let source = source_from_contents(
+                parsed.format,
+                parsed.layout,
+                std::mem::take(&mut parsed.source),
+            )?;
+            tracing::Span::current().record("source", source.as_str());
+            source
+        }
     };
     check_source(&source, allowed_source)?;
     let scanned_at = parsed.scan_time.unwrap_or(request.now);
@@ -384,7 +402,11 @@ async fn receive_and_complete<R: Read + Send + 'static>(
     // A clock a little ahead counts as now, so that the next scan is not taken for older.
     let scanned_at = scanned_at.min(request.now);
     if !chunk.rows.is_empty() || scan.is_none() {
+        let first = scan.is_none();
         *scan = Some(writer.write_chunk(*scan, &chunk.rows).await?);
+        if first && let Some(id) = *scan {
+            tracing::Span::current().record("scan_id", id);
+        }
     }
     let scan_id = scan.ok_or_else(|| anyhow!("the scan was not recorded"))?;
     let counts = writer.count(scan_id).await?;

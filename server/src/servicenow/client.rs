@@ -12,6 +12,7 @@
 use super::error::ServiceNowError;
 use super::pacer::Pacer;
 use super::query::query_value;
+use crate::metrics::{Metrics, servicenow_outcome};
 use backon::{ExponentialBuilder, Retryable};
 use reqwest::header::HeaderMap;
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
@@ -23,6 +24,7 @@ use std::time::Duration;
 use tokio::sync::Mutex;
 // Tokio's clock, like the pacer's: tests pause and advance it to reach a token's expiry.
 use tokio::time::Instant;
+use tracing::Instrument;
 
 pub type Record = Map<String, Value>;
 
@@ -79,6 +81,9 @@ pub struct ClientSettings {
     pub max_answer_bytes: usize,
     /// The most records [`ServiceNowClient::list_all`] gathers; more is `TooLarge`.
     pub max_list_records: usize,
+    /// Where requests, their latency and rate-limit waits are counted (the server's
+    /// `/metrics`; a set of its own by default).
+    pub metrics: Metrics,
 }
 
 impl Default for ClientSettings {
@@ -91,6 +96,7 @@ impl Default for ClientSettings {
             ca_file: None,
             max_answer_bytes: 32 << 20,
             max_list_records: 100_000,
+            metrics: Metrics::default(),
         }
     }
 }
@@ -338,11 +344,14 @@ impl ServiceNowClient {
                 _ => backoff,
             })
             .notify(|failure, wait| match failure.error {
-                ServiceNowError::RateLimited { .. } => tracing::warn!(
-                    path,
-                    wait_s = wait.as_secs(),
-                    "ServiceNow rate limit: waiting as it asks"
-                ),
+                ServiceNowError::RateLimited { .. } => {
+                    self.settings.metrics.rate_limit_wait("instance");
+                    tracing::warn!(
+                        path,
+                        wait_s = wait.as_secs(),
+                        "ServiceNow rate limit: waiting as it asks"
+                    )
+                }
                 ref error => tracing::warn!(
                     path,
                     wait_ms = wait.as_millis() as u64,
@@ -400,9 +409,54 @@ impl ServiceNowClient {
     /// Waits for this request's turn with the process's pacer, then sends. A redirect is an
     /// error: following it would send the credentials (the OAuth form, the bearer token) to
     /// wherever it points.
+    ///
+    /// Each request has its span, `servicenow_request{method, table, status}`: the table
+    /// (or `oauth_token`), never the URL's query nor a header, which carry what was asked
+    /// and the credentials. It is counted in the metrics by outcome, with its latency.
     async fn send(&self, request: RequestBuilder) -> Result<Response, ServiceNowError> {
-        self.pacer.wait_turn(self.settings.max_retry_after).await?;
-        let response = request.send().await.map_err(|e| self.transport_error(&e))?;
+        let request = request.build().map_err(|e| self.transport_error(&e))?;
+        let span = tracing::info_span!(
+            "servicenow_request",
+            method = %request.method(),
+            table = table_of(request.url().path()),
+            status = tracing::field::Empty,
+        );
+        self.send_built(request).instrument(span).await
+    }
+
+    /// [`send`](Self::send), in its span.
+    async fn send_built(&self, request: reqwest::Request) -> Result<Response, ServiceNowError> {
+        let waited = self.pacer.wait_turn(self.settings.max_retry_after).await?;
+        if !waited.is_zero() {
+            self.settings.metrics.rate_limit_wait("pacer");
+        }
+        let started = Instant::now();
+        let sent = self.http.execute(request).await;
+        let took = started.elapsed();
+        let response = match sent {
+            Ok(response) => response,
+            Err(error) => {
+                let error = self.transport_error(&error);
+                let outcome = match error {
+                    ServiceNowError::Timeout(_) => "timeout",
+                    ServiceNowError::Tls(_) => "tls_error",
+                    _ => "network_error",
+                };
+                self.settings.metrics.servicenow_request(outcome, took);
+                tracing::debug!(
+                    took_ms = took.as_millis() as u64,
+                    outcome,
+                    "ServiceNow request failed"
+                );
+                return Err(error);
+            }
+        };
+        let status = response.status();
+        tracing::Span::current().record("status", status.as_u16());
+        self.settings
+            .metrics
+            .servicenow_request(servicenow_outcome(status), took);
+        tracing::debug!(took_ms = took.as_millis() as u64, "ServiceNow answered");
         if response.status().is_redirection() {
             let location = response
                 .headers()
@@ -656,6 +710,18 @@ fn record(value: Value) -> Result<Record, ServiceNowError> {
 fn snippet(text: &str) -> String {
     let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
     flat.chars().take(120).collect()
+}
+
+/// What a request's span names of its URL: the table of a Table API path, `oauth_token`
+/// for the token endpoint, `other` for anything else; never a record's id or the query.
+fn table_of(path: &str) -> &str {
+    if let Some((_, rest)) = path.split_once("/api/now/table/") {
+        rest.split('/').next().unwrap_or("other")
+    } else if path.ends_with("/oauth_token.do") {
+        "oauth_token"
+    } else {
+        "other"
+    }
 }
 
 fn error_chain(error: &dyn std::error::Error) -> String {

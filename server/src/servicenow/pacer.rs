@@ -62,12 +62,15 @@ impl Pacer {
     ///
     /// A turn taken counts even if the caller then drops the request: the budget errs on
     /// the side of sending less than the instance allows, never more.
-    pub async fn wait_turn(&self, max_wait: Duration) -> Result<(), ServiceNowError> {
+    ///
+    /// Answers how long it waited (zero when the turn was free), for the metrics.
+    pub async fn wait_turn(&self, max_wait: Duration) -> Result<Duration, ServiceNowError> {
         let slot = self.take_slot(max_wait)?;
-        if slot > Instant::now() {
+        let now = Instant::now();
+        if slot > now {
             tokio::time::sleep_until(slot).await;
         }
-        Ok(())
+        Ok(slot.saturating_duration_since(now))
     }
 
     fn take_slot(&self, max_wait: Duration) -> Result<Instant, ServiceNowError> {
@@ -167,6 +170,16 @@ mod tests {
         times.sort();
         let expected: Vec<Duration> = (0..4).map(|i| Duration::from_millis(500 * i)).collect();
         assert_eq!(times, expected);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_turn_says_how_long_it_waited() {
+        let pacer = Pacer::new(2, None);
+        assert_eq!(pacer.wait_turn(HOUR).await.unwrap(), Duration::ZERO);
+        assert_eq!(
+            pacer.wait_turn(HOUR).await.unwrap(),
+            Duration::from_millis(500)
+        );
     }
 
     #[tokio::test(start_paused = true)]
