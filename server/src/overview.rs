@@ -37,7 +37,8 @@ impl FailingGroups {
 
 /// What a count of the failing groups holds for: the grouping, and the latest scan of every
 /// source as (source, id).
-type CountKey = (Grouping, Vec<(String, i64)>);
+/// The grouping, the scans' version and the latest scan of each source.
+type CountKey = (Grouping, (i64, Vec<(String, i64)>));
 
 /// The failing groups, counted once per set of latest scans: the count reads every failing
 /// finding of those scans (seconds at a million findings), and they change only when a
@@ -64,7 +65,7 @@ impl SqliteOverview {
             Grouping::Controls => "f.control_id",
         };
         // The scans of the key, not the latest again: the count is exactly the key's.
-        let ids: Vec<String> = key.1.iter().map(|(_, id)| id.to_string()).collect();
+        let ids: Vec<String> = key.1.1.iter().map(|(_, id)| id.to_string()).collect();
         let n = if ids.is_empty() {
             0
         } else {

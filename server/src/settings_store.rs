@@ -285,8 +285,18 @@ impl SettingsStore for SqliteSettingsStore {
                  entered again"
             );
         }
-        // Test connection's last pass proved these credentials, not new ones.
-        if identity_changed || client_secret.is_some() || password.is_some() {
+        // Test connection's last pass proved these credentials and this group and user
+        // (its second and third steps), not new ones.
+        let checked: Option<(String, String)> = sqlx::query_as(
+            "SELECT group_sys_id, user_sys_id FROM connection_settings WHERE id = 1",
+        )
+        .fetch_optional(&mut *transaction)
+        .await
+        .context("Failed to read the connection settings")?;
+        let checked_changed = checked.is_some_and(|(group, user)| {
+            group != update.group_sys_id.as_str() || user != update.user_sys_id.as_str()
+        });
+        if identity_changed || checked_changed || client_secret.is_some() || password.is_some() {
             crate::connection_checks::forget_pass(&mut transaction).await?;
         }
         let updated = sqlx::query(

@@ -4,7 +4,7 @@ use super::widgets::{Field, load_failed};
 use crate::api::{
     CreateApiToken, CreatedToken, RevokeApiToken, TokensPageData, error_text, load_api_tokens,
 };
-use crate::forms::{FieldErrors, Notice, TokenForm};
+use crate::forms::{FieldErrors, Notice};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
@@ -112,10 +112,10 @@ fn TokensView(
         >
             <fieldset>
                 <Field name="token-name" label="Name" help="What will use it, so you know which to revoke." errors>
-                    <input id="token-name" name="form[name]" type="text" maxlength=TokenForm::MAX_NAME.to_string() placeholder="prowler-aws-prod" autocomplete="off"/>
+                    <input id="token-name" name="form[name]" type="text" placeholder="prowler-aws-prod" autocomplete="off"/>
                 </Field>
                 <Field name="token-source" label="Source (optional)" help="The only source this token may send scans of; blank for any source." errors>
-                    <input id="token-source" name="form[source]" type="text" maxlength=TokenForm::MAX_SOURCE.to_string() placeholder="prowler-aws-123456789012" autocomplete="off"/>
+                    <input id="token-source" name="form[source]" type="text" placeholder="prowler-aws-123456789012" autocomplete="off"/>
                 </Field>
             </fieldset>
             <div class="actions"><button type="submit">"Create token"</button></div>

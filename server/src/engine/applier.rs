@@ -53,6 +53,10 @@ pub struct Applier<'a> {
     pub tickets: HashMap<i64, &'a TrackedTicket>,
 }
 
+/// The most groups set aside that one run lists by name (see [`GroupOutcome::SetAside`]);
+/// the run's count has them all.
+pub const SET_ASIDE_ROWS: i64 = 100;
+
 /// How one group went.
 enum GroupOutcome {
     Done(&'static str, Option<String>, String),
@@ -163,6 +167,11 @@ impl Applier<'_> {
             }
             GroupOutcome::SetAside => {
                 counts.set_aside += 1;
+                // Filters can set aside every group of a large scan, run after run: the
+                // first rows say what and why, the count says how many.
+                if counts.set_aside > SET_ASIDE_ROWS {
+                    return Ok(());
+                }
                 ("set aside", None, decision.reason.clone())
             }
             GroupOutcome::Done(action, number, detail) => {

@@ -29,7 +29,8 @@ struct Key {
     instance_url: String,
     settings: ItsmSettings,
     duplicate_rule: Option<(String, i64)>,
-    latest_scans: Vec<(String, i64)>,
+    /// The scans' version and the latest scan of each source.
+    latest_scans: (i64, Vec<(String, i64)>),
     tickets_version: i64,
     /// (exceptions granted, exceptions ended).
     exceptions: (i64, i64),
@@ -74,6 +75,11 @@ impl PreviewCache {
                 .await?
                 .preview);
         };
+        // How often runs happen changes nothing a run decides: one entry for every interval.
+        let settings = ItsmSettings {
+            scheduler_interval_minutes: 0,
+            ..settings
+        };
         let key = read_key(pool, url, settings).await?;
         if let Some(kept) = self.kept(&key, now) {
             return Ok(kept);
@@ -101,11 +107,16 @@ impl PreviewCache {
         Ok(answer)
     }
 
+    /// The kept preview of `key`, if it still holds at `now`; a hit becomes the last to go.
     fn kept(&self, key: &Key, now: i64) -> Option<PlanPreview> {
-        let kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
-        kept.iter()
-            .find(|(k, w)| k == key && w.valid_until.is_none_or(|until| now < until))
-            .map(|(_, w)| w.at(now))
+        let mut kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
+        let at = kept
+            .iter()
+            .position(|(k, w)| k == key && w.valid_until.is_none_or(|until| now < until))?;
+        let entry = kept.remove(at)?;
+        let answer = entry.1.at(now);
+        kept.push_back(entry);
+        Some(answer)
     }
 }
 

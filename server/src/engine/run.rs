@@ -235,14 +235,10 @@ impl Engine {
                     "they are"
                 }
             ));
-            let groups = run_store::run_groups(&self.pool, run_id)
+            let failed = run_store::failed_groups(&self.pool, run_id, 5)
                 .await
                 .unwrap_or_default();
-            for (grouping, key, _, _, detail) in groups
-                .into_iter()
-                .filter(|(_, _, action, _, _)| action == "failed")
-                .take(5)
-            {
+            for (grouping, key, detail) in failed {
                 errors.push(format!("{grouping} {key}: {detail}"));
             }
         }

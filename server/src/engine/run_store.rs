@@ -389,6 +389,23 @@ pub async fn run_groups(
     .context("Failed to read what a run did")
 }
 
+/// The first `limit` groups a run failed: (grouping, key, detail).
+pub async fn failed_groups(
+    pool: &SqlitePool,
+    run: i64,
+    limit: u32,
+) -> anyhow::Result<Vec<(String, String, String)>> {
+    sqlx::query_as(
+        "SELECT grouping, group_key, detail FROM engine_run_groups \
+         WHERE run_id = ? AND action = 'failed' ORDER BY id LIMIT ?",
+    )
+    .bind(run)
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await
+    .context("Failed to read the groups a run failed")
+}
+
 /// Deletes the runs that started before `before` (with their group rows).
 pub async fn prune_runs(pool: &SqlitePool, before: i64) -> anyhow::Result<u64> {
     let done = sqlx::query("DELETE FROM engine_runs WHERE started_at < ? AND outcome <> 'running'")

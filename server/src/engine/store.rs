@@ -533,12 +533,26 @@ pub async fn tickets_version(pool: &SqlitePool) -> anyhow::Result<i64> {
 
 /// The latest completed scan of every source, as (source, scan id), sorted. A completed
 /// scan never changes (a deletion first hides it), so this list names the failing findings
-/// a run would read: a figure worked out from them holds while it stays the same.
-pub async fn latest_scans(pool: &SqlitePool) -> anyhow::Result<Vec<(String, i64)>> {
-    sqlx::query_as(&format!(
+/// a run would read: a figure worked out from them holds while it stays the same. With it,
+/// the scans' version (migration 0013), which tells a scan from an earlier one that had its
+/// id: what is kept per set of latest scans keys on both.
+pub async fn latest_scans(pool: &SqlitePool) -> anyhow::Result<(i64, Vec<(String, i64)>)> {
+    let mut tx = pool
+        .begin()
+        .await
+        .context("Failed to read the latest scans")?;
+    let version: i64 = sqlx::query_scalar("SELECT version FROM scans_version WHERE id = 1")
+        .fetch_one(&mut *tx)
+        .await
+        .context("Failed to read the scans' version")?;
+    let latest = sqlx::query_as(&format!(
         "{LATEST_SCANS} SELECT source, id FROM latest ORDER BY source"
     ))
-    .fetch_all(pool)
+    .fetch_all(&mut *tx)
     .await
-    .context("Failed to read the latest scans")
+    .context("Failed to read the latest scans")?;
+    tx.commit()
+        .await
+        .context("Failed to read the latest scans")?;
+    Ok((version, latest))
 }

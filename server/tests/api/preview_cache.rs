@@ -177,3 +177,57 @@ async fn a_second_preview_with_nothing_changed_reads_no_snapshot_and_each_change
     previews.of(&saved).await;
     assert_eq!(previews.reads(), 10);
 }
+
+#[tokio::test]
+async fn the_interval_alone_reads_no_snapshot_and_a_retired_source_sent_again_reads_one() {
+    let start = now();
+    let clock = Arc::new(ManualClock::new(start));
+    let sim = start_sim().await;
+    let app = spawn_engine_app_on(clock.clone()).await;
+    connect(&app, &sim, "6", "0").await;
+    let token = app.api_token().await;
+    post_scan(
+        &app,
+        &token,
+        "aws",
+        start - 100,
+        &[("c1", "r1", "fail", "high")],
+    )
+    .await;
+    let previews = Previews {
+        cache: PreviewCache::new(60),
+        pool: app.database().await,
+        clock: clock.clone(),
+    };
+    let saved = ItsmSettings::default();
+    assert_eq!(action_of(&previews.of(&saved).await, "resource r1"), "open");
+    assert_eq!(previews.reads(), 1);
+
+    // How often runs happen changes nothing a run decides.
+    let every_five = ItsmSettings {
+        scheduler_interval_minutes: 5,
+        ..saved.clone()
+    };
+    previews.of(&every_five).await;
+    assert_eq!(previews.reads(), 1, "the interval alone: no second read");
+
+    // The source retired, then sent again with other findings: the new scan may be given
+    // the old one's id, and the preview must still be of the new one.
+    let retired = app.call_json("retire_source", &[("source", "aws")]).await;
+    assert!(retired.to_string().contains("aws"), "{retired}");
+    post_scan(
+        &app,
+        &token,
+        "aws",
+        start - 10,
+        &[("c1", "r9", "fail", "high")],
+    )
+    .await;
+    let fresh = previews.of(&saved).await;
+    assert_eq!(previews.reads(), 2);
+    assert_eq!(action_of(&fresh, "resource r9"), "open");
+    assert!(
+        fresh.rows.iter().all(|r| r.group != "resource r1"),
+        "{fresh:?}"
+    );
+}

@@ -247,6 +247,29 @@ async fn a_change_of_credentials_clears_when_test_connection_last_passed() {
             "a pass survived a change of {field}"
         );
     }
+    // Another group or user sys_id (what the test's second and third steps proved), the
+    // stored secrets kept: the pass goes too.
+    for field in ["form[group_sys_id]", "form[user_sys_id]"] {
+        assert_eq!(app.save_connection(&base).await, serde_json::json!("Saved"));
+        app.call_json("test_connection", &[]).await;
+        assert!(last_pass_shown(&app).await, "the pass is shown");
+        let changed: Vec<(&str, &str)> = base
+            .iter()
+            .map(|&(name, value)| match name {
+                "form[client_secret]" | "form[password]" => (name, ""),
+                _ if name == field => (name, "0123456789abcdef0123456789abcdef"),
+                _ => (name, value),
+            })
+            .collect();
+        assert_eq!(
+            app.save_connection(&changed).await,
+            serde_json::json!("Saved")
+        );
+        assert!(
+            !last_pass_shown(&app).await,
+            "a pass survived a change of {field}"
+        );
+    }
     // Saving the same credentials again (no secret entered: the stored ones are kept)
     // keeps the pass: nothing it proved changed.
     assert_eq!(app.save_connection(&base).await, serde_json::json!("Saved"));
