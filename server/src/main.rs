@@ -15,6 +15,13 @@ async fn main() -> anyhow::Result<()> {
         Some(Command::Admin {
             action: AdminCommand::ResetPassword { user },
         }) => cli::reset_password::run(&config, user).await,
+        Some(Command::Admin {
+            action: AdminCommand::Backup { file },
+        }) => cli::backup::run(&config, file).await,
+        Some(Command::Admin {
+            action: AdminCommand::Restore { file },
+        }) => cli::restore::run(&config, file).await,
+        Some(Command::Demo { folder }) => cli::demo::run(&config, folder.as_deref()).await,
         Some(Command::Ingest {
             source,
             format,

@@ -12,6 +12,7 @@
 //! - `control` and `ticket_list`: what the Runs and Tickets pages read.
 //! - `preview`: what the next run would do, sending nothing; `exceptions`: the exceptions'
 //!   SQL; `rules_control`: both as the ITSM settings and Exceptions pages reach them.
+//! - `restored`: the mark a restore from a backup leaves, so that creates are looked up first.
 
 pub mod applier;
 pub mod busy;
@@ -22,6 +23,7 @@ pub mod model;
 pub mod planner;
 pub mod preview;
 pub mod refresh;
+pub mod restored;
 pub mod rules_control;
 pub mod run;
 pub mod run_store;
