@@ -291,10 +291,19 @@ pub enum Command {
     /// Runs the ticket engine once against the configured instance and prints its counts;
     /// exits 0 only when the run succeeded.
     RunOnce,
-    /// Administer the admin accounts.
+    /// Administer the admin accounts and the database (backups).
     Admin {
         #[command(subcommand)]
         action: AdminCommand,
+    },
+    /// A demonstration on this machine: starts a ServiceNow simulator, a server on a database
+    /// of its own (never the configured one) connected to it, ingests sample scans, runs the
+    /// engine, and prints where to look and a sign-in made for it. Ctrl+C ends it.
+    Demo {
+        /// The folder for the demo's database and key (created; must hold no database).
+        /// Default: a new temporary folder, deleted when the demo ends.
+        #[arg(long)]
+        folder: Option<PathBuf>,
     },
 }
 
@@ -306,6 +315,20 @@ pub enum AdminCommand {
     ResetPassword {
         /// The user name of the admin account, as typed at sign-in (e.g. admin).
         user: String,
+    },
+    /// Writes a consistent copy of the database to FILE (a new file, readable by its owner
+    /// only), also while the server runs. Keep the key file with the backups: the secrets in
+    /// a backup open only with it.
+    Backup {
+        /// The backup file to create, e.g. /var/backups/itsm-bridge-2026-11-30.db.
+        file: PathBuf,
+    },
+    /// Puts the backup FILE in place of the database, keeping the one it replaces (renamed
+    /// with a timestamp). Stop the server first. The next engine run looks up every ticket it
+    /// would open by correlation_id first, so tickets opened after the backup are adopted.
+    Restore {
+        /// The backup file, as `admin backup` wrote it.
+        file: PathBuf,
     },
 }
 

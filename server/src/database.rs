@@ -59,6 +59,9 @@ async fn connect(path: &Path, max_connections: u32) -> anyhow::Result<SqlitePool
         .busy_timeout(Duration::from_secs(5));
     let pool = SqlitePoolOptions::new()
         .max_connections(max_connections)
+        // One connection stays open for the process's life: its shared lock is how
+        // `itsm-bridge admin restore` tells that the database is in use.
+        .min_connections(1)
         .connect_with(options)
         .await
         .with_context(|| format!("Failed to open the database {}", path.display()))?;

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod backup;
 pub mod configuration;
 pub mod connection_checks;
 pub mod connection_test;

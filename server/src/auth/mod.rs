@@ -467,6 +467,42 @@ pub async fn reset_password(
     .await
 }
 
+/// The first admin account, made on the server's machine instead of on `/setup`: for
+/// `itsm-bridge demo`, which makes the password and prints it once. Refused when an account
+/// exists already.
+pub async fn create_first_admin(
+    pool: &SqlitePool,
+    username: &str,
+    password: &str,
+    now: i64,
+) -> anyhow::Result<()> {
+    let username = parse_username(username).map_err(|message| anyhow::anyhow!(message))?;
+    check_new_password(password).map_err(|message| anyhow::anyhow!(message))?;
+    let hash = password::hash(password.to_string()).await?;
+    let created = sqlx::query(
+        "INSERT INTO admins (username, password_hash, created_at) \
+         SELECT ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM admins)",
+    )
+    .bind(&username)
+    .bind(hash)
+    .bind(now)
+    .execute(pool)
+    .await
+    .context("Failed to create the admin account")?;
+    if created.rows_affected() == 0 {
+        anyhow::bail!("An admin account exists already");
+    }
+    audit::record(
+        pool,
+        now,
+        Some(&username),
+        "setup",
+        "created the admin account from the command line",
+        None,
+    )
+    .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -51,6 +51,9 @@ pub struct Applier<'a> {
     pub close_code: String,
     pub findings: &'a [Finding],
     pub tickets: HashMap<i64, &'a TrackedTicket>,
+    /// The database was restored from a backup (`restored.rs`): every create is preceded by
+    /// a lookup of its correlation_id, since the ticket may have been opened after the backup.
+    pub look_up_before_create: bool,
 }
 
 /// The most groups set aside that one run lists by name (see [`GroupOutcome::SetAside`]);
@@ -238,6 +241,11 @@ impl Applier<'_> {
             .iter()
             .map(|&i| &self.findings[i])
             .collect();
+        if self.look_up_before_create
+            && let Some(outcome) = self.adopt(ticket_id, &correlation_id, decision).await?
+        {
+            return Ok(outcome);
+        }
         let fields =
             content::new_incident(key, &findings, members, &correlation_id, self.recipients);
         let created = match self.client.create("incident", &fields).await {
@@ -279,6 +287,45 @@ impl Applier<'_> {
             }
         }
         Ok(GroupOutcome::Done("opened", Some(opened.number), detail))
+    }
+
+    /// After a restore: the ticket this intent names, when the instance has it already
+    /// (opened after the backup was taken), adopted instead of opened again. `Ok(None)`: not
+    /// there, open it. A failed lookup drops the intent (nothing was sent) and fails the
+    /// group, or the run when it concerns the instance.
+    async fn adopt(
+        &self,
+        ticket_id: i64,
+        correlation_id: &str,
+        decision: &Decision,
+    ) -> Result<Option<GroupOutcome>, Stop> {
+        let found = match self
+            .client
+            .incidents_by_correlation_id(correlation_id)
+            .await
+        {
+            Ok(found) => found,
+            Err(error) => {
+                retry_busy(|| store::drop_intent(self.pool, ticket_id)).await?;
+                return self.refused(error).map(Some);
+            }
+        };
+        let now = self.clock.now();
+        let Some(opened) = found.first().and_then(|r| opened_from(r, now)) else {
+            return Ok(None);
+        };
+        retry_busy(|| store::record_opened(self.pool, ticket_id, &opened, now)).await?;
+        tracing::info!(number = %opened.number, %correlation_id, "adopted a ticket opened after the backup the database was restored from");
+        let detail = format!(
+            "{}; adopted {}, which the instance already had (opened after the backup this \
+             database was restored from; found by its correlation_id, not opened again)",
+            decision.reason, opened.number
+        );
+        Ok(Some(GroupOutcome::Done(
+            "opened",
+            Some(opened.number),
+            detail,
+        )))
     }
 
     async fn write(

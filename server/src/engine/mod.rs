@@ -13,6 +13,7 @@
 //! - `preview`: what the next run would do, sending nothing, kept by `preview_cache` while
 //!   nothing it depends on changes; `exceptions`: the exceptions'
 //!   SQL; `rules_control`: both as the ITSM settings and Exceptions pages reach them.
+//! - `restored`: the mark a restore from a backup leaves, so that creates are looked up first.
 
 pub mod applier;
 pub mod busy;
@@ -24,6 +25,7 @@ pub mod planner;
 pub mod preview;
 pub mod preview_cache;
 pub mod refresh;
+pub mod restored;
 pub mod rules_control;
 pub mod run;
 pub mod run_store;

@@ -259,6 +259,12 @@ impl Engine {
         {
             tracing::error!(run_id, error = %error, "failed to record the run's outcome");
         }
+        if outcome == Outcome::Succeeded
+            && let Err(error) = retry_busy(|| super::restored::clear(&self.pool)).await
+        {
+            // Kept: the next run looks its creates up first again, which costs requests only.
+            tracing::warn!(error = %error, "failed to clear the restored mark");
+        }
         let keep = self.settings.keep_runs.as_secs() as i64;
         if let Err(error) = run_store::prune_runs(&self.pool, now - keep).await {
             tracing::warn!(error = format!("{error:#}"), "failed to delete old runs");
@@ -341,6 +347,7 @@ impl Engine {
         )
         .map_err(Stop::Instance)?;
         let install_id = retry_busy(|| store::install_id(&self.pool)).await?;
+        let restored = retry_busy(|| super::restored::restored_at(&self.pool)).await?;
         let unconfirmed = self.settle_intents(&client, &instance_url).await?;
 
         let snapshot = retry_busy(|| store::snapshot(&self.pool, &instance_url)).await?;
@@ -390,6 +397,7 @@ impl Engine {
             close_code: content::close_code(&snapshot.close_codes),
             findings: &snapshot.findings,
             tickets: tickets.iter().map(|t| (t.id, t)).collect(),
+            look_up_before_create: restored.is_some(),
         };
         let mut last_progress = std::time::Instant::now();
         for (index, decision) in decisions.iter().enumerate() {
