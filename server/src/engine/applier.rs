@@ -311,8 +311,15 @@ impl Applier<'_> {
             }
         };
         let now = self.clock.now();
-        let Some(opened) = found.first().and_then(|r| opened_from(r, now)) else {
-            return Ok(None);
+        let opened = match found.first().map(|r| opened_from(r, now)) {
+            None => return Ok(None),
+            Some(Ok(opened)) => opened,
+            // Not adopted, and not opened either: a second ticket may be the first's twin.
+            Some(Err(problem)) => {
+                return Ok(Some(GroupOutcome::Failed(format!(
+                    "looking its ticket up by correlation_id after a restore: {problem}"
+                ))));
+            }
         };
         retry_busy(|| store::record_opened(self.pool, ticket_id, &opened, now)).await?;
         tracing::info!(number = %opened.number, %correlation_id, "adopted a ticket opened after the backup the database was restored from");
