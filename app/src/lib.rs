@@ -11,20 +11,18 @@ pub mod domain;
 pub mod flash;
 pub mod forms;
 mod pages;
-mod routes;
 
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
 use leptos_router::{
-    Lazy, SsrMode,
+    SsrMode,
     components::{A, Route, Router, Routes},
     path,
 };
-use pages::NotFound;
-use routes::{
-    AuditRoute, ConnectionRoute, ExceptionsRoute, ItsmRoute, LoginRoute, OverviewRoute, RunRoute,
-    RunsRoute, ScanRoute, ScansRoute, SetupRoute, TicketsRoute, TokensRoute,
+use pages::{
+    AuditPage, ConnectionPage, ExceptionsPage, ItsmPage, LoginPage, NotFound, OverviewPage,
+    RunPage, RunsPage, ScanPage, ScansPage, SetupPage, TicketsPage, TokensPage,
 };
 
 /// The HTML document around the app, rendered on the server.
@@ -90,19 +88,19 @@ pub fn App() -> impl IntoView {
             <main class="page">
                 // Async: a browser without JavaScript gets the whole page, not a fallback.
                 <Routes fallback=NotFound>
-                    <Route path=path!("/settings/connection") view={Lazy::<ConnectionRoute>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("/settings/itsm") view={Lazy::<ItsmRoute>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("/settings/tokens") view={Lazy::<TokensRoute>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("/scans") view={Lazy::<ScansRoute>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("/scans/:id") view={Lazy::<ScanRoute>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("/") view={Lazy::<OverviewRoute>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("/runs") view={Lazy::<RunsRoute>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("/runs/:id") view={Lazy::<RunRoute>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("/tickets") view={Lazy::<TicketsRoute>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("/audit") view={Lazy::<AuditRoute>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("/exceptions") view={Lazy::<ExceptionsRoute>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("/login") view={Lazy::<LoginRoute>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("/setup") view={Lazy::<SetupRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("/settings/connection") view=ConnectionPage ssr=SsrMode::Async/>
+                    <Route path=path!("/settings/itsm") view=ItsmPage ssr=SsrMode::Async/>
+                    <Route path=path!("/settings/tokens") view=TokensPage ssr=SsrMode::Async/>
+                    <Route path=path!("/scans") view=ScansPage ssr=SsrMode::Async/>
+                    <Route path=path!("/scans/:id") view=ScanPage ssr=SsrMode::Async/>
+                    <Route path=path!("/") view=OverviewPage ssr=SsrMode::Async/>
+                    <Route path=path!("/runs") view=RunsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/runs/:id") view=RunPage ssr=SsrMode::Async/>
+                    <Route path=path!("/tickets") view=TicketsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/audit") view=AuditPage ssr=SsrMode::Async/>
+                    <Route path=path!("/exceptions") view=ExceptionsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
+                    <Route path=path!("/setup") view=SetupPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>

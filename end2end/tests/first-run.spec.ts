@@ -22,7 +22,7 @@ test('first run: setup with the token, sign in, change a setting, sign out', asy
   await open(page, '/settings/itsm', info);
   await expect(page).toHaveURL(/\/setup$/);
   // The setup page shows only before the admin exists: accessibility.spec.ts cannot see it.
-  await expectAccessible(page);
+  await expectAccessible(page, info);
   const token = fs.readFileSync(path.join(dataDir, 'itsm-bridge.setup-token'), 'utf8').trim();
 
   await page.getByLabel('Setup token').fill(token);

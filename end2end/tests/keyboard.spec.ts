@@ -14,11 +14,11 @@ async function focused(page: Page): Promise<string> {
 
 /** Presses Tab from the top of the page until `id` has the focus; fails if it never does. */
 async function tabTo(page: Page, id: string) {
-  for (let presses = 0; presses < 40; presses += 1) {
+  for (let presses = 0; presses < 100; presses += 1) {
     await page.keyboard.press('Tab');
     if ((await focused(page)) === id) return;
   }
-  throw new Error(`Tab never reached #${id}`);
+  throw new Error(`Tab never reached #${id} (the focus is on ${await focused(page)})`);
 }
 
 /** Types into each field in turn, checking that one Tab leads from each to the next. */
@@ -32,21 +32,6 @@ async function typeInOrder(page: Page, fields: [id: string, text: string][]) {
     await page.keyboard.type(text);
   }
 }
-
-test('sign in with the keyboard alone', async ({ browser, baseURL }, info) => {
-  test.slow(); // an Argon2 hash on a debug build
-  const context = await browser.newContext({ baseURL, javaScriptEnabled: info.project.use.javaScriptEnabled });
-  const page = await context.newPage();
-  await open(page, '/login', info);
-  await typeInOrder(page, [
-    ['username', 'admin'],
-    ['password', 'correct horse battery staple'],
-  ]);
-  await page.keyboard.press('Enter');
-  await expect(page).toHaveURL(/\/$/);
-  await expect(page.getByRole('button', { name: 'Sign out' })).toBeVisible();
-  await context.close();
-});
 
 test('save the connection with the keyboard alone', async ({ page }, info) => {
   await open(page, '/settings/connection', info);
