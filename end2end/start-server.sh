@@ -8,7 +8,8 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 data="$root/target/e2e/$name"
 rm -rf "$data"
 mkdir -p "$data"
-export LEPTOS_SITE_ROOT="$root/target/site"
+# LEPTOS_SITE_ROOT may point at another built site (a release one: scripts/build-release).
+export LEPTOS_SITE_ROOT="${LEPTOS_SITE_ROOT:-$root/target/site}"
 export RUST_LOG="${RUST_LOG:-warn}"
 # No scheduler: a scheduled run starting between two steps of a test would take its work
 # (the scheduler has its own tests in server/tests/api/engine_scheduler.rs).

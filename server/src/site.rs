@@ -3,8 +3,15 @@
 //! but the repository's root the pages would come without CSS or WebAssembly. So when the
 //! default is not there, the site beside the binary is used, and when no site is found the
 //! start-up log says so, naming the folder.
+//!
+//! Its files are served precompressed when the release build left `.br`/`.gz` files beside
+//! them (`cargo leptos build --release --precompress`, run by `scripts/build-release`), and
+//! under hashed names when it left a `hash.txt` in the site (`hash-files` in `Cargo.toml`):
+//! the pages then point to `itsm-bridge.<hash>.wasm`, which `http/cache_policy.rs` lets
+//! browsers keep a year.
 
 use std::path::{Path, PathBuf};
+use tower_http::services::ServeDir;
 
 /// The `--site-root` default.
 pub const DEFAULT_SITE_ROOT: &str = "target/site";
@@ -54,6 +61,25 @@ pub fn locate(configured: &Path, executable: Option<&Path>) -> Option<PathBuf> {
 
 fn holds_site(root: &Path) -> bool {
     root.join("pkg").is_dir()
+}
+
+/// The file where `cargo leptos build` lists the hashes in the site's file names
+/// (`hash-file-name` in `Cargo.toml` puts it in the site, beside `pkg/`).
+pub const HASH_FILE: &str = "hash.txt";
+
+/// The site's hash list, when it was built with hashed file names; as an absolute path,
+/// since Leptos reads it relative to the running binary's folder otherwise.
+pub fn hash_file(root: &Path) -> Option<PathBuf> {
+    let file = std::path::absolute(root.join(HASH_FILE)).ok()?;
+    file.is_file().then_some(file)
+}
+
+/// The service for `/pkg/`: the site's files, each answered from its precompressed copy
+/// (`.br`, else `.gz`) when one is there and the browser accepts that encoding.
+pub fn pkg_files(root: &Path) -> ServeDir {
+    ServeDir::new(root.join("pkg"))
+        .precompressed_br()
+        .precompressed_gzip()
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ use crate::engine::scheduler::run_scheduler;
 use crate::engine::{Engine, EngineSettings};
 use crate::http::access;
 use crate::http::body_timeout::{BodyLimits, limit_idle_body};
+use crate::http::cache_policy::set_cache_policy;
 use crate::http::connection_io::ConnectionIo;
 use crate::http::connection_limits::{ConnectionLimits, TOO_MANY_FROM_CLIENT};
 use crate::http::cross_site::{SiteOrigins, refuse_cross_site};
@@ -126,10 +127,16 @@ impl Application {
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("Failed to listen on {}", config.listen))?;
+        let hash_file = crate::site::hash_file(&site_root);
         let options = LeptosOptions::builder()
             .output_name("itsm-bridge")
             .site_root(site_root.to_string_lossy().to_string())
             .site_pkg_dir("pkg")
+            .hash_files(hash_file.is_some())
+            .hash_file(hash_file.map_or_else(
+                || Arc::from(crate::site::HASH_FILE),
+                |file| Arc::from(file.to_string_lossy().as_ref()),
+            ))
             .site_addr(listener.local_addr()?)
             .env(Env::PROD)
             .build();
@@ -567,6 +574,10 @@ fn router(
             "/api/v1/scans",
             post(scans_api::post_scan).with_state(scans),
         )
+        .nest_service(
+            "/pkg",
+            crate::site::pkg_files(std::path::Path::new(&*options.site_root)),
+        )
         .route("/healthz", get(health::healthz))
         .route(
             crate::metrics::PATH,
@@ -591,6 +602,7 @@ fn router(
             origins,
             add_security_headers,
         ))
+        .layer(axum::middleware::from_fn(set_cache_policy))
         .layer(TraceLayer::new_for_http())
 }
 

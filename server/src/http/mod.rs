@@ -1,9 +1,10 @@
 //! The HTTP layer around the Leptos app: the access guard, the refusal of cross-site state
-//! changes and of names the server does not answer as, the security headers, the body
+//! changes and of names the server does not answer as, the security headers, the cache policy, the site's files, the body
 //! timeouts, the connections' limits and I/O, the client's address, the scanner API and the health endpoints.
 
 pub mod access;
 pub mod body_timeout;
+pub mod cache_policy;
 pub mod client_address;
 pub mod connection_io;
 pub mod connection_limits;

@@ -2,10 +2,8 @@
 //! plus `'wasm-unsafe-eval'` for the WebAssembly; Leptos's inline hydration scripts carry a
 //! nonce made here for each response, so no `'unsafe-inline'`.
 //!
-//! Pages and server-function answers carry `Cache-Control: no-store`: they hold settings,
-//! tokens shown once and the audit log, which no browser history or proxy should keep (the
-//! static assets under `/pkg/` are left as they are). Over https, `Strict-Transport-Security`
-//! tells the browser to come back over https only.
+//! Over https, `Strict-Transport-Security` tells the browser to come back over https only.
+//! How long an answer may be kept (`Cache-Control`) is `cache_policy.rs`'s.
 
 use crate::http::access::came_over_https;
 use crate::http::cross_site::SiteOrigins;
@@ -32,7 +30,6 @@ pub async fn add_security_headers(
     next: Next,
 ) -> Response {
     let over_https = origins.public_url_is_https() || came_over_https(&request);
-    let is_asset = request.uri().path().starts_with("/pkg/");
     let mut bytes = [0u8; 16];
     OsRng.fill_bytes(&mut bytes);
     let nonce = URL_SAFE_NO_PAD.encode(bytes);
@@ -53,9 +50,6 @@ pub async fn add_security_headers(
     );
     headers.insert("referrer-policy", HeaderValue::from_static("same-origin"));
     headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
-    if !is_asset {
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    }
     if over_https {
         headers.insert(
             header::STRICT_TRANSPORT_SECURITY,

@@ -52,6 +52,7 @@ mod servicenow_hostile_answers;
 mod servicenow_sabotage;
 mod session_idle;
 mod sign_in_throttle;
+mod site_files;
 mod small_things;
 mod start_up;
 mod test_connection;
