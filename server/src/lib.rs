@@ -14,6 +14,7 @@ pub mod ingest;
 pub mod metrics;
 pub mod overview;
 pub mod private_file;
+pub mod random;
 pub mod scan_store;
 pub mod secrets;
 pub mod servicenow;

@@ -417,8 +417,7 @@ fn proxy_misconfiguration(headers: &HeaderMap, trusted: Option<&HeaderName>) -> 
 /// A short fingerprint of a stored password hash: the throttle forgets a user name's
 /// failures when it changes (a password reset, from another process).
 fn fingerprint(stored: &str) -> u64 {
-    use sha2::{Digest, Sha256};
-    let digest = Sha256::digest(stored.as_bytes());
+    let digest = crate::random::sha256(stored.as_bytes());
     let mut first = [0u8; 8];
     first.copy_from_slice(&digest[..8]);
     u64::from_le_bytes(first)

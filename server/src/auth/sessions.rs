@@ -4,11 +4,6 @@
 
 use anyhow::Context;
 use app::auth::CurrentAdmin;
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chacha20poly1305::aead::OsRng;
-use chacha20poly1305::aead::rand_core::RngCore;
-use sha2::{Digest, Sha256};
 use sqlx::{Row, SqlitePool};
 
 /// The cookie's name over plain http (on loopback, in development).
@@ -34,9 +29,7 @@ pub struct SessionPolicy {
 
 /// Opens a session for `admin_id` and returns the cookie value.
 pub async fn create(pool: &SqlitePool, admin_id: i64, now: i64) -> anyhow::Result<String> {
-    let mut bytes = [0u8; 32];
-    OsRng.fill_bytes(&mut bytes);
-    let id = URL_SAFE_NO_PAD.encode(bytes);
+    let id = crate::random::url_safe(32);
     sqlx::query(
         "INSERT INTO sessions (id_hash, admin_id, created_at, last_seen_at) VALUES (?, ?, ?, ?)",
     )
@@ -138,7 +131,7 @@ pub fn from_cookie_header(header: &str, secure: bool) -> Option<String> {
 }
 
 fn hash(id: &str) -> Vec<u8> {
-    Sha256::digest(id.as_bytes()).to_vec()
+    crate::random::sha256(id.as_bytes()).to_vec()
 }
 
 #[cfg(test)]

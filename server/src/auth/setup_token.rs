@@ -4,10 +4,6 @@
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chacha20poly1305::aead::OsRng;
-use chacha20poly1305::aead::rand_core::RngCore;
 use subtle::ConstantTimeEq;
 
 pub struct SetupToken {
@@ -31,9 +27,7 @@ impl SetupToken {
 
     /// Makes a token, writes it to `file` (mode 0600) and returns it.
     pub fn issue(file: PathBuf) -> anyhow::Result<(Self, String)> {
-        let mut bytes = [0u8; 24];
-        OsRng.fill_bytes(&mut bytes);
-        let token = URL_SAFE_NO_PAD.encode(bytes);
+        let token = crate::random::url_safe(24);
         let _ = std::fs::remove_file(&file);
         crate::private_file::create(&file, &token)?;
         Ok((

@@ -8,7 +8,6 @@ use crate::ingest::Severity;
 use crate::timestamps::format_unix;
 use app::domain::Grouping;
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 
 pub const MAX_SHORT_DESCRIPTION: usize = 160;
@@ -27,7 +26,7 @@ pub struct Recipients {
 /// `itsm-bridge/{install}/{grouping}/{hash of the key}/{generation}`: names the install, the
 /// grouping, the key (hashed: ids can be 2 KB long) and the ticket's generation.
 pub fn correlation_id(install_id: &str, key: &GroupKey, generation: i64) -> String {
-    let digest = Sha256::digest(key.id.as_bytes());
+    let digest = crate::random::sha256(key.id.as_bytes());
     let hash: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
     let id = format!(
         "itsm-bridge/{install_id}/{}/{hash}/{generation}",

@@ -98,13 +98,7 @@ impl Engine {
         settings: EngineSettings,
         shutdown: watch::Receiver<bool>,
     ) -> Arc<Self> {
-        let holder = {
-            use rand::RngCore;
-            let mut bytes = [0u8; 8];
-            rand::rngs::OsRng.fill_bytes(&mut bytes);
-            let id: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-            format!("{}-{id}", std::process::id())
-        };
+        let holder = format!("{}-{}", std::process::id(), crate::random::hex(8));
         Arc::new(Self {
             pool,
             settings_store,

@@ -36,12 +36,7 @@ pub struct Snapshot {
 
 /// This installation's id (made on first use), part of every correlation_id.
 pub async fn install_id(pool: &SqlitePool) -> anyhow::Result<String> {
-    let fresh: String = {
-        use rand::RngCore;
-        let mut bytes = [0u8; 8];
-        rand::rngs::OsRng.fill_bytes(&mut bytes);
-        bytes.iter().map(|b| format!("{b:02x}")).collect()
-    };
+    let fresh = crate::random::hex(8);
     sqlx::query(
         "INSERT INTO engine_install (id, install_id) VALUES (1, ?) ON CONFLICT (id) DO NOTHING",
     )

@@ -11,10 +11,6 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chacha20poly1305::aead::OsRng;
-use chacha20poly1305::aead::rand_core::RngCore;
 use std::sync::Arc;
 
 /// One year: browsers that saw the site over https keep to https that long.
@@ -30,9 +26,7 @@ pub async fn add_security_headers(
     next: Next,
 ) -> Response {
     let over_https = origins.public_url_is_https() || came_over_https(&request);
-    let mut bytes = [0u8; 16];
-    OsRng.fill_bytes(&mut bytes);
-    let nonce = URL_SAFE_NO_PAD.encode(bytes);
+    let nonce = crate::random::url_safe(16);
     request.extensions_mut().insert(CspNonce(nonce.clone()));
     let mut response = next.run(request).await;
     let headers = response.headers_mut();

@@ -2,12 +2,7 @@
 //! may be limited to one source: it can then neither write nor overwrite any other.
 
 use anyhow::Context;
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chacha20poly1305::aead::OsRng;
-use chacha20poly1305::aead::rand_core::RngCore;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use sqlx::SqlitePool;
 
 const PREFIX: &str = "itsmb_";
@@ -49,9 +44,7 @@ pub async fn create_limited(
     source: Option<&str>,
     now: i64,
 ) -> anyhow::Result<(i64, String)> {
-    let mut bytes = [0u8; 32];
-    OsRng.fill_bytes(&mut bytes);
-    let token = format!("{PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes));
+    let token = format!("{PREFIX}{}", crate::random::url_safe(32));
     // One statement, so that two creates of one name at once cannot both pass the check.
     let id: Option<i64> = sqlx::query_scalar(
         "INSERT INTO api_tokens (name, token_hash, prefix, source, created_at) \
@@ -118,5 +111,5 @@ pub async fn revoke(pool: &SqlitePool, id: i64, now: i64) -> anyhow::Result<bool
 }
 
 fn hash(token: &str) -> Vec<u8> {
-    Sha256::digest(token.as_bytes()).to_vec()
+    crate::random::sha256(token.as_bytes()).to_vec()
 }
