@@ -6,19 +6,59 @@
 use anyhow::Context;
 use sqlx::SqlitePool;
 
-/// Records that every step passed for `instance_url` at `now` (Unix seconds).
-pub async fn record_pass(pool: &SqlitePool, instance_url: &str, now: i64) -> anyhow::Result<()> {
-    sqlx::query(
-        "INSERT INTO connection_checks (id, instance_url, passed_at) VALUES (1, ?, ?) \
+/// What a pass proves, as stored when the test began: the instance, the client, the user,
+/// the group and user sys_ids, and the sealed secrets (sealed anew, with a fresh nonce, by
+/// every save that enters one).
+#[derive(Debug, sqlx::FromRow)]
+pub struct TestedSettings {
+    instance_url: String,
+    client_id: String,
+    client_secret: Vec<u8>,
+    group_sys_id: String,
+    user_sys_id: String,
+    user_id: String,
+    password: Vec<u8>,
+}
+
+/// The settings a test about to begin will prove, if a connection is saved.
+pub async fn tested_settings(pool: &SqlitePool) -> anyhow::Result<Option<TestedSettings>> {
+    sqlx::query_as(
+        "SELECT instance_url, client_id, client_secret, group_sys_id, user_sys_id, user_id, \
+            password FROM connection_settings WHERE id = 1",
+    )
+    .fetch_optional(pool)
+    .await
+    .context("Failed to read the connection settings")
+}
+
+/// Records that every step passed for `tested` at `now` (Unix seconds), unless a save
+/// changed them while the test ran (it proved nothing about the new ones); returns whether
+/// it was recorded.
+pub async fn record_pass(
+    pool: &SqlitePool,
+    tested: &TestedSettings,
+    now: i64,
+) -> anyhow::Result<bool> {
+    let done = sqlx::query(
+        "INSERT INTO connection_checks (id, instance_url, passed_at) SELECT 1, ?1, ?2 \
+         WHERE EXISTS (SELECT 1 FROM connection_settings WHERE id = 1 AND instance_url = ?1 \
+            AND client_id = ?3 AND client_secret = ?4 AND group_sys_id = ?5 \
+            AND user_sys_id = ?6 AND user_id = ?7 AND password = ?8) \
          ON CONFLICT (id) DO UPDATE SET instance_url = excluded.instance_url, \
             passed_at = excluded.passed_at",
     )
-    .bind(instance_url)
+    .bind(&tested.instance_url)
     .bind(now)
+    .bind(&tested.client_id)
+    .bind(&tested.client_secret)
+    .bind(&tested.group_sys_id)
+    .bind(&tested.user_sys_id)
+    .bind(&tested.user_id)
+    .bind(&tested.password)
     .execute(pool)
     .await
     .context("Failed to record that Test connection passed")?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
 }
 
 /// When Test connection last passed for `instance_url`, if it ever did.

@@ -134,6 +134,9 @@ fn not_found(what: &str, sys_id: &str, error: ServiceNowError) -> String {
 #[async_trait]
 impl ConnectionTester for ServiceNowConnectionTester {
     async fn test_connection(&self) -> anyhow::Result<Vec<ConnectionStep>> {
+        // Read before the credentials: a save in between makes the pass unrecorded, never
+        // recorded for values the test did not use.
+        let tested = crate::connection_checks::tested_settings(&self.pool).await?;
         let connection = match self.store.connection_for_client().await {
             Ok(connection) => connection,
             Err(error) if error.is::<SecretsUnreadable>() => {
@@ -234,12 +237,9 @@ impl ConnectionTester for ServiceNowConnectionTester {
         // The pass is the answer; failing to note when it happened (shown on the overview)
         // must not turn it into an error.
         if steps.iter().all(|s| s.passed)
-            && let Err(error) = crate::connection_checks::record_pass(
-                &self.pool,
-                &values.instance_url,
-                self.clock.now(),
-            )
-            .await
+            && let Some(tested) = &tested
+            && let Err(error) =
+                crate::connection_checks::record_pass(&self.pool, tested, self.clock.now()).await
         {
             tracing::warn!(
                 error = format!("{error:#}"),
