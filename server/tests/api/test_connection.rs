@@ -337,7 +337,11 @@ async fn a_save_while_the_test_runs_leaves_its_pass_unrecorded() {
     }
     let test = app.call_json("test_connection", &[]);
     let save = async {
-        while !sim.log().iter().any(|entry| entry.path.contains("oauth_token")) {
+        while !sim
+            .log()
+            .iter()
+            .any(|entry| entry.path.contains("oauth_token"))
+        {
             tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         }
         app.save_connection(&form).await
