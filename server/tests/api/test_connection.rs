@@ -6,6 +6,21 @@ use servicenow_sim::{
     CLIENT_ID, CLIENT_SECRET, GROUP_SYS_ID, USER_NAME, USER_PASSWORD, USER_SYS_ID,
 };
 
+/// The connection form that works against the simulator at `url`, both secrets entered.
+fn working_form(url: &str) -> Vec<(&'static str, &str)> {
+    vec![
+        ("form[instance_url]", url),
+        ("form[client_id]", CLIENT_ID),
+        ("form[client_secret]", CLIENT_SECRET),
+        ("form[group_sys_id]", GROUP_SYS_ID),
+        ("form[user_sys_id]", USER_SYS_ID),
+        ("form[user_id]", USER_NAME),
+        ("form[password]", USER_PASSWORD),
+        ("form[duplicate_status]", "6"),
+        ("form[duplicate_days]", "0"),
+    ]
+}
+
 async fn save_sim_connection(
     app: &TestApp,
     sim: &servicenow_sim::SimHandle,
@@ -205,17 +220,7 @@ async fn a_change_of_credentials_clears_when_test_connection_last_passed() {
         .unwrap();
     let app = spawn_app().await;
     let url = sim.url();
-    let base = [
-        ("form[instance_url]", url.as_str()),
-        ("form[client_id]", CLIENT_ID),
-        ("form[client_secret]", CLIENT_SECRET),
-        ("form[group_sys_id]", GROUP_SYS_ID),
-        ("form[user_sys_id]", USER_SYS_ID),
-        ("form[user_id]", USER_NAME),
-        ("form[password]", USER_PASSWORD),
-        ("form[duplicate_status]", "6"),
-        ("form[duplicate_days]", "0"),
-    ];
+    let base = working_form(&url);
     // Each change of what the test proved: a secret entered again, another user, another
     // client (the instance URL is covered by the overview's own test).
     let changes: [(&str, &str); 4] = [
@@ -315,17 +320,7 @@ async fn a_save_while_the_test_runs_leaves_its_pass_unrecorded() {
         .unwrap();
     let app = spawn_app().await;
     let url = sim.url();
-    let mut form = vec![
-        ("form[instance_url]", url.as_str()),
-        ("form[client_id]", CLIENT_ID),
-        ("form[client_secret]", CLIENT_SECRET),
-        ("form[group_sys_id]", GROUP_SYS_ID),
-        ("form[user_sys_id]", USER_SYS_ID),
-        ("form[user_id]", USER_NAME),
-        ("form[password]", USER_PASSWORD),
-        ("form[duplicate_status]", "6"),
-        ("form[duplicate_days]", "0"),
-    ];
+    let mut form = working_form(&url);
     assert_eq!(app.save_connection(&form).await, serde_json::json!("Saved"));
     // The group check (the first Table API request) answers late: a save lands meanwhile,
     // once the token request is done.
