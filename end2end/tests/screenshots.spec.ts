@@ -7,7 +7,9 @@ import { createToken, runToEnd, sendScan, test } from './engine-helpers';
  * `end2end/test-results/screenshots/`; `UPDATE_SCREENSHOTS=1` writes them to
  * `docs/screenshots/`, which the README shows, so its images change only when they are
  * regenerated on purpose. Taken with JavaScript only (the pages look the same without).
- * `SCREENSHOTS=exceptions,preview` takes only the ones named (the others stay as they are).
+ * `SCREENSHOTS=exceptions,preview` takes only the ones named (the others stay as they are):
+ * connection, overview, runs, run, tickets, tokens, scans, exceptions, preview, itsm-settings,
+ * connection-failed.
  */
 const folder =
   process.env.UPDATE_SCREENSHOTS === '1'
@@ -18,9 +20,17 @@ test('a screenshot of each page', async ({ page, request }, info) => {
   test.skip(!hydrated(info), 'one set of screenshots, taken with JavaScript');
   test.setTimeout(120_000);
   await page.setViewportSize({ width: 1280, height: 800 });
+  const wanted = (name: string) =>
+    !process.env.SCREENSHOTS || process.env.SCREENSHOTS.split(',').includes(name);
   await saveSimulatorConnection(page, info);
   await page.getByRole('button', { name: 'Test connection' }).click();
   await expect(page.locator('ol.steps li')).toHaveCount(4);
+  await expect(page.locator('ol.steps li.step-passed')).toHaveCount(4);
+  if (wanted('connection')) {
+    // The pointer off the button, so that it shows as it rests.
+    await page.mouse.move(0, 0);
+    await page.screenshot({ path: path.join(folder, 'connection.png'), fullPage: true });
+  }
   await saveItsmSettings(page, info, { grouping: 'By resources', interval: '60', autoResolve: false });
   const token = await createToken(page, info, 'screenshots');
   const stamp = Date.now();
@@ -30,15 +40,22 @@ test('a screenshot of each page', async ({ page, request }, info) => {
     `sg-0123456789abcdef-${stamp}`,
   ]);
   const runId = await runToEnd(page, info);
+  // A token limited to one source, as the README's guide advises for each scanner.
+  await open(page, '/settings/tokens', info);
+  await page.getByLabel('Name').fill('prowler-nightly');
+  await page.getByLabel('Source (optional)').fill('prowler-aws-123456789012');
+  await page.getByRole('button', { name: 'Create token' }).click();
+  await expect(page.locator('#new-token')).toHaveText(/^itsmb_/);
 
   const shots: [string, string][] = [
     ['overview', '/'],
     ['runs', '/runs'],
     ['run', `/runs/${runId}`],
     ['tickets', '/tickets'],
+    // Opened afresh, the tokens page lists the tokens by their first characters only.
+    ['tokens', '/settings/tokens'],
+    ['scans', '/scans'],
   ];
-  const wanted = (name: string) =>
-    !process.env.SCREENSHOTS || process.env.SCREENSHOTS.split(',').includes(name);
   for (const [name, address] of shots.filter(([name]) => wanted(name))) {
     await open(page, address, info);
     await expect(page.getByText('Loading…')).toHaveCount(0);
@@ -71,5 +88,19 @@ test('a screenshot of each page', async ({ page, request }, info) => {
     const preview = page.locator('.plan-preview');
     await expect(preview.locator('tr[data-action="skipped"]').first()).toBeVisible();
     await preview.screenshot({ path: path.join(folder, 'preview.png') });
+  }
+  // The ITSM settings form as it opens (its preview, further down, is preview.png).
+  if (wanted('itsm-settings')) {
+    await open(page, '/settings/itsm', info);
+    await expect(page.getByText('Loading…')).toHaveCount(0);
+    await page.screenshot({ path: path.join(folder, 'itsm-settings.png') });
+  }
+  // Test connection failing, for the README's troubleshooting: a wrong client secret.
+  if (wanted('connection-failed')) {
+    await saveSimulatorConnection(page, info, 'not-the-client-secret');
+    await page.getByRole('button', { name: 'Test connection' }).click();
+    await expect(page.locator('ol.steps li.step-failed')).toHaveCount(4);
+    await page.mouse.move(0, 0);
+    await page.locator('section.connection-test').screenshot({ path: path.join(folder, 'connection-failed.png') });
   }
 });
