@@ -62,6 +62,10 @@ async fn connect(path: &Path, max_connections: u32) -> anyhow::Result<SqlitePool
         // One connection stays open for the process's life: its shared lock is how
         // `itsm-bridge admin restore` tells that the database is in use.
         .min_connections(1)
+        // A connection to SQLite is a file opened by this process, not a socket that a
+        // server may have closed: testing it before each use (sqlx's default) only costs a
+        // round trip to its thread, one per query on a busy page.
+        .test_before_acquire(false)
         .connect_with(options)
         .await
         .with_context(|| format!("Failed to open the database {}", path.display()))?;

@@ -31,7 +31,7 @@ use serde::Serialize;
 use sink::Sink;
 use std::io::{BufReader, Cursor, Read};
 use std::time::Duration;
-use store::{Completion, ScanFacts};
+use store::{Completion, Counts, ScanFacts};
 use tokio::sync::mpsc;
 use tracing::Instrument;
 
@@ -68,6 +68,29 @@ impl Chunk {
     fn clear(&mut self) {
         self.rows.clear();
         self.bytes = 0;
+    }
+}
+
+/// What the chunks of a scan written so far hold: their findings by status, and whether
+/// any finding was merged into another (the same control and resource twice), in which
+/// case the stored rows are fewer than those sent and the scan is counted by reading it.
+#[derive(Default)]
+struct Written {
+    counts: Counts,
+    merged: bool,
+}
+
+impl Written {
+    fn add(&mut self, rows: &[Finding], merged: bool) {
+        self.merged |= merged;
+        for row in rows {
+            self.counts.findings += 1;
+            match row.status {
+                Status::Fail => self.counts.failing += 1,
+                Status::Pass => self.counts.passing += 1,
+                Status::Other => self.counts.other += 1,
+            }
+        }
     }
 }
 
@@ -337,6 +360,7 @@ async fn receive_and_complete<R: Read + Send + 'static>(
     let started = tokio::time::Instant::now();
     let mut heartbeat = tokio::time::interval_at(started + HEARTBEAT, HEARTBEAT);
     let mut chunk = Chunk::default();
+    let mut written = Written::default();
     let mut write_error = None;
     loop {
         tokio::select! {
@@ -350,11 +374,12 @@ async fn receive_and_complete<R: Read + Send + 'static>(
                         continue;
                     }
                     match writer.write_chunk(*scan, &chunk.rows).await {
-                        Ok(id) => {
+                        Ok((id, merged)) => {
                             if scan.is_none() {
                                 tracing::Span::current().record("scan_id", id);
                             }
                             *scan = Some(id);
+                            written.add(&chunk.rows, merged);
                         }
                         Err(error) => {
                             write_error = Some(error);
@@ -403,13 +428,19 @@ async fn receive_and_complete<R: Read + Send + 'static>(
     let scanned_at = scanned_at.min(request.now);
     if !chunk.rows.is_empty() || scan.is_none() {
         let first = scan.is_none();
-        *scan = Some(writer.write_chunk(*scan, &chunk.rows).await?);
-        if first && let Some(id) = *scan {
+        let (id, merged) = writer.write_chunk(*scan, &chunk.rows).await?;
+        if first {
             tracing::Span::current().record("scan_id", id);
         }
+        *scan = Some(id);
+        written.add(&chunk.rows, merged);
     }
     let scan_id = scan.ok_or_else(|| anyhow!("the scan was not recorded"))?;
-    let counts = writer.count(scan_id).await?;
+    let counts = if written.merged {
+        writer.count(scan_id).await?
+    } else {
+        written.counts
+    };
     let facts = ScanFacts {
         source: &source,
         format: parsed.format.as_str(),

@@ -56,46 +56,72 @@ pub async fn touch(conn: &mut SqliteConnection, scan_id: i64, now: i64) -> anyho
     Ok(())
 }
 
+/// How a pair seen twice in a scan is stored: the worse status and the higher severity win.
+const MERGE: &str = " ON CONFLICT (scan_id, control_id, resource_id) DO UPDATE SET \
+     detail = CASE WHEN excluded.status > status THEN excluded.detail ELSE detail END, \
+     status = max(status, excluded.status), \
+     severity = max(severity, excluded.severity), \
+     observed_at = coalesce(max(observed_at, excluded.observed_at), observed_at, excluded.observed_at)";
+
 /// Inserts findings; the same (control, resource) twice in a scan is merged: the worse
 /// status and the higher severity win. A finding without its own time is dated by its
-/// scan's `scanned_at` when read.
+/// scan's `scanned_at` when read. Returns whether any finding was merged into another, so
+/// that a scan with none can be counted from what was sent instead of read back.
+///
+/// Each statement first inserts its rows as they are, skipping any pair already stored;
+/// only a statement that skipped some runs again with [`MERGE`] (which leaves a row merged
+/// with itself unchanged), so scans without repeated pairs pay for the merge nowhere.
 pub async fn insert_findings(
     conn: &mut SqliteConnection,
     scan_id: i64,
     findings: &[Finding],
-) -> anyhow::Result<()> {
+) -> anyhow::Result<bool> {
+    let mut merged = false;
     for chunk in findings.chunks(ROWS_PER_STATEMENT) {
-        let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(
-            "INSERT INTO findings (scan_id, control_id, control_title, resource_id, resource_name, \
-             resource_type, status, severity, observed_at, detail) ",
-        );
-        query.push_values(chunk, |mut row, f| {
-            row.push_bind(scan_id)
-                .push_bind(&f.control_id)
-                .push_bind(&f.control_title)
-                .push_bind(&f.resource_id)
-                .push_bind(&f.resource_name)
-                .push_bind(&f.resource_type)
-                .push_bind(f.status as i64)
-                .push_bind(f.severity.0)
-                .push_bind(f.time)
-                .push_bind(&f.detail);
-        });
-        query.push(
-            " ON CONFLICT (scan_id, control_id, resource_id) DO UPDATE SET \
-               detail = CASE WHEN excluded.status > status THEN excluded.detail ELSE detail END, \
-               status = max(status, excluded.status), \
-               severity = max(severity, excluded.severity), \
-               observed_at = coalesce(max(observed_at, excluded.observed_at), observed_at, excluded.observed_at)",
-        );
-        query
+        let inserted = insert_statement(scan_id, chunk, " ON CONFLICT DO NOTHING")
             .build()
             .persistent(true)
             .execute(&mut *conn)
             .await
-            .context("Failed to store findings")?;
+            .context("Failed to store findings")?
+            .rows_affected();
+        if inserted < chunk.len() as u64 {
+            merged = true;
+            insert_statement(scan_id, chunk, MERGE)
+                .build()
+                .persistent(true)
+                .execute(&mut *conn)
+                .await
+                .context("Failed to store findings")?;
+        }
     }
-    Ok(())
+    Ok(merged)
+}
+
+/// One multi-row INSERT of `findings`, ending with `on_conflict`.
+fn insert_statement<'a>(
+    scan_id: i64,
+    findings: &'a [Finding],
+    on_conflict: &str,
+) -> QueryBuilder<'a, Sqlite> {
+    let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(
+        "INSERT INTO findings (scan_id, control_id, control_title, resource_id, resource_name, \
+         resource_type, status, severity, observed_at, detail) ",
+    );
+    query.push_values(findings, |mut row, f| {
+        row.push_bind(scan_id)
+            .push_bind(&f.control_id)
+            .push_bind(&f.control_title)
+            .push_bind(&f.resource_id)
+            .push_bind(&f.resource_name)
+            .push_bind(&f.resource_type)
+            .push_bind(f.status as i64)
+            .push_bind(f.severity.0)
+            .push_bind(f.time)
+            .push_bind(&f.detail);
+    });
+    query.push(on_conflict);
+    query
 }
 
 /// A scan's findings by status.

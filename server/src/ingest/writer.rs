@@ -1,13 +1,15 @@
 //! The one writer of scans in a process. Uploads are received at the same time, but their
 //! chunks take turns (first come, first served) for SQLite's single write lock, each chunk a
 //! short transaction; before each turn the other users of the database (sign-in, settings,
-//! token checks, the engine) go first, so a queue of scans never starves them.
+//! token checks, the engine) go first, so a queue of scans never starves them. The writer
+//! writes on a connection of its own, kept between turns: handing a connection back to a
+//! pool costs a round trip to SQLite's thread, a hundred times per million findings.
 
 use super::model::Finding;
 use super::store::{self, Completion, Counts, ScanFacts};
 use crate::auth::{Clock, SystemClock};
 use anyhow::Context;
-use sqlx::SqlitePool;
+use sqlx::{SqliteConnection, SqlitePool};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Mutex, MutexGuard};
@@ -20,9 +22,11 @@ const MOST_DEFERENCE: Duration = Duration::from_millis(250);
 
 pub struct ScanWriter {
     pool: SqlitePool,
-    /// Fair (FIFO): the chunks of concurrent uploads are written in the order they asked.
-    turn: Mutex<()>,
-    /// Pools whose connections in use, beyond the writer's own, go first.
+    /// The turn, fair (FIFO): the chunks of concurrent uploads are written in the order they
+    /// asked. It holds the writer's connection, taken out of `pool` on first use (so it is
+    /// never counted as another user's); a turn that fails closes it, the next opens another.
+    turn: Mutex<Option<SqliteConnection>>,
+    /// Pools whose connections in use go first.
     others: Vec<SqlitePool>,
     /// Read at each write, so `written_at` is the time of the write, never a time computed
     /// before waiting for a turn.
@@ -35,7 +39,7 @@ impl ScanWriter {
         Self {
             others: vec![pool.clone()],
             pool,
-            turn: Mutex::new(()),
+            turn: Mutex::new(None),
             clock: Arc::new(SystemClock),
         }
     }
@@ -62,18 +66,27 @@ impl ScanWriter {
     }
 
     /// Waits for this writer's turn, then lets any other user of the database go first
-    /// (for at most [`MOST_DEFERENCE`]). Waiting here holds no connection.
-    async fn turn(&self) -> MutexGuard<'_, ()> {
-        let turn = self.turn.lock().await;
+    /// (for at most [`MOST_DEFERENCE`]). Waiting here holds no connection of the pool.
+    async fn turn(&self) -> anyhow::Result<Turn<'_>> {
+        let mut slot = self.turn.lock().await;
         let until = Instant::now() + MOST_DEFERENCE;
         while self.others_busy() && Instant::now() < until {
             tokio::time::sleep(Duration::from_millis(2)).await;
         }
-        turn
+        let conn = match slot.take() {
+            Some(conn) => conn,
+            None => self
+                .pool
+                .acquire()
+                .await
+                .context("Failed to connect")?
+                .detach(),
+        };
+
+        Ok(Turn { slot, conn })
     }
 
-    /// Whether some connection of the watched pools is in use (the writer holds none
-    /// between its turns).
+    /// Whether some connection of the watched pools is in use.
     fn others_busy(&self) -> bool {
         self.others
             .iter()
@@ -81,14 +94,18 @@ impl ScanWriter {
     }
 
     /// Writes one chunk of a scan in its own transaction, starting the scan (invisible) with
-    /// its first chunk; returns the scan's id. The chunk renews `written_at` with the time
-    /// its turn came, so waiting for the turn never makes a live upload look abandoned.
-    pub async fn write_chunk(&self, scan: Option<i64>, rows: &[Finding]) -> anyhow::Result<i64> {
-        let _turn = self.turn().await;
+    /// its first chunk; returns the scan's id, and whether a finding of the chunk was merged
+    /// into another (the same control and resource twice). The chunk renews `written_at`
+    /// with the time its turn came, so waiting for the turn never makes a live upload look
+    /// abandoned.
+    pub async fn write_chunk(
+        &self,
+        scan: Option<i64>,
+        rows: &[Finding],
+    ) -> anyhow::Result<(i64, bool)> {
+        let mut turn = self.turn().await?;
         let now = self.clock.now();
-        let mut tx = self
-            .pool
-            .begin()
+        let mut tx = sqlx::Connection::begin(&mut turn.conn)
             .await
             .context("Failed to begin a chunk of the scan")?;
         let scan_id = match scan {
@@ -98,21 +115,24 @@ impl ScanWriter {
             }
             None => store::start_scan(&mut tx, now).await?,
         };
-        store::insert_findings(&mut tx, scan_id, rows).await?;
+        let merged = store::insert_findings(&mut tx, scan_id, rows).await?;
         tx.commit()
             .await
             .context("Failed to commit a chunk of the scan")?;
-        Ok(scan_id)
+        turn.keep();
+        Ok((scan_id, merged))
     }
 
     /// Notes that the upload of a scan is alive while its body is slow to come.
     pub async fn touch(&self, scan_id: i64) -> anyhow::Result<()> {
-        let _turn = self.turn().await;
-        let mut conn = self.pool.acquire().await.context("Failed to connect")?;
-        store::touch(&mut conn, scan_id, self.clock.now()).await
+        let mut turn = self.turn().await?;
+        store::touch(&mut turn.conn, scan_id, self.clock.now()).await?;
+        turn.keep();
+        Ok(())
     }
 
-    /// Counts the findings of a received scan.
+    /// Counts the findings of a received scan (reading them back: for a scan in which some
+    /// were merged, whose count is not the number sent).
     pub async fn count(&self, scan_id: i64) -> anyhow::Result<Counts> {
         let _turn = self.turn.lock().await;
         store::count(&self.pool, scan_id).await
@@ -127,9 +147,11 @@ impl ScanWriter {
         keep: u32,
     ) -> anyhow::Result<Completion> {
         let completion = {
-            let _turn = self.turn().await;
-            let mut conn = self.pool.acquire().await.context("Failed to connect")?;
-            store::complete(&mut conn, scan_id, facts, keep, self.clock.now()).await?
+            let mut turn = self.turn().await?;
+            let completion =
+                store::complete(&mut turn.conn, scan_id, facts, keep, self.clock.now()).await?;
+            turn.keep();
+            completion
         };
         if let Completion::Completed { hidden } = &completion {
             for &old in hidden {
@@ -156,9 +178,10 @@ impl ScanWriter {
     /// claimed (its id reused by a live upload since) is left alone.
     pub async fn delete_claimed(&self, scan_id: i64) -> anyhow::Result<()> {
         loop {
-            let _turn = self.turn().await;
-            let mut conn = self.pool.acquire().await.context("Failed to connect")?;
-            if store::delete_claimed_chunk(&mut conn, scan_id).await? {
+            let mut turn = self.turn().await?;
+            let done = store::delete_claimed_chunk(&mut turn.conn, scan_id).await?;
+            turn.keep();
+            if done {
                 return Ok(());
             }
         }
@@ -168,9 +191,10 @@ impl ScanWriter {
     /// turn; stops at once if its upload turns out to be alive.
     async fn delete_before(&self, scan_id: i64, cutoff: i64) -> anyhow::Result<()> {
         loop {
-            let _turn = self.turn().await;
-            let mut conn = self.pool.acquire().await.context("Failed to connect")?;
-            if store::delete_chunk(&mut conn, scan_id, cutoff).await? {
+            let mut turn = self.turn().await?;
+            let done = store::delete_chunk(&mut turn.conn, scan_id, cutoff).await?;
+            turn.keep();
+            if done {
                 return Ok(());
             }
         }
@@ -191,5 +215,20 @@ impl ScanWriter {
             );
         }
         Ok(abandoned.len())
+    }
+}
+
+/// The writer's turn and its connection. A turn dropped without [`Turn::keep`] (an error, an
+/// upload given up mid-write) closes the connection, rolling back what it had not committed:
+/// the next turn starts on a fresh one, never on a connection left in an unknown state.
+struct Turn<'a> {
+    slot: MutexGuard<'a, Option<SqliteConnection>>,
+    conn: SqliteConnection,
+}
+
+impl Turn<'_> {
+    /// Ends the turn after its work succeeded, keeping the connection for the next.
+    fn keep(mut self) {
+        *self.slot = Some(self.conn);
     }
 }

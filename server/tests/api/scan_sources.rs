@@ -300,7 +300,7 @@ async fn a_scan_being_received_while_its_source_is_retired_is_stored_whole() {
         detail: String::new(),
     };
     let first: Vec<Finding> = (0..3).map(finding).collect();
-    let scan = writer.write_chunk(None, &first).await.unwrap();
+    let (scan, _) = writer.write_chunk(None, &first).await.unwrap();
 
     let retired = app.call_json("retire_source", &[("source", "busy")]).await;
     assert_eq!(retired["scans"], 1, "only the completed scan is retired");

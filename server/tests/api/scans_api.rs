@@ -161,6 +161,36 @@ async fn the_same_pair_twice_in_a_scan_is_merged_and_fail_wins() {
 }
 
 #[tokio::test]
+async fn a_pair_repeated_in_another_chunk_is_merged_and_the_scan_counted_as_stored() {
+    // Ingestion counts a scan from what it sent unless a finding was merged into one
+    // stored before: here the repeat comes two chunks after the first, past 20,000 others.
+    let app = spawn_app().await;
+    let token = app.api_token().await;
+    let others = 2 * server::ingest::ROWS_PER_CHUNK;
+    let mut findings = vec![finding("c", "r", "pass")];
+    findings.extend((0..others).map(|n| finding("c", &format!("other-{n}"), "pass")));
+    findings.push(finding("c", "r", "fail"));
+    let answer: Value = app
+        .post_scan("", &token, native("far", Value::from(findings)))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let expected = others as i64 + 1;
+    assert_eq!(
+        (
+            answer["findings"].as_i64(),
+            answer["failing"].as_i64(),
+            answer["passing"].as_i64()
+        ),
+        (Some(expected), Some(1), Some(expected - 1)),
+        "{answer}"
+    );
+    let s = |a: &str, b: &str, c: &str| (a.to_string(), b.to_string(), c.to_string());
+    assert_eq!(failing(&app).await, [s("far", "c", "r")]);
+}
+
+#[tokio::test]
 async fn the_latest_scan_of_a_source_decides_what_fails() {
     let app = spawn_app().await;
     let token = app.api_token().await;
