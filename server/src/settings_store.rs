@@ -12,7 +12,7 @@ use app::domain::{Grouping, IncidentState, MinSeverity, StateChoice};
 use app::forms::{ConnectionForm, ConnectionUpdate, ConnectionView, ItsmSettings, SecretsStored};
 use async_trait::async_trait;
 use secrecy::SecretString;
-use sqlx::{Row, SqlitePool};
+use sqlx::{Row, SqliteConnection, SqlitePool};
 use std::sync::Arc;
 
 /// The stored secrets do not open with this key for the stored URL: the key was changed or
@@ -33,10 +33,10 @@ impl SqliteSettingsStore {
     }
 
     /// The states the last connection test read, else the standard ones.
-    pub async fn instance_states(&self) -> anyhow::Result<Vec<StateChoice>> {
+    async fn instance_states(conn: &mut SqliteConnection) -> anyhow::Result<Vec<StateChoice>> {
         let rows: Vec<(String, String)> =
             sqlx::query_as("SELECT value, label FROM instance_states ORDER BY position")
-                .fetch_all(&self.pool)
+                .fetch_all(conn)
                 .await
                 .context("Failed to read the instance's states")?;
         if rows.is_empty() {
@@ -204,6 +204,9 @@ impl SqliteSettingsStore {
 #[async_trait]
 impl SettingsStore for SqliteSettingsStore {
     async fn connection(&self) -> anyhow::Result<ConnectionView> {
+        // Both reads on one connection: each connection taken from the pool and given back
+        // costs round trips to SQLite's thread, and this runs for every view of the page.
+        let mut conn = self.pool.acquire().await.context("Failed to connect")?;
         let row = sqlx::query(
             "SELECT instance_url, client_id, group_sys_id, user_sys_id, user_id, \
                     duplicate_status, duplicate_days, updated_at, \
@@ -212,10 +215,10 @@ impl SettingsStore for SqliteSettingsStore {
                     length(password) > 0 AS has_password \
              FROM connection_settings WHERE id = 1",
         )
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *conn)
         .await
         .context("Failed to read the connection settings")?;
-        let states = self.instance_states().await?;
+        let states = Self::instance_states(&mut conn).await?;
         let Some(row) = row else {
             return Ok(ConnectionView {
                 values: ConnectionForm::defaults(),
