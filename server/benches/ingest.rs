@@ -111,7 +111,9 @@ fn bare_rows() -> Vec<Row> {
 }
 
 /// Inserts `rows` into the findings table of a fresh, migrated database, 500 rows per
-/// statement as the writer does, in one transaction; returns the time taken.
+/// statement (as the writer's statements hold), plain INSERTs in one transaction: the
+/// simplest way to put the rows in, with none of the writer's chunking, deference or
+/// merging of repeated pairs; returns the time taken.
 async fn bare_insert(rows: &[Row], database: &Path) -> Duration {
     let pool = server::database::open(database)
         .await

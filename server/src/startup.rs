@@ -68,6 +68,8 @@ pub struct Application {
     limits: ConnectionLimits,
     pool: SqlitePool,
     engine: Arc<Engine>,
+    /// Closed with the database: its connection is its own, not the pool's.
+    writer: Arc<ScanWriter>,
     settings: Arc<SqliteSettingsStore>,
     scheduler: bool,
     shutdown: watch::Sender<bool>,
@@ -174,9 +176,10 @@ impl Application {
                 "could not remove the rows of abandoned scans"
             );
         }
+        let writer = Arc::new(writer);
         let body_timeout = Duration::from_secs(config.body_read_timeout_seconds);
         let scans = Arc::new(ScansApi {
-            writer: Arc::new(writer),
+            writer: writer.clone(),
             max_bytes: config.max_scan_bytes,
             keep_per_source: config.scans_kept_per_source,
             spill_folder: config.database_folder()?,
@@ -265,6 +268,7 @@ impl Application {
             ),
             pool,
             engine,
+            writer,
             settings: store,
             scheduler: !config.no_scheduler,
             shutdown,
@@ -320,6 +324,7 @@ impl Application {
         }
         self.engine.wait_idle().await;
         self.engine.pool().close().await;
+        self.writer.close().await;
         self.pool.close().await;
         served
     }

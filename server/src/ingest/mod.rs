@@ -285,7 +285,10 @@ pub async fn ingest<R: Read + Send + 'static>(
     reader: R,
     request: IngestRequest,
 ) -> Result<ScanSummary, IngestError> {
-    ingest_with(&ScanWriter::new(pool.clone()), None, reader, request).await
+    let writer = ScanWriter::new(pool.clone());
+    let outcome = ingest_with(&writer, None, reader, request).await;
+    writer.close().await;
+    outcome
 }
 
 /// Reads one scan from `reader` and stores it through the process's `writer`, whole or not
@@ -373,7 +376,7 @@ async fn receive_and_complete<R: Read + Send + 'static>(
                     if !chunk.push(finding) {
                         continue;
                     }
-                    match writer.write_chunk(*scan, &chunk.rows).await {
+                    match writer.write_chunk(*scan, &chunk.rows, written.merged).await {
                         Ok((id, merged)) => {
                             if scan.is_none() {
                                 tracing::Span::current().record("scan_id", id);
@@ -428,7 +431,9 @@ async fn receive_and_complete<R: Read + Send + 'static>(
     let scanned_at = scanned_at.min(request.now);
     if !chunk.rows.is_empty() || scan.is_none() {
         let first = scan.is_none();
-        let (id, merged) = writer.write_chunk(*scan, &chunk.rows).await?;
+        let (id, merged) = writer
+            .write_chunk(*scan, &chunk.rows, written.merged)
+            .await?;
         if first {
             tracing::Span::current().record("scan_id", id);
         }

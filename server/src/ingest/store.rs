@@ -63,39 +63,72 @@ const MERGE: &str = " ON CONFLICT (scan_id, control_id, resource_id) DO UPDATE S
      severity = max(severity, excluded.severity), \
      observed_at = coalesce(max(observed_at, excluded.observed_at), observed_at, excluded.observed_at)";
 
+/// Writes one chunk of a scan in its own transaction, starting the scan (invisible) with
+/// its first chunk or noting that its upload is alive; returns the scan's id and whether a
+/// finding was merged (see [`insert_findings`]).
+pub async fn write_chunk(
+    conn: &mut SqliteConnection,
+    scan: Option<i64>,
+    findings: &[Finding],
+    merging: bool,
+    now: i64,
+) -> anyhow::Result<(i64, bool)> {
+    let mut tx = sqlx::Connection::begin(conn)
+        .await
+        .context("Failed to begin a chunk of the scan")?;
+    let scan_id = match scan {
+        Some(id) => {
+            touch(&mut tx, id, now).await?;
+            id
+        }
+        None => start_scan(&mut tx, now).await?,
+    };
+    let merged = insert_findings(&mut tx, scan_id, findings, merging).await?;
+    tx.commit()
+        .await
+        .context("Failed to commit a chunk of the scan")?;
+    Ok((scan_id, merged))
+}
+
 /// Inserts findings; the same (control, resource) twice in a scan is merged: the worse
 /// status and the higher severity win. A finding without its own time is dated by its
-/// scan's `scanned_at` when read. Returns whether any finding was merged into another, so
-/// that a scan with none can be counted from what was sent instead of read back.
+/// scan's `scanned_at` when read. Returns whether any finding of the scan was merged into
+/// another (`merging`, or one of these), so that a scan with none can be counted from what
+/// was sent instead of read back.
 ///
-/// Each statement first inserts its rows as they are, skipping any pair already stored;
-/// only a statement that skipped some runs again with [`MERGE`] (which leaves a row merged
-/// with itself unchanged), so scans without repeated pairs pay for the merge nowhere.
+/// Until a scan has a merge (`merging` false), each statement inserts its rows as they are,
+/// skipping any pair already stored, and only a statement that skipped some runs again
+/// with [`MERGE`] (which leaves a row merged with itself unchanged). From its first merge
+/// on, the scan's statements merge at once: a scan whose pairs repeat pays for one
+/// statement twice, not for every one.
 pub async fn insert_findings(
     conn: &mut SqliteConnection,
     scan_id: i64,
     findings: &[Finding],
+    mut merging: bool,
 ) -> anyhow::Result<bool> {
-    let mut merged = false;
     for chunk in findings.chunks(ROWS_PER_STATEMENT) {
-        let inserted = insert_statement(scan_id, chunk, " ON CONFLICT DO NOTHING")
-            .build()
-            .persistent(true)
-            .execute(&mut *conn)
-            .await
-            .context("Failed to store findings")?
-            .rows_affected();
-        if inserted < chunk.len() as u64 {
-            merged = true;
-            insert_statement(scan_id, chunk, MERGE)
+        if !merging {
+            let inserted = insert_statement(scan_id, chunk, " ON CONFLICT DO NOTHING")
                 .build()
                 .persistent(true)
                 .execute(&mut *conn)
                 .await
-                .context("Failed to store findings")?;
+                .context("Failed to store findings")?
+                .rows_affected();
+            if inserted == chunk.len() as u64 {
+                continue;
+            }
+            merging = true;
         }
+        insert_statement(scan_id, chunk, MERGE)
+            .build()
+            .persistent(true)
+            .execute(&mut *conn)
+            .await
+            .context("Failed to store findings")?;
     }
-    Ok(merged)
+    Ok(merging)
 }
 
 /// One multi-row INSERT of `findings`, ending with `on_conflict`.

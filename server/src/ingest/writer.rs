@@ -23,9 +23,8 @@ const MOST_DEFERENCE: Duration = Duration::from_millis(250);
 pub struct ScanWriter {
     pool: SqlitePool,
     /// The turn, fair (FIFO): the chunks of concurrent uploads are written in the order they
-    /// asked. It holds the writer's connection, taken out of `pool` on first use (so it is
-    /// never counted as another user's); a turn that fails closes it, the next opens another.
-    turn: Mutex<Option<SqliteConnection>>,
+    /// asked. It holds the writer's connection between turns.
+    turn: Mutex<Kept>,
     /// Pools whose connections in use go first.
     others: Vec<SqlitePool>,
     /// Read at each write, so `written_at` is the time of the write, never a time computed
@@ -39,7 +38,7 @@ impl ScanWriter {
         Self {
             others: vec![pool.clone()],
             pool,
-            turn: Mutex::new(None),
+            turn: Mutex::new(Kept::Nothing),
             clock: Arc::new(SystemClock),
         }
     }
@@ -73,17 +72,37 @@ impl ScanWriter {
         while self.others_busy() && Instant::now() < until {
             tokio::time::sleep(Duration::from_millis(2)).await;
         }
-        let conn = match slot.take() {
-            Some(conn) => conn,
-            None => self
-                .pool
-                .acquire()
-                .await
-                .context("Failed to connect")?
-                .detach(),
-        };
-
-        Ok(Turn { slot, conn })
+        let now = self.clock.now();
+        match std::mem::replace(&mut *slot, Kept::Nothing) {
+            Kept::Closed => {
+                *slot = Kept::Closed;
+                anyhow::bail!("the database is closed: the server is stopping");
+            }
+            Kept::Open { conn, opened_at }
+                if now - opened_at < RENEW_AFTER_SECONDS && !self.pool.is_closed() =>
+            {
+                return Ok(Turn {
+                    conn,
+                    opened_at,
+                    slot,
+                });
+            }
+            Kept::Open { conn, .. } => {
+                let _ = sqlx::Connection::close(conn).await;
+            }
+            Kept::Nothing => {}
+        }
+        let conn = self
+            .pool
+            .acquire()
+            .await
+            .context("Failed to connect")?
+            .detach();
+        Ok(Turn {
+            conn,
+            opened_at: now,
+            slot,
+        })
     }
 
     /// Whether some connection of the watched pools is in use.
@@ -93,42 +112,39 @@ impl ScanWriter {
             .any(|pool| pool.size() as usize > pool.num_idle())
     }
 
+    /// Closes the writer's connection once the turn under way (if any) has ended, and
+    /// refuses every later turn: the server stopping, the `ingest` command done. An upload
+    /// still under way then fails, its scan left invisible for a later cleanup.
+    pub async fn close(&self) {
+        let mut slot = self.turn.lock().await;
+        if let Kept::Open { conn, .. } = std::mem::replace(&mut *slot, Kept::Closed) {
+            let _ = sqlx::Connection::close(conn).await;
+        }
+    }
+
     /// Writes one chunk of a scan in its own transaction, starting the scan (invisible) with
     /// its first chunk; returns the scan's id, and whether a finding of the chunk was merged
-    /// into another (the same control and resource twice). The chunk renews `written_at`
-    /// with the time its turn came, so waiting for the turn never makes a live upload look
-    /// abandoned.
+    /// into another (the same control and resource twice). `merging`: a finding of the scan
+    /// was merged already, so every row is written by the merging statement at once (see
+    /// [`store::insert_findings`]). The chunk renews `written_at` with the time its turn
+    /// came, so waiting for the turn never makes a live upload look abandoned.
     pub async fn write_chunk(
         &self,
         scan: Option<i64>,
         rows: &[Finding],
+        merging: bool,
     ) -> anyhow::Result<(i64, bool)> {
         let mut turn = self.turn().await?;
-        let now = self.clock.now();
-        let mut tx = sqlx::Connection::begin(&mut turn.conn)
-            .await
-            .context("Failed to begin a chunk of the scan")?;
-        let scan_id = match scan {
-            Some(id) => {
-                store::touch(&mut tx, id, now).await?;
-                id
-            }
-            None => store::start_scan(&mut tx, now).await?,
-        };
-        let merged = store::insert_findings(&mut tx, scan_id, rows).await?;
-        tx.commit()
-            .await
-            .context("Failed to commit a chunk of the scan")?;
-        turn.keep();
-        Ok((scan_id, merged))
+        let outcome =
+            store::write_chunk(&mut turn.conn, scan, rows, merging, self.clock.now()).await;
+        turn.end(outcome).await
     }
 
     /// Notes that the upload of a scan is alive while its body is slow to come.
     pub async fn touch(&self, scan_id: i64) -> anyhow::Result<()> {
         let mut turn = self.turn().await?;
-        store::touch(&mut turn.conn, scan_id, self.clock.now()).await?;
-        turn.keep();
-        Ok(())
+        let outcome = store::touch(&mut turn.conn, scan_id, self.clock.now()).await;
+        turn.end(outcome).await
     }
 
     /// Counts the findings of a received scan (reading them back: for a scan in which some
@@ -148,10 +164,9 @@ impl ScanWriter {
     ) -> anyhow::Result<Completion> {
         let completion = {
             let mut turn = self.turn().await?;
-            let completion =
-                store::complete(&mut turn.conn, scan_id, facts, keep, self.clock.now()).await?;
-            turn.keep();
-            completion
+            let outcome =
+                store::complete(&mut turn.conn, scan_id, facts, keep, self.clock.now()).await;
+            turn.end(outcome).await?
         };
         if let Completion::Completed { hidden } = &completion {
             for &old in hidden {
@@ -179,9 +194,8 @@ impl ScanWriter {
     pub async fn delete_claimed(&self, scan_id: i64) -> anyhow::Result<()> {
         loop {
             let mut turn = self.turn().await?;
-            let done = store::delete_claimed_chunk(&mut turn.conn, scan_id).await?;
-            turn.keep();
-            if done {
+            let outcome = store::delete_claimed_chunk(&mut turn.conn, scan_id).await;
+            if turn.end(outcome).await? {
                 return Ok(());
             }
         }
@@ -192,9 +206,8 @@ impl ScanWriter {
     async fn delete_before(&self, scan_id: i64, cutoff: i64) -> anyhow::Result<()> {
         loop {
             let mut turn = self.turn().await?;
-            let done = store::delete_chunk(&mut turn.conn, scan_id, cutoff).await?;
-            turn.keep();
-            if done {
+            let outcome = store::delete_chunk(&mut turn.conn, scan_id, cutoff).await;
+            if turn.end(outcome).await? {
                 return Ok(());
             }
         }
@@ -218,17 +231,51 @@ impl ScanWriter {
     }
 }
 
-/// The writer's turn and its connection. A turn dropped without [`Turn::keep`] (an error, an
-/// upload given up mid-write) closes the connection, rolling back what it had not committed:
-/// the next turn starts on a fresh one, never on a connection left in an unknown state.
+/// A connection older than this is closed at the next turn and another opened, as the
+/// pool renews its own (sqlx's default `max_lifetime`): a database file replaced under the
+/// server is not written to for ever through a connection to the old one.
+const RENEW_AFTER_SECONDS: i64 = 30 * 60;
+
+/// The writer's connection between turns: taken out of the pool (so it is never counted
+/// as another user's) and kept, since handing a connection back to a pool costs a round
+/// trip to SQLite's thread, a hundred times per million findings.
+enum Kept {
+    /// None open: the next turn opens one.
+    Nothing,
+    Open {
+        conn: SqliteConnection,
+        /// Unix seconds, by the writer's clock.
+        opened_at: i64,
+    },
+    /// The writer was closed: no more turns.
+    Closed,
+}
+
+/// The writer's turn and its connection. The connection is declared first so that a turn
+/// dropped before its end (a task given up mid-write) drops it, rolling back what it had
+/// not committed, before the next turn may start.
 struct Turn<'a> {
-    slot: MutexGuard<'a, Option<SqliteConnection>>,
     conn: SqliteConnection,
+    opened_at: i64,
+    slot: MutexGuard<'a, Kept>,
 }
 
 impl Turn<'_> {
-    /// Ends the turn after its work succeeded, keeping the connection for the next.
-    fn keep(mut self) {
-        *self.slot = Some(self.conn);
+    /// Ends the turn with the outcome of its work: after a success the connection is kept
+    /// for the next turn; after a failure it is closed (what it had not committed rolled
+    /// back) before the next turn starts, which opens another: never a connection left in
+    /// an unknown state.
+    async fn end<T>(self, outcome: anyhow::Result<T>) -> anyhow::Result<T> {
+        let Turn {
+            conn,
+            opened_at,
+            mut slot,
+        } = self;
+        if outcome.is_ok() {
+            *slot = Kept::Open { conn, opened_at };
+        } else {
+            let _ = sqlx::Connection::close(conn).await;
+        }
+        outcome
     }
 }

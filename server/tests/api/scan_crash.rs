@@ -183,6 +183,38 @@ async fn an_upload_whose_rows_a_cleanup_removed_is_refused_not_stored_partly() {
             .await
             .unwrap();
     assert_eq!(completed, 0);
+
+    // The writer closed the connection its failed turn used; the next upload gets another.
+    let request = |source: &str| server::ingest::IngestRequest {
+        format: None,
+        source: Some(source.into()),
+        max_bytes: 1 << 30,
+        now,
+        keep_per_source: 10,
+        spill_folder: app.folder.path().to_path_buf(),
+    };
+    let scan = |findings: std::ops::Range<usize>| {
+        let mut body = br#"{"findings":["#.to_vec();
+        body.extend(native_findings(findings.start, findings.end));
+        body.pop();
+        body.extend(b"]}");
+        std::io::Cursor::new(body)
+    };
+    let stored = server::ingest::ingest_with(&writer, None, scan(0..15_000), request("next"))
+        .await
+        .expect("the next upload is stored");
+    assert_eq!(stored.findings, 15_000);
+
+    // A closed writer (the server stopping) writes nothing more.
+    writer.close().await;
+    let refused = server::ingest::ingest_with(&writer, None, scan(0..10), request("late")).await;
+    assert!(
+        refused
+            .unwrap_err()
+            .to_string()
+            .contains("the server is stopping"),
+        "a closed writer wrote"
+    );
 }
 
 #[tokio::test]

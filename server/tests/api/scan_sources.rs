@@ -300,14 +300,14 @@ async fn a_scan_being_received_while_its_source_is_retired_is_stored_whole() {
         detail: String::new(),
     };
     let first: Vec<Finding> = (0..3).map(finding).collect();
-    let (scan, _) = writer.write_chunk(None, &first).await.unwrap();
+    let (scan, _) = writer.write_chunk(None, &first, false).await.unwrap();
 
     let retired = app.call_json("retire_source", &[("source", "busy")]).await;
     assert_eq!(retired["scans"], 1, "only the completed scan is retired");
 
     // The upload goes on and completes: all of it, as the source's only scan.
     let rest: Vec<Finding> = (3..5).map(finding).collect();
-    writer.write_chunk(Some(scan), &rest).await.unwrap();
+    writer.write_chunk(Some(scan), &rest, false).await.unwrap();
     let counts = writer.count(scan).await.unwrap();
     assert_eq!(
         counts,
@@ -467,7 +467,9 @@ async fn a_late_deleter_of_a_hidden_scan_leaves_a_live_upload_with_the_same_id_a
         })
         .collect();
     let old = store::start_scan(&mut conn, now).await.unwrap();
-    store::insert_findings(&mut conn, old, &rows).await.unwrap();
+    store::insert_findings(&mut conn, old, &rows, false)
+        .await
+        .unwrap();
     let counts = store::count(&pool, old).await.unwrap();
     let facts = |source| store::ScanFacts {
         source,
@@ -487,7 +489,7 @@ async fn a_late_deleter_of_a_hidden_scan_leaves_a_live_upload_with_the_same_id_a
     // ...a new upload gets its id...
     let live = store::start_scan(&mut conn, now).await.unwrap();
     assert_eq!(live, old, "the id is reused: the race is real");
-    store::insert_findings(&mut conn, live, &rows)
+    store::insert_findings(&mut conn, live, &rows, false)
         .await
         .unwrap();
     // ...and a second deleter of the hidden scan comes late: it leaves the upload alone.

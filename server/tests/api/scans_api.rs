@@ -163,13 +163,15 @@ async fn the_same_pair_twice_in_a_scan_is_merged_and_fail_wins() {
 #[tokio::test]
 async fn a_pair_repeated_in_another_chunk_is_merged_and_the_scan_counted_as_stored() {
     // Ingestion counts a scan from what it sent unless a finding was merged into one
-    // stored before: here the repeat comes two chunks after the first, past 20,000 others.
+    // stored before: here a repeat in the next statement of the first chunk (fail over
+    // pass), and one two chunks later, past 20,000 others (pass under fail).
     let app = spawn_app().await;
     let token = app.api_token().await;
     let others = 2 * server::ingest::ROWS_PER_CHUNK;
     let mut findings = vec![finding("c", "r", "pass")];
     findings.extend((0..others).map(|n| finding("c", &format!("other-{n}"), "pass")));
-    findings.push(finding("c", "r", "fail"));
+    findings.insert(600, finding("c", "r", "fail"));
+    findings.push(finding("c", "r", "pass"));
     let answer: Value = app
         .post_scan("", &token, native("far", Value::from(findings)))
         .await
