@@ -1,10 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { expectAccessible } from './a11y-helpers';
-import { test, expect, expectSubmittedTheRightWay, GROUP, USER, open } from './helpers';
-
-const ADMIN = 'admin';
-const PASSWORD = 'correct horse battery staple';
+import { test, expect, expectSubmittedTheRightWay, GROUP, USER, open, ADMIN, ADMIN_PASSWORD as PASSWORD } from './helpers';
 
 async function signIn(page, password = PASSWORD) {
   await page.getByLabel('User name').fill(ADMIN);

@@ -20,6 +20,10 @@ export const test = base.extend<{ pageErrors: void }>({
 });
 export { expect };
 
+/** The admin the first-run project creates. */
+export const ADMIN = 'admin';
+export const ADMIN_PASSWORD = 'correct horse battery staple';
+
 export const GROUP = '0a1b2c3d4e5f60718293a4b5c6d7e8f9';
 export const USER = 'F9E8D7C6B5A4938271605F4E3D2C1B0A';
 

@@ -1,5 +1,5 @@
 import type { Page } from '@playwright/test';
-import { expect, expectSubmittedTheRightWay, open, SIM, test } from './helpers';
+import { ADMIN, ADMIN_PASSWORD, expect, expectSubmittedTheRightWay, open, SIM, test } from './helpers';
 
 // The forms work with the keyboard alone: Tab reaches each field in the order it is shown,
 // typing fills it, Enter submits. No click, no `fill`, no `focus()` anywhere here.
@@ -56,4 +56,36 @@ test('save the connection with the keyboard alone', async ({ page }, info) => {
   await expectSubmittedTheRightWay(page, info);
   await expect(page.getByLabel('ServiceNow URL')).toHaveValue(SIM.url);
   await expect(page.getByLabel('Group SYS ID')).toHaveValue(SIM.group);
+});
+
+test('sign in with the keyboard alone', async ({ browser }, info) => {
+  // Argon2 on a debug build, on a loaded machine.
+  test.slow();
+  // A browser of its own, signed out.
+  const context = await browser.newContext({
+    baseURL: info.project.use.baseURL,
+    javaScriptEnabled: info.project.use.javaScriptEnabled,
+  });
+  const page = await context.newPage();
+  await open(page, '/login', info);
+  await typeInOrder(page, [
+    ['username', ADMIN],
+    ['password', ADMIN_PASSWORD],
+  ]);
+  await page.keyboard.press('Enter');
+  await expect(page).toHaveURL(/\/$/);
+  await expect(page.getByRole('button', { name: 'Sign out' })).toBeVisible();
+  await context.close();
+});
+
+test('create an API token with the keyboard alone', async ({ page }, info) => {
+  await open(page, '/settings/tokens', info);
+  const name = `keyboard-${info.project.name}-${Date.now()}`;
+  await typeInOrder(page, [
+    ['token-name', name],
+    ['token-source', 'keyboard-source'],
+  ]);
+  await page.keyboard.press('Enter');
+  await expect(page.locator('#new-token')).toHaveText(/^itsmb_/);
+  await expect(page.getByRole('row', { name: new RegExp(name) })).toContainText('keyboard-source');
 });
