@@ -30,18 +30,13 @@ async fn main() {
     println!(
         "overview benchmark: {} failing findings, {loads} loads of each kind, {} cores",
         RESOURCES * CONTROLS,
-        std::thread::available_parallelism().map_or(0, |n| n.get())
+        common::cores()
     );
     let signed_in = common::start_and_sign_in().await;
     let (address, pool, client) = (&signed_in.address, &signed_in.pool, &signed_in.client);
 
-    let seeded = Instant::now();
-    seed(pool).await;
-    println!(
-        "seeded {} findings in {:.1} s",
-        RESOURCES * CONTROLS,
-        seeded.elapsed().as_secs_f64()
-    );
+    let findings = format!("{} findings", RESOURCES * CONTROLS);
+    common::seed_timed(&findings, seed(pool)).await;
     let load = || async {
         let started = Instant::now();
         let answer = client

@@ -30,17 +30,12 @@ async fn main() {
     let requests = common::count_from_env("REQUESTS", 2_000);
     println!(
         "tickets page benchmark: {TICKETS} tickets, {requests} requests, {} cores",
-        std::thread::available_parallelism().map_or(0, |n| n.get())
+        common::cores()
     );
     let signed_in = common::start_and_sign_in().await;
     let (address, pool, client) = (&signed_in.address, &signed_in.pool, &signed_in.client);
 
-    let seeded = Instant::now();
-    seed(pool).await;
-    println!(
-        "seeded {TICKETS} tickets in {:.1} s",
-        seeded.elapsed().as_secs_f64()
-    );
+    common::seed_timed(&format!("{TICKETS} tickets"), seed(pool)).await;
 
     let kinds = ["first", "deep", "back", "filtered", "function"];
     let mut timings: Vec<Vec<Duration>> = vec![Vec::new(); kinds.len()];

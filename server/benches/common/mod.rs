@@ -1,11 +1,12 @@
 //! What the page benchmarks share: the real server on a fresh database in a temporary
-//! folder (no scheduler), an admin set up and signed in, and a count read from the
-//! environment.
+//! folder (no scheduler), an admin set up and signed in, a count read from the environment,
+//! the machine's cores, and the time their rows took to write.
 
 use server::auth::SystemClock;
 use server::configuration::Config;
 use server::startup::Application;
 use std::sync::Arc;
+use std::time::Instant;
 
 const ADMIN: &str = "admin";
 const PASSWORD: &str = "correct horse battery staple";
@@ -99,4 +100,17 @@ pub fn count_from_env(name: &str, default: usize) -> usize {
         .and_then(|v| v.parse().ok())
         .filter(|&n| n > 0)
         .unwrap_or(default)
+}
+
+/// The cores this machine offers (0 if it cannot say), for the benchmark's first line.
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(0, |n| n.get())
+}
+
+/// Waits for `seed` (rows written straight into the tables), then says how long writing
+/// `what` took.
+pub async fn seed_timed(what: &str, seed: impl Future<Output = ()>) {
+    let started = Instant::now();
+    seed.await;
+    println!("seeded {what} in {:.1} s", started.elapsed().as_secs_f64());
 }
