@@ -8,7 +8,6 @@
 //! signed in have a small budget of their own, where the oldest make room for the newest:
 //! however many of them are posted, they never take the room of a signed-in admin's.
 
-use rand::RngCore;
 use serde::{Serialize, de::DeserializeOwned};
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -144,9 +143,7 @@ impl FlashStore {
                 .map(|(id, _)| id.clone())?;
             entries.remove(&oldest);
         }
-        let mut random = [0u8; 16];
-        rand::rngs::OsRng.fill_bytes(&mut random);
-        Some(random.iter().map(|b| format!("{b:02x}")).collect())
+        Some(crate::random::hex(16))
     }
 
     /// Takes the value kept under `id`, once.

@@ -11,6 +11,8 @@ pub mod domain;
 pub mod flash;
 pub mod forms;
 mod pages;
+#[cfg(feature = "ssr")]
+pub mod random;
 
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;

@@ -17,58 +17,26 @@
 // A benchmark that cannot build its input has nothing to report.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use server::auth::SystemClock;
-use server::configuration::Config;
-use server::startup::Application;
-use std::sync::Arc;
+mod common;
+
 use std::time::{Duration, Instant};
 
 const RESOURCES: i64 = 100_000;
 const CONTROLS: i64 = 10;
-const ADMIN: &str = "admin";
-const PASSWORD: &str = "correct horse battery staple";
 
 #[tokio::main]
 async fn main() {
-    let loads: usize = std::env::var("LOADS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .filter(|&n| n > 0)
-        .unwrap_or(20);
+    let loads = common::count_from_env("LOADS", 20);
     println!(
         "overview benchmark: {} failing findings, {loads} loads of each kind, {} cores",
         RESOURCES * CONTROLS,
-        std::thread::available_parallelism().map_or(0, |n| n.get())
+        common::cores()
     );
-    let folder = tempfile::tempdir().unwrap();
-    let mut config =
-        Config::with_database(folder.path().join("itsm-bridge.db").display().to_string());
-    config.listen = "127.0.0.1:0".parse().unwrap();
-    config.site_root = folder.path().join("site");
-    config.no_scheduler = true;
-    let app = Application::build_with_clock(&config, Arc::new(SystemClock))
-        .await
-        .unwrap();
-    let address = format!("http://{}", app.local_addr());
-    let pool = app.pool();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(app.run_until_stopped(async {
-        let _ = stopped.await;
-    }));
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    sign_in(&client, &address, folder.path()).await;
+    let signed_in = common::start_and_sign_in().await;
+    let (address, pool, client) = (&signed_in.address, &signed_in.pool, &signed_in.client);
 
-    let seeded = Instant::now();
-    seed(&pool).await;
-    println!(
-        "seeded {} findings in {:.1} s",
-        RESOURCES * CONTROLS,
-        seeded.elapsed().as_secs_f64()
-    );
+    let findings = format!("{} findings", RESOURCES * CONTROLS);
+    common::seed_timed(&findings, seed(pool)).await;
     let load = || async {
         let started = Instant::now();
         let answer = client
@@ -88,7 +56,7 @@ async fn main() {
 
     let mut recount = Vec::new();
     for n in 0..loads as i64 {
-        new_small_scan(&pool, 10 + n).await;
+        new_small_scan(pool, 10 + n).await;
         recount.push(load().await);
     }
     let mut kept = Vec::new();
@@ -100,35 +68,7 @@ async fn main() {
     print_row("recount", &mut recount);
     print_row("kept", &mut kept);
 
-    let _ = stop.send(());
-    server.await.unwrap().unwrap();
-}
-
-async fn sign_in(client: &reqwest::Client, address: &str, folder: &std::path::Path) {
-    let token = std::fs::read_to_string(folder.join("itsm-bridge.setup-token")).unwrap();
-    let setup = client
-        .post(format!("{address}/api/setup_admin"))
-        .form(&[
-            ("form[setup_token]", token.trim()),
-            ("form[username]", ADMIN),
-            ("form[password]", PASSWORD),
-            ("form[password_confirm]", PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(setup.status(), 200);
-    let login = client
-        .post(format!("{address}/api/login"))
-        .form(&[
-            ("form[username]", ADMIN),
-            ("form[password]", PASSWORD),
-            ("form[next]", "/"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(login.status(), 200);
+    signed_in.stop().await;
 }
 
 /// One completed scan of 1,000,000 failing findings: every resource fails every control.

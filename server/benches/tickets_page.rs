@@ -18,78 +18,46 @@
 // A benchmark that cannot build its input has nothing to report.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use server::auth::SystemClock;
-use server::configuration::Config;
-use server::startup::Application;
-use std::sync::Arc;
+mod common;
+
 use std::time::{Duration, Instant};
 
 const TICKETS: i64 = 100_000;
-const ADMIN: &str = "admin";
-const PASSWORD: &str = "correct horse battery staple";
 const INSTANCE: &str = "https://bench.service-now.com";
 
 #[tokio::main]
 async fn main() {
-    let requests: usize = std::env::var("REQUESTS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .filter(|&n| n > 0)
-        .unwrap_or(2_000);
+    let requests = common::count_from_env("REQUESTS", 2_000);
     println!(
         "tickets page benchmark: {TICKETS} tickets, {requests} requests, {} cores",
-        std::thread::available_parallelism().map_or(0, |n| n.get())
+        common::cores()
     );
-    let folder = tempfile::tempdir().unwrap();
-    let mut config =
-        Config::with_database(folder.path().join("itsm-bridge.db").display().to_string());
-    config.listen = "127.0.0.1:0".parse().unwrap();
-    config.site_root = folder.path().join("site");
-    config.no_scheduler = true;
-    let app = Application::build_with_clock(&config, Arc::new(SystemClock))
-        .await
-        .unwrap();
-    let address = format!("http://{}", app.local_addr());
-    let pool = app.pool();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(app.run_until_stopped(async {
-        let _ = stopped.await;
-    }));
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    sign_in(&client, &address, folder.path()).await;
+    let signed_in = common::start_and_sign_in().await;
+    let (address, pool, client) = (&signed_in.address, &signed_in.pool, &signed_in.client);
 
-    let seeded = Instant::now();
-    seed(&pool).await;
-    println!(
-        "seeded {TICKETS} tickets in {:.1} s",
-        seeded.elapsed().as_secs_f64()
-    );
+    common::seed_timed(&format!("{TICKETS} tickets"), seed(pool)).await;
 
     let kinds = ["first", "deep", "back", "filtered", "function"];
     let mut timings: Vec<Vec<Duration>> = vec![Vec::new(); kinds.len()];
     let mut random = Lcg(0x5eed);
     // A few requests first, so the first timed one does not pay for cold caches.
     for _ in 0..20 {
-        get(&client, &format!("{address}/tickets")).await;
+        get(client, &format!("{address}/tickets")).await;
     }
     for n in 0..requests {
         let kind = n % kinds.len();
         let cursor = 1 + random.next() % TICKETS as u64;
         let started = Instant::now();
         match kinds[kind] {
-            "first" => get(&client, &format!("{address}/tickets")).await,
-            "deep" => get(&client, &format!("{address}/tickets?after={cursor}")).await,
-            "back" => get(&client, &format!("{address}/tickets?before={cursor}")).await,
+            "first" => get(client, &format!("{address}/tickets")).await,
+            "deep" => get(client, &format!("{address}/tickets?after={cursor}")).await,
+            "back" => get(client, &format!("{address}/tickets?before={cursor}")).await,
             "filtered" => {
                 let state =
                     ["open", "resolved", "closed", "unconfirmed"][random.next() as usize % 4];
                 let grouping = ["resources", "controls"][random.next() as usize % 2];
                 get(
-                    &client,
+                    client,
                     &format!("{address}/tickets?state={state}&grouping={grouping}&after={cursor}"),
                 )
                 .await
@@ -117,35 +85,7 @@ async fn main() {
     }
     print_row("all", &mut all);
 
-    let _ = stop.send(());
-    server.await.unwrap().unwrap();
-}
-
-async fn sign_in(client: &reqwest::Client, address: &str, folder: &std::path::Path) {
-    let token = std::fs::read_to_string(folder.join("itsm-bridge.setup-token")).unwrap();
-    let setup = client
-        .post(format!("{address}/api/setup_admin"))
-        .form(&[
-            ("form[setup_token]", token.trim()),
-            ("form[username]", ADMIN),
-            ("form[password]", PASSWORD),
-            ("form[password_confirm]", PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(setup.status(), 200);
-    let login = client
-        .post(format!("{address}/api/login"))
-        .form(&[
-            ("form[username]", ADMIN),
-            ("form[password]", PASSWORD),
-            ("form[next]", "/"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(login.status(), 200);
+    signed_in.stop().await;
 }
 
 /// 100,000 tickets: a quarter By controls; states spread over every class (1 in 1,000 a

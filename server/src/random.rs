@@ -1,29 +1,18 @@
-//! Random tokens and ids, from the operating system's generator: session ids, API and setup
-//! tokens, the CSP nonce (URL-safe base64), and short ids (hexadecimal).
+//! Random tokens and ids: session ids, API and setup tokens, the CSP nonce (URL-safe
+//! base64), short ids (hexadecimal), the keys, nonces and salts of secrets and passwords
+//! (bytes); and SHA-256. The random bytes themselves come from [`app::random`], the one
+//! place that reads the operating system's generator.
 
+pub use app::random::{bytes, chosen_from, hex};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use rand::RngCore;
-use rand::rngs::OsRng;
 
 /// `bytes` random bytes as URL-safe base64 without padding (fit for a cookie, a header or
 /// a URL as they are).
 pub fn url_safe(bytes: usize) -> String {
-    URL_SAFE_NO_PAD.encode(random_bytes(bytes))
-}
-
-/// `bytes` random bytes as lowercase hexadecimal.
-pub fn hex(bytes: usize) -> String {
-    random_bytes(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-fn random_bytes(bytes: usize) -> Vec<u8> {
     let mut buffer = vec![0u8; bytes];
-    OsRng.fill_bytes(&mut buffer);
-    buffer
+    app::random::fill(&mut buffer);
+    URL_SAFE_NO_PAD.encode(buffer)
 }
 
 /// The SHA-256 of `data`: how tokens and session ids are stored, and how long keys are
@@ -38,7 +27,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn lengths_alphabets_and_no_repeats() {
+    fn url_safe_tokens_and_sha256() {
         let token = url_safe(32);
         assert_eq!(token.len(), 43);
         assert!(
@@ -47,13 +36,6 @@ mod tests {
                 .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
         );
         assert_ne!(token, url_safe(32));
-        let id = hex(8);
-        assert_eq!(id.len(), 16);
-        assert!(
-            id.chars()
-                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
-        );
-        assert_ne!(id, hex(8));
         assert_eq!(
             hex_of(&sha256(b"abc")),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"

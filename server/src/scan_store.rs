@@ -1,11 +1,12 @@
 //! The scans and API tokens pages' store over SQLite.
 
 use crate::audit;
-use crate::ingest::{Severity, store, tokens};
+use crate::ingest::{store, tokens};
 use crate::timestamps::{format_unix, now_unix};
 use anyhow::Context;
 use app::api::{FindingView, ScanFindingsPage, ScanView, TokenView};
 use app::backend::ScanStore;
+use app::domain::Severity;
 use async_trait::async_trait;
 use sqlx::{Row, SqlitePool};
 
@@ -186,7 +187,7 @@ impl ScanStore for SqliteScanStore {
                 resource_id: r.get("resource_id"),
                 resource_name: r.get("resource_name"),
                 resource_type: r.get("resource_type"),
-                severity: Severity(r.get("severity")).name().to_string(),
+                severity: Severity::name_of_rank(r.get("severity")).to_string(),
                 observed_at: r
                     .get::<Option<i64>, _>("observed_at")
                     .map(format_unix)
@@ -200,5 +201,23 @@ impl ScanStore for SqliteScanStore {
             page,
             pages,
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use app::domain::Severity;
+
+    /// The scan readers still keep their own copy of the table (`ingest::Severity`); until
+    /// it is read from `app::domain::Severity`, this says they agree on every name and rank.
+    #[test]
+    fn the_readers_name_and_rank_severities_as_the_table_does() {
+        for s in Severity::ALL {
+            let read = crate::ingest::Severity::parse(s.name()).expect("a name of the table");
+            assert_eq!(read.0, s.rank(), "{}", s.name());
+            assert_eq!(read.name(), s.name());
+        }
+        assert_eq!(crate::ingest::Severity::UNKNOWN.0, Severity::UNKNOWN_RANK);
+        assert_eq!(crate::ingest::Severity::UNKNOWN.name(), "unknown");
     }
 }

@@ -7,8 +7,8 @@
 use anyhow::{Context, bail};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
-use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{Key, XChaCha20Poly1305, XNonce};
 use secrecy::{ExposeSecret, SecretString};
 use std::fmt;
 use std::path::Path;
@@ -73,7 +73,7 @@ impl SecretCipher {
     }
 
     fn create_key_file(path: &Path) -> anyhow::Result<Self> {
-        let key = XChaCha20Poly1305::generate_key(&mut OsRng);
+        let key = Key::from(crate::random::bytes::<32>());
         crate::private_file::create(path, &BASE64.encode(key))
             .context("Failed to create the key file for secrets at rest")?;
         tracing::info!(path = %path.display(), "created the key file for secrets at rest; back it up with the database");
@@ -89,7 +89,7 @@ impl SecretCipher {
         instance_url: &str,
         secret: &SecretString,
     ) -> anyhow::Result<Vec<u8>> {
-        let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
+        let nonce = XNonce::from(crate::random::bytes::<24>());
         let aad = associated_data(field, instance_url);
         let payload = Payload {
             msg: secret.expose_secret().as_bytes(),
@@ -262,7 +262,7 @@ mod tests {
         let cipher = cipher();
         // The earlier format by hand: version 1, the nonce, the field's name as the only
         // associated data.
-        let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
+        let nonce = XNonce::from(crate::random::bytes::<24>());
         let payload = Payload {
             msg: b"old secret".as_slice(),
             aad: b"password".as_slice(),

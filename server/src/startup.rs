@@ -1,9 +1,12 @@
 //! Start-up: checks the settings, opens the database, loads the key for secrets, starts the
-//! sign-in machinery, the ticket engine and the scan writer, binds the listener (port 0 in
-//! tests) and builds the router: health checks, the scanner API, the Leptos pages and server
-//! functions, the static site, and around all of it the access guard, the cross-site and
-//! host checks, the security headers and the body limits. `serve` is the accept loop (its
-//! connection caps and timeouts); `run_until_stopped` serves until shutdown, then drains.
+//! sign-in machinery, Test connection, the ticket engine and the scan writer, binds the
+//! listener (port 0 in tests) and builds the router: health checks, `/metrics`, the scanner
+//! API, the Leptos pages and server functions, the static site, and around all of it the
+//! access guard, the cross-site and host checks, the security headers, the cache policy and
+//! the body limits. `serve` is the accept loop (its connection caps and timeouts);
+//! `run_until_stopped` serves until shutdown, then drains. The commands (`run-once`,
+//! `demo`…) build their engine and ServiceNow client here too (`build_engine`,
+//! `servicenow_pacer`, `client_settings`), so that they run as the server would.
 
 use crate::auth::{Auth, AuthSettings, Clock, SessionPolicy, SystemClock};
 use crate::configuration::Config;

@@ -1,7 +1,8 @@
 //! `MinSeverity`: the lowest severity whose failing findings become tickets (ITSM settings).
 //! No floor means every severity; a finding of unknown severity always passes the floor,
-//! since nobody can say it is below it.
+//! since nobody can say it is below it. Names and ranks are [`Severity`]'s.
 
+use super::Severity;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -21,14 +22,19 @@ impl MinSeverity {
         MinSeverity::Critical,
     ];
 
-    /// The value sent by the form and kept in the database.
-    pub fn value(self) -> &'static str {
+    /// The severity it stands for.
+    pub fn severity(self) -> Severity {
         match self {
-            MinSeverity::Low => "low",
-            MinSeverity::Medium => "medium",
-            MinSeverity::High => "high",
-            MinSeverity::Critical => "critical",
+            MinSeverity::Low => Severity::Low,
+            MinSeverity::Medium => Severity::Medium,
+            MinSeverity::High => Severity::High,
+            MinSeverity::Critical => Severity::Critical,
         }
+    }
+
+    /// The value sent by the form and kept in the database: the severity's name.
+    pub fn value(self) -> &'static str {
+        self.severity().name()
     }
 
     pub fn label(self) -> &'static str {
@@ -40,14 +46,9 @@ impl MinSeverity {
         }
     }
 
-    /// The severity's rank as scans are stored: informational 0, low 1 … critical 4.
+    /// The severity's rank as scans are stored.
     pub fn rank(self) -> i64 {
-        match self {
-            MinSeverity::Low => 1,
-            MinSeverity::Medium => 2,
-            MinSeverity::High => 3,
-            MinSeverity::Critical => 4,
-        }
+        self.severity().rank()
     }
 
     /// An empty value is "every severity" (`None`).

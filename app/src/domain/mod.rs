@@ -6,6 +6,7 @@ mod grouping;
 mod incident_state;
 mod instance_url;
 mod min_severity;
+mod severity;
 mod sys_id;
 
 pub use civil_date::CivilDate;
@@ -13,4 +14,5 @@ pub use grouping::Grouping;
 pub use incident_state::{IncidentState, StateChoice};
 pub use instance_url::InstanceUrl;
 pub use min_severity::MinSeverity;
+pub use severity::Severity;
 pub use sys_id::SysId;

@@ -337,7 +337,7 @@ mod tests {
             },
             stored: BOTH_STORED,
             states: IncidentState::standard_choices(),
-            updated_at: Some("2026-11-30T06:00:00Z".into()),
+            updated_at: Some("2026-11-30 06:00:00".into()),
         }
     }
 

@@ -2,7 +2,7 @@
 //! with a redirect (to the next page, or back here with what went wrong), with or without
 //! JavaScript.
 
-use super::widgets::{Field, load_failed};
+use super::widgets::{TextField, load_failed};
 use crate::api::{Login, SetupAdmin, load_login_page, load_setup_page};
 use crate::forms::{FieldErrors, LoginForm, Notice, SetupForm};
 use leptos::form::FromFormData;
@@ -149,18 +149,10 @@ pub fn SetupPage() -> impl IntoView {
                                     .map(|m| view! { <div class="notice notice-failed" role="alert">{m}</div> })}
                                 <form class="settings-form" method="post" action=SetupAdmin::url() novalidate on:submit=on_submit>
                                     <fieldset>
-                                        <Field name="setup_token" label="Setup token" help="From the server log or the setup-token file; it works once." errors>
-                                            <input id="setup_token" name="form[setup_token]" type="text" autocomplete="off" spellcheck="false"/>
-                                        </Field>
-                                        <Field name="username" label="User name" help="Letters, digits, '.', '_', '-' and '@'." errors>
-                                            <input id="username" name="form[username]" type="text" autocomplete="username" value=values.username/>
-                                        </Field>
-                                        <Field name="password" label="Password" help="At least 12 characters." errors>
-                                            <input id="password" name="form[password]" type="password" autocomplete="new-password"/>
-                                        </Field>
-                                        <Field name="password_confirm" label="Password again" help="The same password, to rule out a typing mistake." errors>
-                                            <input id="password_confirm" name="form[password_confirm]" type="password" autocomplete="new-password"/>
-                                        </Field>
+                                        <TextField name="setup_token" label="Setup token" help="From the server log or the setup-token file; it works once." errors autocomplete="off" spellcheck="false"/>
+                                        <TextField name="username" label="User name" help="Letters, digits, '.', '_', '-' and '@'." errors autocomplete="username" value=values.username/>
+                                        <TextField name="password" label="Password" help="At least 12 characters." errors kind="password" autocomplete="new-password"/>
+                                        <TextField name="password_confirm" label="Password again" help="The same password, to rule out a typing mistake." errors kind="password" autocomplete="new-password"/>
                                     </fieldset>
                                     <div class="actions">
                                         <button type="submit">"Create the account"</button>

@@ -1,6 +1,7 @@
 //! The audit page: who did what, and when, a page at a time. The pages are plain links
 //! (`/audit?page=N`), so paging works with and without JavaScript.
 
+use super::pager::Pager;
 use super::widgets::load_failed;
 use crate::api::{AUDIT_PAGE_SIZE, load_audit_log};
 use leptos::prelude::*;
@@ -24,8 +25,6 @@ pub fn AuditPage() -> impl IntoView {
             <ErrorBoundary fallback=load_failed>
                 {move || Suspend::new(async move {
                     log.await.map(|log| {
-                        let previous = (log.page > 1).then(|| format!("/audit?page={}", log.page - 1));
-                        let next = (log.page < log.pages).then(|| format!("/audit?page={}", log.page + 1));
                         view! {
                             <div class="table-wrap">
                                 <table class="audit">
@@ -45,11 +44,7 @@ pub fn AuditPage() -> impl IntoView {
                                     </tbody>
                                 </table>
                             </div>
-                            <nav class="pager" aria-label="Pages">
-                                {previous.map(|href| view! { <a href=href rel="prev">"Newer"</a> })}
-                                <span>{format!("Page {} of {}", log.page, log.pages)}</span>
-                                {next.map(|href| view! { <a href=href rel="next">"Older"</a> })}
-                            </nav>
+                            <Pager path="/audit" page=log.page pages=log.pages previous="Newer" next="Older"/>
                         }
                     })
                 })}

@@ -1,43 +1,31 @@
 //! The connection page (docs/SETTINGS.md, "The connection page").
 
-use super::widgets::{Field, NoticeBanner, current_notice, load_failed};
+use super::settings_save::{SaveButton, SettingsSave};
+use super::widgets::{Field, NoticeBanner, TextField, load_failed};
 use crate::api::{
     ConnectionPageData, ConnectionStep, SaveConnectionSettings, TestConnection, error_text,
     load_connection_settings,
 };
-use crate::forms::{FieldErrors, Notice, SaveOutcome, SecretsStored};
-use leptos::form::FromFormData;
+use crate::forms::{Notice, SecretsStored};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos::web_sys::SubmitEvent;
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn ConnectionPage() -> impl IntoView {
-    let save = ServerAction::<SaveConnectionSettings>::new();
-    let query = use_query_map();
-    // Reload the stored values after a successful save only: after a refusal the form
-    // keeps what the person typed.
-    let saved_version = RwSignal::new(0usize);
-    Effect::new(move |_| {
-        if let Some(Ok(SaveOutcome::Saved)) = save.value().get() {
-            saved_version.set(save.version().get_untracked());
-        }
-    });
+    let save = SettingsSave::<SaveConnectionSettings>::new();
     let test = ServerAction::<TestConnection>::new();
     let data = Resource::new(
         move || {
             (
-                saved_version.get(),
+                save.reload_key(),
                 test.version().get(),
-                query.with(|q| q.get("flash")),
-                query.with(|q| q.get("tested")),
+                save.query_value("tested"),
             )
         },
-        |(_, _, flash, tested)| load_connection_settings(flash, tested),
+        |((_, flash), _, tested)| load_connection_settings(flash, tested),
     );
-    let client_errors = RwSignal::new(None::<FieldErrors>);
 
     view! {
         <Title text="ITSM integrations · itsm-bridge"/>
@@ -53,7 +41,7 @@ pub fn ConnectionPage() -> impl IntoView {
                         .map(|data| {
                             let tested = data.tested.clone();
                             view! {
-                                <ConnectionForm data save client_errors/>
+                                <ConnectionForm data save/>
                                 <ConnectionTest test tested/>
                             }
                         })
@@ -66,8 +54,7 @@ pub fn ConnectionPage() -> impl IntoView {
 #[component]
 fn ConnectionForm(
     data: ConnectionPageData,
-    save: ServerAction<SaveConnectionSettings>,
-    client_errors: RwSignal<Option<FieldErrors>>,
+    save: SettingsSave<SaveConnectionSettings>,
 ) -> impl IntoView {
     let ConnectionPageData {
         view: stored,
@@ -83,26 +70,8 @@ fn ConnectionForm(
         Some(flash) if !matches!(flash.notice, Notice::Saved) => flash.form.clone(),
         _ => stored.values.clone(),
     };
-    let notice = current_notice(
-        client_errors,
-        move || save.value().get(),
-        flash.map(|f| f.notice),
-    );
-    let errors = Signal::derive(move || notice.get().map(|n| n.errors()).unwrap_or_default());
-
-    let on_submit = move |ev: SubmitEvent| {
-        ev.prevent_default();
-        match SaveConnectionSettings::from_event(&ev) {
-            Ok(input) => match input.form.validate(&current) {
-                Ok(_) => {
-                    client_errors.set(None);
-                    save.dispatch(input);
-                }
-                Err(errors) => client_errors.set(Some(errors)),
-            },
-            Err(error) => leptos::logging::error!("could not read the form: {error}"),
-        }
-    };
+    let (notice, errors) = save.notice(flash.map(|f| f.notice));
+    let on_submit = save.on_submit(move |input| input.form.validate(&current).map(|_| ()));
     let secret_status = move |stored: bool, what: &str| {
         if stored && secrets.unreadable {
             format!("A {what} is stored but cannot be read with this server's key: enter it again.")
@@ -138,108 +107,69 @@ fn ConnectionForm(
         >
             <fieldset>
                 <legend>"ServiceNow instance"</legend>
-                <Field
+                <TextField
                     name="instance_url"
                     label="ServiceNow URL"
                     help="The address of your instance, e.g. https://acme.service-now.com."
                     errors
-                >
-                    <input
-                        id="instance_url"
-                        name="form[instance_url]"
-                        type="url"
-                        inputmode="url"
-                        autocomplete="off"
-                        placeholder="https://acme.service-now.com"
-                        value=values.instance_url.clone()
-                    />
-                </Field>
-                <Field
+                    kind="url"
+                    inputmode="url"
+                    autocomplete="off"
+                    placeholder="https://acme.service-now.com"
+                    value=values.instance_url.clone()
+                />
+                <TextField
                     name="client_id"
                     label="Client ID"
                     help="The client ID of the OAuth application registered on your instance."
                     errors
-                >
-                    <input
-                        id="client_id"
-                        name="form[client_id]"
-                        type="text"
-                        autocomplete="off"
-                        value=values.client_id.clone()
-                    />
-                </Field>
-                <Field
+                    autocomplete="off"
+                    value=values.client_id.clone()
+                />
+                <TextField
                     name="client_secret"
                     label="Client secret"
                     help=secret_status(secrets.client_secret, "client secret")
                     errors
-                >
-                    <input
-                        id="client_secret"
-                        name="form[client_secret]"
-                        type="password"
-                        autocomplete="new-password"
-                        value=""
-                    />
-                </Field>
-                <Field
+                    kind="password"
+                    autocomplete="new-password"
+                    value=""
+                />
+                <TextField
                     name="group_sys_id"
                     label="Group SYS ID"
                     help="The sys_id of the assignment group that receives the tickets (32 hexadecimal characters)."
                     errors
-                >
-                    <input
-                        id="group_sys_id"
-                        name="form[group_sys_id]"
-                        type="text"
-                        autocomplete="off"
-                        spellcheck="false"
-                        value=values.group_sys_id.clone()
-                    />
-                </Field>
-                <Field
+                    autocomplete="off"
+                    spellcheck="false"
+                    value=values.group_sys_id.clone()
+                />
+                <TextField
                     name="user_sys_id"
                     label="User SYS ID"
                     help="The sys_id of the user the tickets are opened for, the caller (32 hexadecimal characters)."
                     errors
-                >
-                    <input
-                        id="user_sys_id"
-                        name="form[user_sys_id]"
-                        type="text"
-                        autocomplete="off"
-                        spellcheck="false"
-                        value=values.user_sys_id.clone()
-                    />
-                </Field>
-                <Field
+                    autocomplete="off"
+                    spellcheck="false"
+                    value=values.user_sys_id.clone()
+                />
+                <TextField
                     name="user_id"
                     label="User ID"
                     help="Your ServiceNow user name; itsm-bridge signs in with it and its password."
                     errors
-                >
-                    <input
-                        id="user_id"
-                        name="form[user_id]"
-                        type="text"
-                        autocomplete="off"
-                        value=values.user_id.clone()
-                    />
-                </Field>
-                <Field
+                    autocomplete="off"
+                    value=values.user_id.clone()
+                />
+                <TextField
                     name="password"
                     label="Password"
                     help=secret_status(secrets.password, "password")
                     errors
-                >
-                    <input
-                        id="password"
-                        name="form[password]"
-                        type="password"
-                        autocomplete="new-password"
-                        value=""
-                    />
-                </Field>
+                    kind="password"
+                    autocomplete="new-password"
+                    value=""
+                />
             </fieldset>
             <fieldset>
                 <legend>"Duplicate tickets"</legend>
@@ -263,28 +193,21 @@ fn ConnectionForm(
                             .collect_view()}
                     </select>
                 </Field>
-                <Field
+                <TextField
                     name="duplicate_days"
                     label="Days before a new ticket is opened while one is still open"
                     help="Opens a new ticket when the existing one has stayed open this many days, whatever its status, so critical issues do not get lost in a group of old tickets. This overrides the status above. 0 turns it off."
                     errors
-                >
-                    <input
-                        id="duplicate_days"
-                        name="form[duplicate_days]"
-                        type="number"
-                        inputmode="numeric"
-                        min="0"
-                        max="3650"
-                        step="1"
-                        value=values.duplicate_days.clone()
-                    />
-                </Field>
+                    kind="number"
+                    inputmode="numeric"
+                    min="0"
+                    max="3650"
+                    step="1"
+                    value=values.duplicate_days.clone()
+                />
             </fieldset>
             <div class="actions">
-                <button type="submit" disabled=move || save.pending().get()>
-                    {move || if save.pending().get() { "Saving…" } else { "Save" }}
-                </button>
+                <SaveButton pending=save.action.pending() label="Save" busy="Saving…"/>
                 {stored
                     .updated_at
                     .map(|at| view! { <span class="saved-at">"Last saved " {at} " (UTC)"</span> })}

@@ -3,7 +3,7 @@
 //! ahead. While one holds, the engine opens and notes nothing for what it covers; End now
 //! stops it at once. Ended and expired ones stay listed, marked.
 
-use super::widgets::{Field, NoticeBanner, current_notice, load_failed};
+use super::widgets::{NoticeBanner, TextField, current_notice, load_failed};
 use crate::api::{
     AddException, EndException, ExceptionView, ExceptionsPageData, error_text, load_exceptions,
 };
@@ -127,12 +127,8 @@ fn ExceptionsView(
                         }
                     })
                     .collect_view()}
-                <Field name="control_id" label="Control id" help="The control's id as the scans name it (for a control, or a pair)." errors>
-                    <input id="control_id" name="form[control_id]" type="text" value=values.control_id.clone()/>
-                </Field>
-                <Field name="resource_id" label="Resource id" help="The resource's id as the scans name it (for a resource, or a pair)." errors>
-                    <input id="resource_id" name="form[resource_id]" type="text" value=values.resource_id.clone()/>
-                </Field>
+                <TextField name="control_id" label="Control id" help="The control's id as the scans name it (for a control, or a pair)." errors value=values.control_id.clone()/>
+                <TextField name="resource_id" label="Resource id" help="The resource's id as the scans name it (for a resource, or a pair)." errors value=values.resource_id.clone()/>
             </fieldset>
             <fieldset class="choices">
                 <legend>"Why"</legend>
@@ -149,29 +145,23 @@ fn ExceptionsView(
                         }
                     })
                     .collect_view()}
-                <Field
+                <TextField
                     name="reason"
                     label="Reason"
                     help=format!("Required; at most {} characters. It shows in the preview and the audit log.", ExceptionForm::MAX_REASON)
                     errors
-                >
-                    <input id="reason" name="form[reason]" type="text" value=values.reason.clone()/>
-                </Field>
-                <Field
+                    value=values.reason.clone()
+                />
+                <TextField
                     name="expires_on"
                     label="Holds until (last day, UTC)"
                     help=format!("From today ({today}) to at most a year ahead ({latest_expiry}); it holds through that day.")
                     errors
-                >
-                    <input
-                        id="expires_on"
-                        name="form[expires_on]"
-                        type="date"
-                        min=today.clone()
-                        max=latest_expiry.clone()
-                        value=values.expires_on.clone()
-                    />
-                </Field>
+                    kind="date"
+                    min=today.clone()
+                    max=latest_expiry.clone()
+                    value=values.expires_on.clone()
+                />
             </fieldset>
             <div class="actions">
                 <button type="submit" disabled=move || add.pending().get()>"Add exception"</button>

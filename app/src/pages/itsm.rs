@@ -3,16 +3,15 @@
 //! the preview of what the next run would do with the values in the form, saved or not.
 
 use super::preview::PlanPreview;
-use super::widgets::{Field, NoticeBanner, current_notice, load_failed};
+use super::settings_save::{SaveButton, SettingsSave};
+use super::widgets::{Field, NoticeBanner, TextField, load_failed};
 use crate::api::{ItsmPageData, PreviewItsmSettings, SaveItsmSettings, load_itsm_settings};
 use crate::domain::{Grouping, MinSeverity};
-use crate::forms::{FieldErrors, ItsmForm, ItsmSettings, Notice, SaveOutcome};
+use crate::forms::{FieldErrors, ItsmForm, ItsmSettings, Notice};
 use leptos::form::FromFormData;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
-use leptos::web_sys::SubmitEvent;
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
 use std::time::Duration;
 
 /// How long the form must be still before its values are previewed.
@@ -20,25 +19,11 @@ const WHAT_IF_AFTER: Duration = Duration::from_millis(400);
 
 #[component]
 pub fn ItsmPage() -> impl IntoView {
-    let save = ServerAction::<SaveItsmSettings>::new();
-    let query = use_query_map();
-    let saved_version = RwSignal::new(0usize);
-    Effect::new(move |_| {
-        if let Some(Ok(SaveOutcome::Saved)) = save.value().get() {
-            saved_version.set(save.version().get_untracked());
-        }
-    });
+    let save = SettingsSave::<SaveItsmSettings>::new();
     let data = Resource::new(
-        move || {
-            (
-                saved_version.get(),
-                query.with(|q| q.get("flash")),
-                query.with(|q| q.get("preview")),
-            )
-        },
-        |(_, flash, preview)| load_itsm_settings(flash, preview),
+        move || (save.reload_key(), save.query_value("preview")),
+        |((_, flash), preview)| load_itsm_settings(flash, preview),
     );
-    let client_errors = RwSignal::new(None::<FieldErrors>);
 
     view! {
         <Title text="ITSM settings · itsm-bridge"/>
@@ -46,7 +31,7 @@ pub fn ItsmPage() -> impl IntoView {
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             <ErrorBoundary fallback=load_failed>
                 {move || Suspend::new(async move {
-                    data.await.map(|data| view! { <ItsmSettingsForm data save client_errors/> })
+                    data.await.map(|data| view! { <ItsmSettingsForm data save/> })
                 })}
             </ErrorBoundary>
         </Transition>
@@ -54,11 +39,7 @@ pub fn ItsmPage() -> impl IntoView {
 }
 
 #[component]
-fn ItsmSettingsForm(
-    data: ItsmPageData,
-    save: ServerAction<SaveItsmSettings>,
-    client_errors: RwSignal<Option<FieldErrors>>,
-) -> impl IntoView {
+fn ItsmSettingsForm(data: ItsmPageData, save: SettingsSave<SaveItsmSettings>) -> impl IntoView {
     let ItsmPageData {
         settings,
         flash,
@@ -108,26 +89,8 @@ fn ItsmSettingsForm(
             what_if.set(Some(form));
         }
     };
-    let notice = current_notice(
-        client_errors,
-        move || save.value().get(),
-        flash.map(|f| f.notice),
-    );
-    let errors = Signal::derive(move || notice.get().map(|n| n.errors()).unwrap_or_default());
-
-    let on_submit = move |ev: SubmitEvent| {
-        ev.prevent_default();
-        match SaveItsmSettings::from_event(&ev) {
-            Ok(input) => match input.form.validate() {
-                Ok(_) => {
-                    client_errors.set(None);
-                    save.dispatch(input);
-                }
-                Err(errors) => client_errors.set(Some(errors)),
-            },
-            Err(error) => leptos::logging::error!("could not read the form: {error}"),
-        }
-    };
+    let (notice, errors) = save.notice(flash.map(|f| f.notice));
+    let on_submit = save.on_submit(|input| input.form.validate().map(|_| ()));
     let grouping = values.grouping.clone();
     let filter_values = values.clone();
     let grouping_error = move || errors.with(|e| e.get("grouping").map(str::to_string));
@@ -185,7 +148,7 @@ fn ItsmSettingsForm(
             </fieldset>
             <fieldset>
                 <legend>"Engine"</legend>
-                <Field
+                <TextField
                     name="scheduler_interval_minutes"
                     label="Run the ticket engine every (minutes)"
                     help=format!(
@@ -194,18 +157,13 @@ fn ItsmSettingsForm(
                         ItsmSettings::MAX_INTERVAL,
                     )
                     errors
-                >
-                    <input
-                        id="scheduler_interval_minutes"
-                        name="form[scheduler_interval_minutes]"
-                        type="number"
-                        inputmode="numeric"
-                        min=ItsmSettings::MIN_INTERVAL.to_string()
-                        max=ItsmSettings::MAX_INTERVAL.to_string()
-                        step="1"
-                        value=values.scheduler_interval_minutes.clone()
-                    />
-                </Field>
+                    kind="number"
+                    inputmode="numeric"
+                    min=ItsmSettings::MIN_INTERVAL.to_string()
+                    max=ItsmSettings::MAX_INTERVAL.to_string()
+                    step="1"
+                    value=values.scheduler_interval_minutes.clone()
+                />
                 <Field
                     name="auto_resolve"
                     label="Auto-resolve"
@@ -226,9 +184,7 @@ fn ItsmSettingsForm(
             </fieldset>
             <Filters values=filter_values sources_seen errors/>
             <div class="actions">
-                <button type="submit" disabled=move || save.pending().get()>
-                    {move || if save.pending().get() { "Updating…" } else { "Update" }}
-                </button>
+                <SaveButton pending=save.action.pending() label="Update" busy="Updating…"/>
                 <button
                     type="submit"
                     class="secondary"

@@ -3,6 +3,7 @@
 //! A run's page (`/runs/{id}`) lists what the run did per group.
 
 use super::not_found::answer_not_found;
+use super::pager::Pager;
 use super::widgets::{id_and_page, load_failed};
 use crate::api::{RunDetail, RunNow, RunView, RunsPageData, error_text, load_run, load_runs};
 use crate::forms::Notice;
@@ -337,8 +338,6 @@ fn RunDetailView(detail: RunDetail) -> impl IntoView {
             </div>
         }
     });
-    let previous = (page > 1).then(|| format!("/runs/{id}?page={}", page - 1));
-    let next = (page < pages).then(|| format!("/runs/{id}?page={}", page + 1));
     let list = if groups.is_empty() {
         let text = if run.is_running() {
             "Nothing done yet; reload to follow the run."
@@ -362,11 +361,7 @@ fn RunDetailView(detail: RunDetail) -> impl IntoView {
                     </tbody>
                 </table>
             </div>
-            <nav class="pager" aria-label="Pages">
-                {previous.map(|href| view! { <a href=href rel="prev">"Previous"</a> })}
-                <span>{format!("Page {page} of {pages} ({listed} groups listed)")}</span>
-                {next.map(|href| view! { <a href=href rel="next">"Next"</a> })}
-            </nav>
+            <Pager path=format!("/runs/{id}") page pages more=format!(" ({listed} groups listed)")/>
         }
         .into_any()
     };

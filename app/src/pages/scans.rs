@@ -2,6 +2,7 @@
 //! findings, paged.
 
 use super::not_found::answer_not_found;
+use super::pager::Pager;
 use super::widgets::{id_and_page, load_failed};
 use crate::api::{
     RetireSource, ScanView, ScansPageData, error_text, load_scan_findings, load_scans_page,
@@ -141,8 +142,6 @@ pub fn ScanPage() -> impl IntoView {
                         }
                         Some(p) => {
                             let scan = p.scan;
-                            let previous = (p.page > 1).then(|| format!("/scans/{}?page={}", scan.id, p.page - 1));
-                            let next = (p.page < p.pages).then(|| format!("/scans/{}?page={}", scan.id, p.page + 1));
                             view! {
                                 <h1>{format!("Scan of {}", scan.source)}</h1>
                                 <p class="lead">
@@ -165,11 +164,7 @@ pub fn ScanPage() -> impl IntoView {
                                         </tbody>
                                     </table>
                                 </div>
-                                <nav class="pager" aria-label="Pages">
-                                    {previous.map(|href| view! { <a href=href rel="prev">"Previous"</a> })}
-                                    <span>{format!("Page {} of {}", p.page, p.pages)}</span>
-                                    {next.map(|href| view! { <a href=href rel="next">"Next"</a> })}
-                                </nav>
+                                <Pager path=format!("/scans/{}", scan.id) page=p.page pages=p.pages/>
                             }.into_any()
                         }
                     })

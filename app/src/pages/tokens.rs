@@ -1,6 +1,6 @@
 //! The API tokens page: create a named token (shown once, in full), list, revoke.
 
-use super::widgets::{Field, load_failed};
+use super::widgets::{TextField, load_failed};
 use crate::api::{
     CreateApiToken, CreatedToken, RevokeApiToken, TokensPageData, error_text, load_api_tokens,
 };
@@ -111,12 +111,8 @@ fn TokensView(
             on:submit=on_create
         >
             <fieldset>
-                <Field name="token-name" label="Name" help="What will use it, so you know which to revoke." errors>
-                    <input id="token-name" name="form[name]" type="text" placeholder="prowler-aws-prod" autocomplete="off"/>
-                </Field>
-                <Field name="token-source" label="Source (optional)" help="The only source this token may send scans of; blank for any source." errors>
-                    <input id="token-source" name="form[source]" type="text" placeholder="prowler-aws-123456789012" autocomplete="off"/>
-                </Field>
+                <TextField name="token-name" field="name" label="Name" help="What will use it, so you know which to revoke." errors placeholder="prowler-aws-prod" autocomplete="off"/>
+                <TextField name="token-source" field="source" label="Source (optional)" help="The only source this token may send scans of; blank for any source." errors placeholder="prowler-aws-123456789012" autocomplete="off"/>
             </fieldset>
             <div class="actions"><button type="submit">"Create token"</button></div>
         </form>

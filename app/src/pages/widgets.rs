@@ -1,5 +1,6 @@
-//! Pieces every settings form uses: a labelled field with its help and its error, the
-//! notice shown after a submit, and the list of errors an error boundary caught.
+//! Pieces every settings form uses: a labelled field with its help and its error (and the
+//! text field, the usual case of it), the notice shown after a submit, and the list of
+//! errors an error boundary caught.
 
 use crate::api::error_text;
 use crate::forms::{FieldErrors, Notice, SaveOutcome};
@@ -32,6 +33,53 @@ pub fn Field(
                     })
             }}
         </div>
+    }
+}
+
+/// A [`Field`] whose input is one line of text (or a URL, a password, a number, a date):
+/// `<input id=name name="form[name]">` with the attributes given.
+#[component]
+pub fn TextField(
+    /// The input's `id` and the key of its error; the form field is `form[name]` unless
+    /// `field` says otherwise.
+    name: &'static str,
+    label: &'static str,
+    #[prop(into)] help: String,
+    errors: Signal<FieldErrors>,
+    /// The form field's name inside `form[…]`, when it is not `name`.
+    #[prop(optional)]
+    field: Option<&'static str>,
+    /// The input's `type`.
+    #[prop(default = "text")]
+    kind: &'static str,
+    /// The value shown; none for a field that always starts empty.
+    #[prop(optional, into)]
+    value: Option<String>,
+    #[prop(optional)] inputmode: Option<&'static str>,
+    #[prop(optional)] autocomplete: Option<&'static str>,
+    #[prop(optional)] spellcheck: Option<&'static str>,
+    #[prop(optional)] placeholder: Option<&'static str>,
+    #[prop(optional, into)] min: Option<String>,
+    #[prop(optional, into)] max: Option<String>,
+    #[prop(optional)] step: Option<&'static str>,
+) -> impl IntoView {
+    let form_name = format!("form[{}]", field.unwrap_or(name));
+    view! {
+        <Field name label help errors>
+            <input
+                id=name
+                name=form_name
+                type=kind
+                inputmode=inputmode
+                autocomplete=autocomplete
+                spellcheck=spellcheck
+                placeholder=placeholder
+                min=min
+                max=max
+                step=step
+                value=value
+            />
+        </Field>
     }
 }
 

@@ -15,7 +15,6 @@
 use anyhow::anyhow;
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use chacha20poly1305::aead::OsRng;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock};
 use tokio::sync::Semaphore;
@@ -116,7 +115,9 @@ pub async fn spend_a_verification(password: String) -> Result<(), Busy> {
 }
 
 fn hash_password(password: &str) -> anyhow::Result<String> {
-    let salt = SaltString::generate(&mut OsRng);
+    // 16 bytes, as `SaltString::generate` would draw.
+    let salt = SaltString::encode_b64(&crate::random::bytes::<16>())
+        .map_err(|e| anyhow!("Failed to make a password's salt: {e}"))?;
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map(|hash| hash.to_string())

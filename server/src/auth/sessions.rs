@@ -1,6 +1,11 @@
 //! Server-side sessions in SQLite. The cookie holds 32 random bytes; the table holds their
 //! SHA-256. A session ends after the idle timeout without a request, or at the absolute
 //! timeout whatever happens; a login always makes a new id.
+//!
+//! Written here rather than with `tower-sessions`: the table keeps only the id's hash (a copy
+//! of the database holds no usable cookie), a session has both an idle and an absolute
+//! limit, a password reset ends that admin's sessions in the same transaction, and all of it
+//! is a few queries on the pool the server already has.
 
 use anyhow::Context;
 use app::auth::CurrentAdmin;

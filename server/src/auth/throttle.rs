@@ -20,6 +20,10 @@
 //! Kept in memory, at most [`LoginThrottle::MAX_KEYS`] user names and networks each (the
 //! oldest forgotten first, see [`CappedMap`]); a restart forgets it, which only gives an
 //! attacker a restart's worth.
+//!
+//! Written here rather than with `governor` (or `tower_governor`): those limit a rate of
+//! requests per key and refuse the rest; this queues one user name's checks a growing delay
+//! apart, counts only failures, and forgets a user name's failures on success or reset.
 
 use super::capped_map::CappedMap;
 use std::collections::VecDeque;

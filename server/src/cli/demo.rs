@@ -187,12 +187,8 @@ async fn save_connection(store: &SqliteSettingsStore, instance_url: &str) -> any
 
 /// 20 letters and digits from the system's random source.
 fn generated_password() -> String {
-    use rand::Rng;
     const LETTERS: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    let mut random = rand::rngs::OsRng;
-    (0..20)
-        .map(|_| char::from(LETTERS[random.gen_range(0..LETTERS.len())]))
-        .collect()
+    server::random::chosen_from(LETTERS, 20)
 }
 
 fn now() -> i64 {

@@ -250,10 +250,9 @@ impl SqliteTicketList {
 /// The severity's name as the scans pages show it; "unknown" when no latest scan lists any
 /// of the ticket's findings.
 fn severity_name(severity: Option<i64>) -> String {
-    severity.map_or_else(
-        || "unknown".to_string(),
-        |s| crate::ingest::Severity(s).name().to_string(),
-    )
+    severity
+        .map_or("unknown", app::domain::Severity::name_of_rank)
+        .to_string()
 }
 
 fn state_label(row: &ListedRow, labels: &HashMap<String, String>) -> String {

@@ -8,6 +8,9 @@
 //! long as it likes; so once the server has waited longer than the idle timeout in all, the
 //! body must also have come at an average of at least `--min-body-bytes-per-second` over that
 //! waiting time, or it is cut off the same way.
+//!
+//! Not tower-http's `TimeoutBody`: it cuts a body that stalls, but has no floor on the
+//! average rate, so a trickle would pass.
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};

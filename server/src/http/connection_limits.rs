@@ -10,6 +10,9 @@
 //!   `a.b.c.d`, as for the sign-in throttle. It is the socket's address that counts (a
 //!   header naming the client could say anything). Past it the connection is accepted and
 //!   closed at once, after a short 503, so that one client cannot take all the places.
+//!
+//! Not tower's `ConcurrencyLimit`: that bounds requests inside one service, not the sockets
+//! the accept loop holds, and knows no client.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv6Addr};

@@ -9,6 +9,11 @@
 //! `Origin` is compared whole, scheme included: the site's own origin is the scheme the
 //! request came over (https directly or per `X-Forwarded-Proto`, else http) with its Host.
 //! `http://itsm.example.com` is another site for `https://itsm.example.com`.
+//!
+//! This check stands in for a CSRF token crate (`axum_csrf` and the like): a token would have
+//! to be put into every form and every server function call, hydrated or not, and kept per
+//! session; the browser's own `Sec-Fetch-Site` and `Origin` headers say the same with no
+//! state to keep (OWASP lists them as a defence of their own).
 
 use crate::http::access::came_over_https;
 use axum::extract::{Request, State};

@@ -1,6 +1,9 @@
-//! The HTTP layer around the Leptos app: the access guard, the refusal of cross-site state
-//! changes and of names the server does not answer as, the security headers, the cache policy, the site's files, the body
-//! timeouts, the connections' limits and I/O, the client's address, the scanner API and the health endpoints.
+//! The HTTP layer around the Leptos app, one concern a file: the access guard, the refusal
+//! of cross-site state changes and of names the server does not answer as, the security
+//! headers, the cache policy, the refusal of server function requests that cannot be read,
+//! the body timeouts, `Connection: close` after a body left unread, the connections'
+//! limits and I/O, the client's address, the scanner API with each token's share of its
+//! upload queue, and the health endpoints.
 
 pub mod access;
 pub mod body_timeout;

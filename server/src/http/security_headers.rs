@@ -4,6 +4,10 @@
 //!
 //! Over https, `Strict-Transport-Security` tells the browser to come back over https only.
 //! How long an answer may be kept (`Cache-Control`) is `cache_policy.rs`'s.
+//!
+//! A middleware of its own rather than tower-http's `SetResponseHeader`: the policy carries
+//! a nonce made for each response, and `Strict-Transport-Security` depends on how the
+//! request came.
 
 use crate::http::access::came_over_https;
 use crate::http::cross_site::SiteOrigins;

@@ -2,6 +2,9 @@
 //! it (Test connection, the ticket engine): at most so many a second, and optionally at most
 //! so many in any sliding hour. The limit is per process, not per client, because the
 //! instance counts every request of the integration user, whichever part of us sent it.
+//!
+//! Written here rather than with `governor`: its limit is a rate (a bucket that refills), not
+//! a count in any sliding hour, which is what an instance's hourly rate-limit rule counts.
 
 use super::error::ServiceNowError;
 use std::collections::VecDeque;

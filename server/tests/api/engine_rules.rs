@@ -9,11 +9,9 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use serde_json::Value;
-use server::auth::ManualClock;
 use server::engine::model::GroupKey;
 use servicenow_sim::SimHandle;
 use std::collections::BTreeSet;
-use std::sync::Arc;
 
 /// The preview's acting rows as (group, action), in the run's words.
 fn previewed_actions(preview: &Value) -> BTreeSet<(String, String)> {
@@ -449,40 +447,19 @@ async fn filters_change_the_preview_then_the_run_and_never_resolve_a_ticket() {
 
 #[tokio::test]
 async fn an_exception_skips_its_finding_until_it_expires_or_ends() {
-    let start = now();
-    let clock = Arc::new(ManualClock::new(start));
-    let sim = start_sim().await;
-    let app = spawn_engine_app_on(clock.clone()).await;
-    connect(&app, &sim, "6", "0").await;
-    let token = app.api_token().await;
-    post_scan(
-        &app,
-        &token,
-        "aws",
-        start - 100,
-        &[("c1", "r1", "fail", "high"), ("c2", "r2", "fail", "high")],
-    )
-    .await;
+    let ScannedEngine {
+        start,
+        clock,
+        sim,
+        app,
+        ..
+    } = engine_with_scan(&[("c1", "r1", "fail", "high"), ("c2", "r2", "fail", "high")]).await;
     let today = app::domain::CivilDate::of_unix(start);
     let until = today.plus_days(2).to_string();
-    let add =
-        |scope: &'static str, control: &'static str, resource: &'static str, until: String| {
-            let app = &app;
-            async move {
-                app.call_json(
-                    "add_exception",
-                    &[
-                        ("form[scope]", scope),
-                        ("form[control_id]", control),
-                        ("form[resource_id]", resource),
-                        ("form[kind]", "accepted_risk"),
-                        ("form[reason]", "vendor fix due"),
-                        ("form[expires_on]", &until),
-                    ],
-                )
-                .await
-            }
-        };
+    let add = |scope, control, resource, until: String| {
+        let app = &app;
+        async move { add_exception(app, scope, control, resource, &until).await }
+    };
     // More than a year ahead is refused, and nothing is stored.
     let too_far = today.plus_days(366).to_string();
     let refused = add("pair", "c1", "r1", too_far).await;
@@ -503,7 +480,7 @@ async fn an_exception_skips_its_finding_until_it_expires_or_ends() {
         assert_eq!(row["action"], "skipped");
         assert_eq!(
             row["reason"],
-            format!("skipped: exception by {ADMIN} until {until}: vendor fix due")
+            format!("skipped: exception by {ADMIN} until {until}: {EXCEPTION_REASON}")
         );
     }
     let run = run_now(&app).await;
@@ -646,34 +623,15 @@ async fn the_pages_need_a_signed_in_admin_and_work_without_javascript() {
 /// finding opens its ticket.
 #[tokio::test]
 async fn an_exception_holds_to_the_last_second_of_its_last_day_and_not_one_more() {
-    let start = now();
-    let clock = Arc::new(ManualClock::new(start));
-    let sim = start_sim().await;
-    let app = spawn_engine_app_on(clock.clone()).await;
-    connect(&app, &sim, "6", "0").await;
-    let token = app.api_token().await;
-    post_scan(
-        &app,
-        &token,
-        "aws",
-        start - 100,
-        &[("c1", "r1", "fail", "high")],
-    )
-    .await;
+    let ScannedEngine {
+        start,
+        clock,
+        sim,
+        app,
+        ..
+    } = engine_with_scan(&[("c1", "r1", "fail", "high")]).await;
     let last_day = app::domain::CivilDate::of_unix(start);
-    let answer = app
-        .call_json(
-            "add_exception",
-            &[
-                ("form[scope]", "pair"),
-                ("form[control_id]", "c1"),
-                ("form[resource_id]", "r1"),
-                ("form[kind]", "accepted_risk"),
-                ("form[reason]", "vendor fix due"),
-                ("form[expires_on]", &last_day.to_string()),
-            ],
-        )
-        .await;
+    let answer = add_exception(&app, "pair", "c1", "r1", &last_day.to_string()).await;
     assert_eq!(answer, serde_json::json!("Saved"));
     let day_after = last_day.plus_days(1).start_unix();
 

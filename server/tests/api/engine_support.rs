@@ -3,7 +3,7 @@
 
 use crate::helpers::*;
 use serde_json::{Value, json};
-use server::auth::{Clock, SystemClock};
+use server::auth::{Clock, ManualClock, SystemClock};
 use servicenow_sim::{CLIENT_ID, GROUP_SYS_ID, SimHandle, USER_NAME, USER_PASSWORD, USER_SYS_ID};
 use std::sync::Arc;
 use std::time::Duration;
@@ -141,4 +141,59 @@ pub fn count(run: &Value, name: &str) -> i64 {
     run[name]
         .as_i64()
         .unwrap_or_else(|| panic!("no count {name} in {run}"))
+}
+
+/// A server on a manual clock set at [`now`], connected to a fresh simulator (duplicates:
+/// state 6, no days), with one scan of `aws` holding `rows`, taken 100 s before.
+pub struct ScannedEngine {
+    /// The clock's time at the start (the scan is 100 s older).
+    pub start: i64,
+    pub clock: Arc<ManualClock>,
+    pub sim: SimHandle,
+    pub app: TestApp,
+    /// The API token the scan was sent with.
+    pub token: String,
+}
+
+pub async fn engine_with_scan(rows: &[Row<'_>]) -> ScannedEngine {
+    let start = now();
+    let clock = Arc::new(ManualClock::new(start));
+    let sim = start_sim().await;
+    let app = spawn_engine_app_on(clock.clone()).await;
+    connect(&app, &sim, "6", "0").await;
+    let token = app.api_token().await;
+    post_scan(&app, &token, "aws", start - 100, rows).await;
+    ScannedEngine {
+        start,
+        clock,
+        sim,
+        app,
+        token,
+    }
+}
+
+/// The reason [`add_exception`] gives.
+pub const EXCEPTION_REASON: &str = "vendor fix due";
+
+/// Adds an accepted risk for `scope` ("pair", "control" or "resource"; an id left out is
+/// ""), ending on `until` (`YYYY-MM-DD`); the server function's answer.
+pub async fn add_exception(
+    app: &TestApp,
+    scope: &str,
+    control: &str,
+    resource: &str,
+    until: &str,
+) -> Value {
+    app.call_json(
+        "add_exception",
+        &[
+            ("form[scope]", scope),
+            ("form[control_id]", control),
+            ("form[resource_id]", resource),
+            ("form[kind]", "accepted_risk"),
+            ("form[reason]", EXCEPTION_REASON),
+            ("form[expires_on]", until),
+        ],
+    )
+    .await
 }

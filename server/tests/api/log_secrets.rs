@@ -11,13 +11,11 @@
 //! `ingestion{scan_id, source}`.
 
 use crate::engine_support::start_sim;
-use crate::helpers::{ADMIN, ADMIN_PASSWORD, itsm_bridge_command};
+use crate::helpers::{ADMIN, ADMIN_PASSWORD};
+use crate::log_capture::LoggedServer;
 use serde_json::{Value, json};
 use servicenow_sim::{CLIENT_ID, GROUP_SYS_ID, USER_NAME, USER_PASSWORD, USER_SYS_ID};
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Stdio};
-use std::sync::mpsc;
 use std::time::Duration;
 
 const SECRET_KEY: &str = "bG9nLXNlY3JldHMtdGVzdC1rZXktb2YtMzItYnl0ZXM=";
@@ -25,76 +23,21 @@ const SECRET_KEY: &str = "bG9nLXNlY3JldHMtdGVzdC1rZXktb2YtMzItYnl0ZXM=";
 /// A wrong password someone typed: as secret as the right one (it may be a near miss).
 const WRONG_PASSWORD: &str = "Wrong-Guess-Of-The-Admin-7731";
 
-/// The server in a folder of its own, and the lines of its standard error.
-struct Server {
-    child: Child,
-    url: String,
-    lines: mpsc::Receiver<String>,
-    started: Vec<String>,
-}
-
-impl Server {
-    fn start(folder: &Path, log_format: &str) -> Self {
-        let mut child = itsm_bridge_command()
-            .args(["--listen", "127.0.0.1:0", "--no-scheduler"])
-            .args(["--database-url", "data/itsm-bridge.db"])
-            .args(["--servicenow-requests-per-second", "1000"])
-            .args(["--log-format", log_format])
-            .current_dir(folder)
-            .env("ITSM_BRIDGE_SECRET_KEY", SECRET_KEY)
-            .env("RUST_LOG", "debug")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stderr = child.stderr.take().unwrap();
-        let (send, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines() {
-                let Ok(line) = line else { return };
-                if send.send(line).is_err() {
-                    return;
-                }
-            }
-        });
-        let mut started = Vec::new();
-        let url = loop {
-            let line = lines
-                .recv()
-                .unwrap_or_else(|_| panic!("the server did not start: {started:#?}"));
-            started.push(line.clone());
-            if line.contains("itsm-bridge is listening") {
-                let at = line.find("http://127.0.0.1:").expect("the URL");
-                let port: String = line[at + "http://127.0.0.1:".len()..]
-                    .chars()
-                    .take_while(char::is_ascii_digit)
-                    .collect();
-                break format!("http://127.0.0.1:{port}");
-            }
-        };
-        Server {
-            child,
-            url,
-            lines,
-            started,
-        }
-    }
-
-    /// Stops the server; every line it wrote.
-    fn stop(mut self) -> Vec<String> {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-        let mut all = self.started;
-        all.extend(self.lines.iter());
-        all
-    }
+/// The server at `RUST_LOG=debug`, its requests to the simulator unpaced.
+fn server(folder: &Path, log_format: &str) -> LoggedServer {
+    LoggedServer::start(
+        folder,
+        log_format,
+        "debug",
+        SECRET_KEY,
+        &["--servicenow-requests-per-second", "1000"],
+    )
 }
 
 /// Calls a server function as a hydrated page does; the answer's JSON.
 async fn call(
     client: &reqwest::Client,
-    server: &Server,
+    server: &LoggedServer,
     name: &str,
     form: &[(&str, &str)],
 ) -> Value {
@@ -109,7 +52,7 @@ async fn call(
 }
 
 /// Everything that handles a secret, once; the secrets it used, and the `/metrics` text.
-async fn handle_every_secret(server: &Server, folder: &Path) -> (Vec<String>, String) {
+async fn handle_every_secret(server: &LoggedServer, folder: &Path) -> (Vec<String>, String) {
     let sim = start_sim().await;
     let client = reqwest::Client::builder()
         .cookie_store(true)
@@ -281,7 +224,7 @@ fn assert_no_secret(text: &str, secrets: &[String], what: &str) {
 #[tokio::test]
 async fn no_secret_reaches_the_text_log_or_the_metrics() {
     let folder = tempfile::tempdir().unwrap();
-    let server = Server::start(folder.path(), "text");
+    let server = server(folder.path(), "text");
     let (secrets, metrics) = handle_every_secret(&server, folder.path()).await;
     let lines = server.stop();
     for line in &lines {
@@ -313,7 +256,7 @@ async fn no_secret_reaches_the_text_log_or_the_metrics() {
 #[tokio::test]
 async fn no_secret_reaches_the_json_log_and_its_spans_carry_the_ids() {
     let folder = tempfile::tempdir().unwrap();
-    let server = Server::start(folder.path(), "json");
+    let server = server(folder.path(), "json");
     let (secrets, metrics) = handle_every_secret(&server, folder.path()).await;
     let lines = server.stop();
     for line in &lines {

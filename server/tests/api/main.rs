@@ -25,6 +25,7 @@ mod health;
 mod helpers;
 mod ingest_limits;
 mod itsm_settings;
+mod log_capture;
 mod log_secrets;
 mod login_redirect;
 mod lost_key;

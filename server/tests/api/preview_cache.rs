@@ -45,44 +45,34 @@ fn action_of(preview: &PlanPreview, group: &str) -> String {
         .unwrap_or_else(|| panic!("no row for {group}: {preview:?}"))
 }
 
-async fn add_exception(app: &TestApp, resource: &str, until: CivilDate) {
-    let answer = app
-        .call_json(
-            "add_exception",
-            &[
-                ("form[scope]", "resource"),
-                ("form[control_id]", ""),
-                ("form[resource_id]", resource),
-                ("form[kind]", "accepted_risk"),
-                ("form[reason]", "known"),
-                ("form[expires_on]", &until.to_string()),
-            ],
-        )
-        .await;
+async fn except_resource(app: &TestApp, resource: &str, until: CivilDate) {
+    let answer = add_exception(app, "resource", "", resource, &until.to_string()).await;
     assert_eq!(answer, serde_json::json!("Saved"));
+}
+
+/// The engine with its scan, and previews read through a cache of its own.
+async fn previews_of_a_scan() -> (ScannedEngine, Previews) {
+    let scanned = engine_with_scan(&[("c1", "r1", "fail", "high")]).await;
+    let previews = Previews {
+        cache: PreviewCache::new(60),
+        pool: scanned.app.database().await,
+        clock: scanned.clock.clone(),
+    };
+    (scanned, previews)
 }
 
 #[tokio::test]
 async fn a_second_preview_with_nothing_changed_reads_no_snapshot_and_each_change_reads_one() {
-    let start = now();
-    let clock = Arc::new(ManualClock::new(start));
-    let sim = start_sim().await;
-    let app = spawn_engine_app_on(clock.clone()).await;
-    connect(&app, &sim, "6", "0").await;
-    let token = app.api_token().await;
-    post_scan(
-        &app,
-        &token,
-        "aws",
-        start - 100,
-        &[("c1", "r1", "fail", "high")],
-    )
-    .await;
-    let previews = Previews {
-        cache: PreviewCache::new(60),
-        pool: app.database().await,
-        clock: clock.clone(),
-    };
+    let (
+        ScannedEngine {
+            start,
+            clock,
+            sim,
+            app,
+            token,
+        },
+        previews,
+    ) = previews_of_a_scan().await;
     let saved = ItsmSettings::default();
 
     let first = previews.of(&saved).await;
@@ -138,7 +128,7 @@ async fn a_second_preview_with_nothing_changed_reads_no_snapshot_and_each_change
     .await;
     previews.of(&saved).await;
     assert_eq!(previews.reads(), 5);
-    add_exception(&app, "r3", CivilDate::of_unix(clock.now())).await;
+    except_resource(&app, "r3", CivilDate::of_unix(clock.now())).await;
     assert_eq!(
         action_of(&previews.of(&saved).await, "resource r3"),
         "skipped"
@@ -150,7 +140,7 @@ async fn a_second_preview_with_nothing_changed_reads_no_snapshot_and_each_change
     assert_eq!(action_of(&previews.of(&saved).await, "resource r3"), "open");
     assert_eq!(previews.reads(), 7);
     app.sign_in(ADMIN, ADMIN_PASSWORD).await;
-    add_exception(&app, "r3", CivilDate::of_unix(clock.now()).plus_days(5)).await;
+    except_resource(&app, "r3", CivilDate::of_unix(clock.now()).plus_days(5)).await;
     assert_eq!(
         action_of(&previews.of(&saved).await, "resource r3"),
         "skipped"
@@ -180,25 +170,17 @@ async fn a_second_preview_with_nothing_changed_reads_no_snapshot_and_each_change
 
 #[tokio::test]
 async fn the_interval_alone_reads_no_snapshot_and_a_retired_source_sent_again_reads_one() {
-    let start = now();
-    let clock = Arc::new(ManualClock::new(start));
-    let sim = start_sim().await;
-    let app = spawn_engine_app_on(clock.clone()).await;
-    connect(&app, &sim, "6", "0").await;
-    let token = app.api_token().await;
-    post_scan(
-        &app,
-        &token,
-        "aws",
-        start - 100,
-        &[("c1", "r1", "fail", "high")],
-    )
-    .await;
-    let previews = Previews {
-        cache: PreviewCache::new(60),
-        pool: app.database().await,
-        clock: clock.clone(),
-    };
+    let (
+        ScannedEngine {
+            start,
+            // Held, so the simulator runs to the end.
+            sim: _sim,
+            app,
+            token,
+            ..
+        },
+        previews,
+    ) = previews_of_a_scan().await;
     let saved = ItsmSettings::default();
     assert_eq!(action_of(&previews.of(&saved).await, "resource r1"), "open");
     assert_eq!(previews.reads(), 1);

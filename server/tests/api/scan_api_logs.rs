@@ -5,11 +5,7 @@
 //! unknown token is audited once per address and window, with its address in the log too;
 //! a 401 says how to authenticate (RFC 6750).
 
-use crate::helpers::itsm_bridge_command;
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Stdio};
-use std::sync::mpsc;
+use crate::log_capture::LoggedServer;
 
 const SECRET_KEY: &str = "c2VjcmV0LWtleS1vZi10aGUtdGVzdC0zMi1ieXRlcyE=";
 
@@ -19,78 +15,8 @@ const UNKNOWN_TOKEN: &str = "itsmb_Unknown0Token1That2Nobody3Ever4Made5Here6xy";
 const NATIVE_SCAN: &str = r#"{"source": "nightly-prowler", "findings": [
     {"control": {"id": "c1"}, "resource": {"id": "r1"}, "status": "fail", "severity": "high"}]}"#;
 
-/// The server, started in a folder of its own, and the lines of its standard error.
-struct Server {
-    child: Child,
-    url: String,
-    lines: mpsc::Receiver<String>,
-    /// The lines read up to the one saying it listens.
-    started: Vec<String>,
-}
-
-impl Server {
-    fn start(folder: &Path, log_format: &str) -> Self {
-        let mut child = itsm_bridge_command()
-            .args(["--listen", "127.0.0.1:0", "--no-scheduler"])
-            .args(["--database-url", "data/itsm-bridge.db"])
-            .args(["--trusted-proxy-header", "X-Forwarded-For"])
-            .args(["--max-scan-bytes", "1024"])
-            .args(["--log-format", log_format])
-            .current_dir(folder)
-            .env("ITSM_BRIDGE_SECRET_KEY", SECRET_KEY)
-            .env("RUST_LOG", "info")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stderr = child.stderr.take().unwrap();
-        let (send, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines() {
-                let Ok(line) = line else { return };
-                if send.send(line).is_err() {
-                    return;
-                }
-            }
-        });
-        let mut started = Vec::new();
-        let url = loop {
-            let line = lines
-                .recv()
-                .unwrap_or_else(|_| panic!("the server did not start: {started:#?}"));
-            let listening = line.contains("itsm-bridge is listening");
-            started.push(line.clone());
-            if listening {
-                let at = line.find("http://127.0.0.1:").expect("the URL");
-                let port: String = line[at + "http://127.0.0.1:".len()..]
-                    .chars()
-                    .take_while(char::is_ascii_digit)
-                    .collect();
-                break format!("http://127.0.0.1:{port}");
-            }
-        };
-        Server {
-            child,
-            url,
-            lines,
-            started,
-        }
-    }
-
-    /// Stops the server and returns every line it wrote: what it logs of a request is
-    /// written before its answer, so the lines of every answered request are there.
-    fn stop(mut self) -> Vec<String> {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-        let mut all = self.started;
-        all.extend(self.lines.iter());
-        all
-    }
-}
-
 async fn post(
-    server: &Server,
+    server: &LoggedServer,
     from: &str,
     query: &str,
     token: Option<&str>,
@@ -134,7 +60,18 @@ fn assert_has(line: &str, key: &str, value: &str) {
 /// Sends each refusal and a good scan, then reads the log of it all.
 async fn refusals_and_a_scan_are_logged(log_format: &str) {
     let folder = tempfile::tempdir().unwrap();
-    let server = Server::start(folder.path(), log_format);
+    let server = LoggedServer::start(
+        folder.path(),
+        log_format,
+        "info",
+        SECRET_KEY,
+        &[
+            "--trusted-proxy-header",
+            "X-Forwarded-For",
+            "--max-scan-bytes",
+            "1024",
+        ],
+    );
     let pool = sqlx::SqlitePool::connect(&format!(
         "sqlite:{}",
         folder.path().join("data/itsm-bridge.db").display()

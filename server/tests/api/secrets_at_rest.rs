@@ -78,12 +78,12 @@ async fn no_response_ever_contains_a_stored_secret() {
 /// that the test keeps the old format whatever the code becomes.
 fn seal_as_before(key_file: &std::path::Path, field: &str, secret: &str) -> Vec<u8> {
     use base64::Engine;
-    use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
+    use chacha20poly1305::aead::{Aead, KeyInit, Payload};
     let key = base64::engine::general_purpose::STANDARD
         .decode(std::fs::read_to_string(key_file).unwrap().trim())
         .unwrap();
     let cipher = chacha20poly1305::XChaCha20Poly1305::new_from_slice(&key).unwrap();
-    let nonce = chacha20poly1305::XChaCha20Poly1305::generate_nonce(&mut OsRng);
+    let nonce = chacha20poly1305::XNonce::from(server::random::bytes::<24>());
     let sealed = cipher
         .encrypt(
             &nonce,
