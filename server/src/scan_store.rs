@@ -208,8 +208,7 @@ impl ScanStore for SqliteScanStore {
 mod tests {
     use app::domain::Severity;
 
-    /// The scan readers still keep their own copy of the table (`ingest::Severity`); until
-    /// it is read from `app::domain::Severity`, this says they agree on every name and rank.
+    /// The scan readers' stored severity (`ingest::Severity`) names and ranks as the table does.
     #[test]
     fn the_readers_name_and_rank_severities_as_the_table_does() {
         for s in Severity::ALL {

@@ -130,6 +130,28 @@ pub fn capped<R: Read>(inner: R, cap: Rc<FindingCap>) -> io::BufReader<CappedRea
     io::BufReader::with_capacity(READ_AHEAD, CappedReader::new(inner, cap))
 }
 
+/// The JSON parser of a whole body, reading through [`capped`].
+pub type CappedJson<R> =
+    serde_json::Deserializer<serde_json::de::IoRead<io::BufReader<CappedReader<R>>>>;
+
+/// Reads one JSON document from `reader` with `read` (a reader's seed, given the parser and
+/// the cap its visitors open and close findings on), and checks that nothing follows it. A
+/// failure is the cap's problem if a finding went over it, else the parser's, at its line
+/// and column: the three readers of whole documents (native, OCSF array, Trivy) share this.
+pub fn read_capped<R: Read, T>(
+    reader: R,
+    read: impl FnOnce(&mut CappedJson<R>, &FindingCap) -> serde_json::Result<T>,
+) -> Result<T, Problem> {
+    let cap = FindingCap::new();
+    let mut parser = serde_json::Deserializer::from_reader(capped(reader, cap.clone()));
+    read(&mut parser, &cap)
+        .and_then(|value| parser.end().map(|()| value))
+        .map_err(|e| {
+            cap.take_problem()
+                .unwrap_or_else(|| super::native::json_problem(&e))
+        })
+}
+
 /// Counts the bytes read and refuses more than [`MAX_FINDING_BYTES`] to an open finding, or
 /// nesting deeper than [`MAX_DEPTH`]. It sits under the parser's buffer ([`capped`]), so
 /// what it has counted is at most [`READ_AHEAD`] bytes ahead of what the parser took: it

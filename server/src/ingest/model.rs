@@ -1,5 +1,6 @@
 //! One finding as every format becomes it, and what went wrong where.
 
+use app::domain::Severity as Table;
 use serde::Serialize;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -21,42 +22,32 @@ impl Status {
     }
 }
 
-/// informational 0, low 1, medium 2, high 3, critical 4; unknown is stored as -1.
+/// A finding's severity as stored: the rank in the one table of severities
+/// (`app::domain::Severity`: informational 0 … critical 4), or -1 for unknown.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Severity(pub i64);
 
 impl Severity {
-    pub const UNKNOWN: Severity = Severity(-1);
+    pub const UNKNOWN: Severity = Severity(Table::UNKNOWN_RANK);
 
+    /// A scanner's name for a severity (the table's, `info`, or `unknown`), in any case.
     pub fn parse(raw: &str) -> Option<Severity> {
-        Some(Severity(match raw.trim().to_ascii_lowercase().as_str() {
-            "informational" | "info" => 0,
-            "low" => 1,
-            "medium" => 2,
-            "high" => 3,
-            "critical" => 4,
-            "unknown" => -1,
-            _ => return None,
-        }))
+        if raw.trim().eq_ignore_ascii_case("unknown") {
+            return Some(Severity::UNKNOWN);
+        }
+        Table::parse(raw).map(|s| Severity(s.rank()))
     }
 
     /// The severity's name: informational, low, medium, high, critical, or unknown.
     pub fn name(self) -> &'static str {
-        match self.0 {
-            0 => "informational",
-            1 => "low",
-            2 => "medium",
-            3 => "high",
-            4 => "critical",
-            _ => "unknown",
-        }
+        Table::name_of_rank(self.0)
     }
 
     /// OCSF `severity_id`: 1 Informational … 5 Critical, 6 Fatal (as critical), 0/99 unknown.
     pub fn from_ocsf_id(id: i64) -> Severity {
         match id {
-            1..=5 => Severity(id - 1),
-            6 => Severity(4),
+            1..=5 => Table::from_rank(id - 1).map_or(Severity::UNKNOWN, |s| Severity(s.rank())),
+            6 => Severity(Table::Critical.rank()),
             _ => Severity::UNKNOWN,
         }
     }

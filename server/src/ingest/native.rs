@@ -2,7 +2,7 @@
 //! `findings` array, read as a stream one finding at a time; or NDJSON, one finding a line.
 
 use super::fields::{Object, Text, Time};
-use super::limit::{FindingCap, capped};
+use super::limit::{FindingCap, read_capped};
 use super::model::{Finding, Problem, Severity, Status};
 use super::sink::Sink;
 use serde::Deserialize;
@@ -76,12 +76,9 @@ pub fn read_document<R: std::io::Read>(
     reader: R,
     sink: &mut Sink,
 ) -> Result<NativeHeader, Problem> {
-    let cap = FindingCap::new();
-    let mut deserializer = serde_json::Deserializer::from_reader(capped(reader, cap.clone()));
-    DocumentSeed { sink, cap: &cap }
-        .deserialize(&mut deserializer)
-        .and_then(|header| deserializer.end().map(|()| header))
-        .map_err(|e| cap.take_problem().unwrap_or_else(|| json_problem(&e)))
+    read_capped(reader, |parser, cap| {
+        DocumentSeed { sink, cap }.deserialize(parser)
+    })
 }
 
 pub fn json_problem(error: &serde_json::Error) -> Problem {

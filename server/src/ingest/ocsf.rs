@@ -2,9 +2,8 @@
 //! Findings (class 2003), as a JSON array or NDJSON.
 
 use super::fields::{First, Int, Object, Text, Time};
-use super::limit::{FindingCap, capped};
+use super::limit::{FindingCap, read_capped};
 use super::model::{Finding, Problem, Severity, Status};
-use super::native::json_problem;
 use super::origin::{ContentSource, Origin, Origins, is_shared_cluster_name};
 use super::sink::Sink;
 use serde::Deserialize;
@@ -146,12 +145,9 @@ fn kubernetes_cluster(value: &OcsfFinding) -> Option<&str> {
 
 /// Reads a JSON array of OCSF findings; returns the source their origins give.
 pub fn read_array<R: std::io::Read>(reader: R, sink: &mut Sink) -> Result<ContentSource, Problem> {
-    let cap = FindingCap::new();
-    let mut deserializer = serde_json::Deserializer::from_reader(capped(reader, cap.clone()));
-    ArraySeed { sink, cap: &cap }
-        .deserialize(&mut deserializer)
-        .and_then(|source| deserializer.end().map(|()| source))
-        .map_err(|e| cap.take_problem().unwrap_or_else(|| json_problem(&e)))
+    read_capped(reader, |parser, cap| {
+        ArraySeed { sink, cap }.deserialize(parser)
+    })
 }
 
 /// Reads NDJSON, one OCSF finding a line; blank lines are skipped. Returns the source their

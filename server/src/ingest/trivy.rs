@@ -12,9 +12,8 @@
 //! same package of two images into one ticket, so waiting on disk is the cheap way.
 
 use super::fields::{Object, Text, Time};
-use super::limit::{FindingCap, capped};
+use super::limit::{FindingCap, read_capped};
 use super::model::{Finding, Problem, Severity, Status};
-use super::native::json_problem;
 use super::sink::Sink;
 use super::spill::Spill;
 use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -105,11 +104,13 @@ struct Report<'a> {
     sink: &'a mut Sink,
     cap: &'a FindingCap,
     artifact: Option<String>,
-    /// Findings whose result is known, waiting for the artifact.
-    for_artifact: Spill<Pending>,
+    /// Findings whose result is known, waiting for the artifact (the caller's: drained
+    /// once the whole report is read).
+    for_artifact: &'a mut Spill<Pending>,
     /// Findings of the current result, waiting for its end (its target and type).
     for_result: Spill<Pending>,
-    disk_error: Option<io::Error>,
+    /// The first error of the disk the findings set aside are written to (the caller's).
+    disk_error: &'a mut Option<io::Error>,
 }
 
 impl Report<'_> {
@@ -127,7 +128,7 @@ impl Report<'_> {
 
     /// Keeps a disk error for the caller; the parser stops with a generic error.
     fn failed<E: serde::de::Error>(&mut self, error: io::Error) -> E {
-        self.disk_error = Some(error);
+        *self.disk_error = Some(error);
         E::custom("a finding could not be set aside")
     }
 }
@@ -140,32 +141,32 @@ pub fn read_report<R: std::io::Read>(
     sink: &mut Sink,
     spill_folder: &std::path::Path,
 ) -> io::Result<Result<TrivyHeader, Problem>> {
-    let cap = FindingCap::new();
-    let mut deserializer = serde_json::Deserializer::from_reader(capped(reader, cap.clone()));
-    let mut report = Report {
-        sink,
-        cap: &cap,
-        artifact: None,
-        for_artifact: Spill::in_folder(spill_folder),
-        for_result: Spill::in_folder(spill_folder),
-        disk_error: None,
-    };
-    let read = ReportSeed {
-        report: &mut report,
-    }
-    .deserialize(&mut deserializer)
-    .and_then(|header| deserializer.end().map(|()| header));
-    if let Some(error) = report.disk_error.take() {
+    let mut for_artifact = Spill::in_folder(spill_folder);
+    let mut disk_error = None;
+    let read = read_capped(reader, |parser, cap| {
+        let mut report = Report {
+            sink: &mut *sink,
+            cap,
+            artifact: None,
+            for_artifact: &mut for_artifact,
+            for_result: Spill::in_folder(spill_folder),
+            disk_error: &mut disk_error,
+        };
+        ReportSeed {
+            report: &mut report,
+        }
+        .deserialize(parser)
+    });
+    if let Some(error) = disk_error {
         return Err(error);
     }
     let header = match read {
         Ok(header) => header,
-        Err(e) => return Ok(Err(cap.take_problem().unwrap_or_else(|| json_problem(&e)))),
+        Err(problem) => return Ok(Err(problem)),
     };
     // The whole report is read: what waited for the artifact gets it (or none, as before).
     let artifact = header.artifact.clone().unwrap_or_default();
-    let sink = &mut *report.sink;
-    report.for_artifact.drain(|read| {
+    for_artifact.drain(|read| {
         emit(sink, &artifact, read);
         Ok(())
     })?;
