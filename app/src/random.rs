@@ -1,5 +1,5 @@
-//! Random bytes from the operating system's generator: the one place the project draws
-//! them. The server's tokens, session ids, nonces, keys and salts come from here through
+//! Random bytes from the operating system's generator: the one place itsm-bridge's own
+//! code draws them (the ServiceNow simulator, a separate crate, uses `rand`'s own). The server's tokens, session ids, nonces, keys and salts come from here through
 //! `server::random` (which adds the URL-safe encoding and SHA-256); it lives in `app`
 //! because the server depends on `app`, and the flash ids are made in `app`.
 

@@ -1,7 +1,7 @@
 //! Random tokens and ids: session ids, API and setup tokens, the CSP nonce (URL-safe
 //! base64), short ids (hexadecimal), the keys, nonces and salts of secrets and passwords
 //! (bytes); and SHA-256. The random bytes themselves come from [`app::random`], the one
-//! place that reads the operating system's generator.
+//! place itsm-bridge's own code reads the operating system's generator.
 
 pub use app::random::{bytes, chosen_from, hex};
 use base64::Engine;

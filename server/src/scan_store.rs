@@ -203,20 +203,3 @@ impl ScanStore for SqliteScanStore {
         }))
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use app::domain::Severity;
-
-    /// The scan readers' stored severity (`ingest::Severity`) names and ranks as the table does.
-    #[test]
-    fn the_readers_name_and_rank_severities_as_the_table_does() {
-        for s in Severity::ALL {
-            let read = crate::ingest::Severity::parse(s.name()).expect("a name of the table");
-            assert_eq!(read.0, s.rank(), "{}", s.name());
-            assert_eq!(read.name(), s.name());
-        }
-        assert_eq!(crate::ingest::Severity::UNKNOWN.0, Severity::UNKNOWN_RANK);
-        assert_eq!(crate::ingest::Severity::UNKNOWN.name(), "unknown");
-    }
-}

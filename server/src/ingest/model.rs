@@ -132,3 +132,64 @@ pub fn rfc3339_seconds(text: &str) -> Option<i64> {
 pub fn epoch_seconds(n: i64) -> i64 {
     if n > 100_000_000_000 { n / 1000 } else { n }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Severity;
+
+    #[test]
+    fn a_scanners_severity_names_are_read_as_the_stored_ranks() {
+        for (raw, rank) in [
+            ("informational", Some(0)),
+            ("info", Some(0)),
+            (" Info ", Some(0)),
+            ("low", Some(1)),
+            ("Medium", Some(2)),
+            ("HIGH", Some(3)),
+            ("critical", Some(4)),
+            ("CRITICAL", Some(4)),
+            ("unknown", Some(-1)),
+            ("UNKNOWN", Some(-1)),
+            ("severe", None),
+            ("", None),
+        ] {
+            assert_eq!(Severity::parse(raw).map(|s| s.0), rank, "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn ocsf_severity_ids_map_to_the_stored_ranks() {
+        for (id, rank) in [
+            (0, -1),
+            (1, 0),
+            (2, 1),
+            (3, 2),
+            (4, 3),
+            (5, 4),
+            (6, 4),
+            (7, -1),
+            (99, -1),
+            (-1, -1),
+        ] {
+            assert_eq!(Severity::from_ocsf_id(id).0, rank, "severity_id {id}");
+        }
+    }
+
+    #[test]
+    fn a_stored_rank_is_named_by_the_table_and_anything_else_is_unknown() {
+        let names: Vec<&str> = (-2..=5).map(|rank| Severity(rank).name()).collect();
+        assert_eq!(
+            names,
+            [
+                "unknown",
+                "unknown",
+                "informational",
+                "low",
+                "medium",
+                "high",
+                "critical",
+                "unknown"
+            ]
+        );
+    }
+}
