@@ -129,8 +129,9 @@ fn TokensView(
                                 <td>{t.name}</td>
                                 <td><code>{format!("{}…", t.prefix)}</code></td>
                                 <td>{source_limit(t.source.as_deref())}</td>
-                                <td class="nowrap">{t.created_at}</td>
-                                <td class="nowrap">{t.last_used_at.unwrap_or_else(|| "never".into())}</td>
+                                // Times may wrap between date and time: seven columns fit the page.
+                                <td>{t.created_at}</td>
+                                <td>{t.last_used_at.unwrap_or_else(|| "never".into())}</td>
                                 <td>{t.revoked_at.map(|at| format!("revoked {at}")).unwrap_or_else(|| "active".into())}</td>
                                 <td>
                                     {live.then(|| view! {
