@@ -13,6 +13,7 @@ pub mod forms;
 mod pages;
 #[cfg(feature = "ssr")]
 pub mod random;
+mod routes;
 
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
@@ -22,10 +23,7 @@ use leptos_router::{
     components::{A, Route, Router, Routes},
     path,
 };
-use pages::{
-    AuditPage, ConnectionPage, ExceptionsPage, ItsmPage, LoginPage, NotFound, OverviewPage,
-    RunPage, RunsPage, ScanPage, ScansPage, SetupPage, TicketsPage, TokensPage,
-};
+use pages::NotFound;
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -90,19 +88,19 @@ pub fn App() -> impl IntoView {
             <main class="page">
                 // Async: a browser without JavaScript gets the whole page, not a fallback.
                 <Routes fallback=NotFound>
-                    <Route path=path!("/settings/connection") view=ConnectionPage ssr=SsrMode::Async/>
-                    <Route path=path!("/settings/itsm") view=ItsmPage ssr=SsrMode::Async/>
-                    <Route path=path!("/settings/tokens") view=TokensPage ssr=SsrMode::Async/>
-                    <Route path=path!("/scans") view=ScansPage ssr=SsrMode::Async/>
-                    <Route path=path!("/scans/:id") view=ScanPage ssr=SsrMode::Async/>
-                    <Route path=path!("/") view=OverviewPage ssr=SsrMode::Async/>
-                    <Route path=path!("/runs") view=RunsPage ssr=SsrMode::Async/>
-                    <Route path=path!("/runs/:id") view=RunPage ssr=SsrMode::Async/>
-                    <Route path=path!("/tickets") view=TicketsPage ssr=SsrMode::Async/>
-                    <Route path=path!("/audit") view=AuditPage ssr=SsrMode::Async/>
-                    <Route path=path!("/exceptions") view=ExceptionsPage ssr=SsrMode::Async/>
-                    <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
-                    <Route path=path!("/setup") view=SetupPage ssr=SsrMode::Async/>
+                    <Route path=path!("/settings/connection") view=routes::connection() ssr=SsrMode::Async/>
+                    <Route path=path!("/settings/itsm") view=routes::itsm() ssr=SsrMode::Async/>
+                    <Route path=path!("/settings/tokens") view=routes::tokens() ssr=SsrMode::Async/>
+                    <Route path=path!("/scans") view=routes::scans() ssr=SsrMode::Async/>
+                    <Route path=path!("/scans/:id") view=routes::scan() ssr=SsrMode::Async/>
+                    <Route path=path!("/") view=routes::overview() ssr=SsrMode::Async/>
+                    <Route path=path!("/runs") view=routes::runs() ssr=SsrMode::Async/>
+                    <Route path=path!("/runs/:id") view=routes::run() ssr=SsrMode::Async/>
+                    <Route path=path!("/tickets") view=routes::tickets() ssr=SsrMode::Async/>
+                    <Route path=path!("/audit") view=routes::audit() ssr=SsrMode::Async/>
+                    <Route path=path!("/exceptions") view=routes::exceptions() ssr=SsrMode::Async/>
+                    <Route path=path!("/login") view=routes::login() ssr=SsrMode::Async/>
+                    <Route path=path!("/setup") view=routes::setup() ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>

@@ -3,9 +3,10 @@ import path from 'node:path';
 import type { Browser, Page } from '@playwright/test';
 import { expect, hydrated, open, test } from './helpers';
 
-// What a browser loads from /pkg/ (the wasm, its JavaScript, the CSS) for the first page it
-// opens, for every page: at most 300 KB gzipped. Measured on the files themselves (raw, and
-// their precompressed .gz and .br copies): a release site built by scripts/build-release.
+// What a browser loads from /pkg/ (the shared wasm, the page's own split-off wasm files, the
+// JavaScript, the CSS) for the first page it opens, for every page: at most 300 KB gzipped,
+// and the page hydrates without an error. Measured on the files themselves (raw, and their
+// precompressed .gz and .br copies): a release site built by scripts/build-release.
 // A site without precompressed copies (a dev build) is not measured.
 
 const BUDGET_GZIP = 300 * 1024;
@@ -26,7 +27,7 @@ const PAGES_SIGNED_IN = [
   '/no-such-page',
 ];
 
-type Sizes = { raw: number; gzip: number; brotli: number; files: string[] };
+type Sizes = { raw: number; gzip: number; brotli: number; files: string[]; errors: string[] };
 
 function fileSizes(urlPath: string): Omit<Sizes, 'files'> {
   const file = path.join(SITE, decodeURIComponent(urlPath));
@@ -39,6 +40,11 @@ async function firstLoad(browser: Browser, baseURL: string, pagePath: string, st
   const context = await browser.newContext({ baseURL, storageState: state });
   const page: Page = await context.newPage();
   const fetched = new Set<string>();
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(String(error)));
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(message.text());
+  });
   page.on('response', (response) => {
     const url = new URL(response.url());
     if (url.pathname.startsWith('/pkg/') && response.status() === 200) fetched.add(url.pathname);
@@ -47,7 +53,7 @@ async function firstLoad(browser: Browser, baseURL: string, pagePath: string, st
   await page.locator('body[data-hydrated="true"]').waitFor();
   await page.waitForLoadState('networkidle');
   await context.close();
-  const total: Sizes = { raw: 0, gzip: 0, brotli: 0, files: [...fetched].sort() };
+  const total: Sizes = { raw: 0, gzip: 0, brotli: 0, files: [...fetched].sort(), errors };
   for (const file of fetched) {
     const sizes = fileSizes(file);
     total.raw += sizes.raw;
@@ -76,6 +82,9 @@ test('the first load of every page brings at most 300 KB gzipped', async ({ brow
     const sizes = await firstLoad(browser, baseURL!, pagePath, signedIn ? state : undefined);
     rows.push(`| \`${pagePath}\` | ${kb(sizes.raw)} | ${kb(sizes.gzip)} | ${kb(sizes.brotli)} | ${sizes.files.length} |`);
     expect.soft(sizes.gzip, `${pagePath}: ${sizes.files.join(', ')}`).toBeLessThanOrEqual(BUDGET_GZIP);
+    // Chromium logs the 404 status of the 404 page itself as a console error.
+    const errors = sizes.errors.filter((e) => !(pagePath === '/no-such-page' && e.includes('status of 404')));
+    expect.soft(errors, `${pagePath}: errors in the browser console`).toEqual([]);
   }
 
   // The whole app: every file a browser may fetch from /pkg/ (not the .d.ts the build leaves).

@@ -1,10 +1,16 @@
 //! `InstanceUrl`: the base URL of a ServiceNow instance, such as
 //! `https://acme.service-now.com`.
+//!
+//! The server decides with the `url` crate (the WHATWG URL standard, as browsers parse).
+//! The browser checks with a small hand-written parser instead (`instance_url_plain`): the
+//! `url` crate's international domain names bring Unicode tables that were a large part of
+//! the site's WebAssembly. Both take a URL apart into the same [`Parts`] and judge them by
+//! the same rules ([`judge`]), so they say the same things; a URL the plain parser cannot
+//! take apart exactly as `url` would (non-ASCII, percent signs, unusual forms) is left to
+//! the server, which checks every save again.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
-use std::net::IpAddr;
-use url::{Host, Url};
 
 /// An absolute `https://` URL with a host and nothing after it. `http://` is accepted only
 /// for loopback hosts, where the simulator and the tests run. Stored without a trailing `/`.
@@ -29,43 +35,7 @@ impl InstanceUrl {
                 Self::MAX_LENGTH
             ));
         }
-        let url = Url::parse(value).map_err(|e| {
-            format!("This is not a valid URL ({e}); write it like https://acme.service-now.com.")
-        })?;
-        let host = url
-            .host()
-            .ok_or("The URL needs a host name, e.g. https://acme.service-now.com.")?;
-        match url.scheme() {
-            "https" => {}
-            "http" if is_loopback(&host) => {}
-            "http" => {
-                return Err("Use https://; http:// is allowed only for localhost.".into());
-            }
-            other => {
-                return Err(format!(
-                    "Use an https:// URL; '{other}:' is not a web address."
-                ));
-            }
-        }
-        if !url.username().is_empty() || url.password().is_some() {
-            return Err(
-                "Leave the user name and password out of the URL; they have their own fields."
-                    .into(),
-            );
-        }
-        if url.path() != "/" {
-            return Err(format!(
-                "Give only the instance address, without a path: remove '{}'.",
-                url.path()
-            ));
-        }
-        if url.query().is_some() {
-            return Err("Give only the instance address, without a query ('?…').".into());
-        }
-        if url.fragment().is_some() {
-            return Err("Give only the instance address, without a fragment ('#…').".into());
-        }
-        Ok(Self(url.as_str().trim_end_matches('/').to_string()))
+        check(value).map(Self)
     }
 
     pub fn as_str(&self) -> &str {
@@ -73,12 +43,109 @@ impl InstanceUrl {
     }
 }
 
-fn is_loopback(host: &Host<&str>) -> bool {
-    match host {
-        Host::Domain(name) => name.eq_ignore_ascii_case("localhost"),
-        Host::Ipv4(ip) => IpAddr::V4(*ip).is_loopback(),
-        Host::Ipv6(ip) => IpAddr::V6(*ip).is_loopback(),
+/// The server's check (and the native tests'): the `url` crate decides.
+#[cfg(any(feature = "ssr", not(feature = "hydrate")))]
+fn check(value: &str) -> Result<String, String> {
+    judge(url_parts(value).map_err(not_a_url)?)
+}
+
+/// The browser's check: the plain parser decides what it can; the rest is left as typed
+/// for the server to decide when the form is saved.
+#[cfg(all(feature = "hydrate", not(feature = "ssr")))]
+fn check(value: &str) -> Result<String, String> {
+    match super::instance_url_plain::parts(value) {
+        Some(parts) => judge(parts.map_err(not_a_url)?),
+        None => Ok(value.trim_end_matches('/').to_string()),
     }
+}
+
+/// A URL taken apart as the WHATWG URL standard does, with what the rules need to see.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) struct Parts {
+    /// Lowercase, without the `:`.
+    pub scheme: String,
+    /// `None` for a URL without a host, such as `mailto:` ones.
+    pub host: Option<Host>,
+    /// A user name or a password is in the URL.
+    pub credentials: bool,
+    pub path: String,
+    pub query: bool,
+    pub fragment: bool,
+    /// The whole URL as the standard writes it, e.g. `https://acme.service-now.com/`.
+    pub serialized: String,
+}
+
+/// Only what the rules ask of a host.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) struct Host {
+    /// `localhost`, `127.x.x.x` or `[::1]`.
+    pub loopback: bool,
+}
+
+/// Why a URL could not be parsed, in the `url` crate's words ("empty host", …).
+pub(super) fn not_a_url(reason: impl fmt::Display) -> String {
+    format!("This is not a valid URL ({reason}); write it like https://acme.service-now.com.")
+}
+
+/// The rules, in the order they are told: a host, https (http for loopback only), no
+/// credentials, no path, query or fragment. Gives the URL as stored (no trailing `/`).
+pub(super) fn judge(parts: Parts) -> Result<String, String> {
+    let host = parts
+        .host
+        .ok_or("The URL needs a host name, e.g. https://acme.service-now.com.")?;
+    match parts.scheme.as_str() {
+        "https" => {}
+        "http" if host.loopback => {}
+        "http" => {
+            return Err("Use https://; http:// is allowed only for localhost.".into());
+        }
+        other => {
+            return Err(format!(
+                "Use an https:// URL; '{other}:' is not a web address."
+            ));
+        }
+    }
+    if parts.credentials {
+        return Err(
+            "Leave the user name and password out of the URL; they have their own fields.".into(),
+        );
+    }
+    if parts.path != "/" {
+        return Err(format!(
+            "Give only the instance address, without a path: remove '{}'.",
+            parts.path
+        ));
+    }
+    if parts.query {
+        return Err("Give only the instance address, without a query ('?…').".into());
+    }
+    if parts.fragment {
+        return Err("Give only the instance address, without a fragment ('#…').".into());
+    }
+    Ok(parts.serialized.trim_end_matches('/').to_string())
+}
+
+/// Takes a URL apart with the `url` crate.
+#[cfg(any(test, feature = "ssr", not(feature = "hydrate")))]
+pub(super) fn url_parts(value: &str) -> Result<Parts, url::ParseError> {
+    use std::net::IpAddr;
+    let url = url::Url::parse(value)?;
+    let host = url.host().map(|host| Host {
+        loopback: match host {
+            url::Host::Domain(name) => name.eq_ignore_ascii_case("localhost"),
+            url::Host::Ipv4(ip) => IpAddr::V4(ip).is_loopback(),
+            url::Host::Ipv6(ip) => IpAddr::V6(ip).is_loopback(),
+        },
+    });
+    Ok(Parts {
+        scheme: url.scheme().to_string(),
+        host,
+        credentials: !url.username().is_empty() || url.password().is_some(),
+        path: url.path().to_string(),
+        query: url.query().is_some(),
+        fragment: url.fragment().is_some(),
+        serialized: url.as_str().to_string(),
+    })
 }
 
 impl fmt::Display for InstanceUrl {

@@ -5,6 +5,9 @@ mod civil_date;
 mod grouping;
 mod incident_state;
 mod instance_url;
+// The browser's own check of an instance URL (the server and the tests use `url`).
+#[cfg(any(test, all(feature = "hydrate", not(feature = "ssr"))))]
+mod instance_url_plain;
 mod min_severity;
 mod severity;
 mod sys_id;
