@@ -61,10 +61,13 @@ test('save the connection with the keyboard alone', async ({ page }, info) => {
 test('sign in with the keyboard alone', async ({ browser }, info) => {
   // Argon2 on a debug build, on a loaded machine.
   test.slow();
-  // A browser of its own, signed out.
+  // A browser of its own, signed out: Playwright would give it the project's signed-in
+  // state, and a sign-in with that session's cookie ends that session (a fresh id at every
+  // sign-in), signing out every later test.
   const context = await browser.newContext({
     baseURL: info.project.use.baseURL,
     javaScriptEnabled: info.project.use.javaScriptEnabled,
+    storageState: { cookies: [], origins: [] },
   });
   const page = await context.newPage();
   await open(page, '/login', info);
