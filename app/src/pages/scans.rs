@@ -81,7 +81,8 @@ fn ScansView(data: ScansPageData, retire: ServerAction<RetireSource>) -> impl In
                     {rows.into_iter().map(|(s, kept)| view! {
                         <tr class:latest=s.latest>
                             <td>{s.source.clone()}{s.latest.then_some(" (latest)")}</td>
-                            <td class="nowrap"><a href=format!("/scans/{}", s.id)>{s.scanned_at}</a></td>
+                            // The time may wrap after its date, so the Retire column fits the page.
+                            <td><a href=format!("/scans/{}", s.id)>{s.scanned_at}</a></td>
                             <td>{s.format}</td>
                             <td>{s.findings}</td>
                             <td><a href=format!("/scans/{}", s.id)>{s.failing}</a></td>
