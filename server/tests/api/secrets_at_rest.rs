@@ -1,3 +1,4 @@
+use crate::engine_support::start_sim;
 use crate::helpers::*;
 
 #[tokio::test]
@@ -98,9 +99,7 @@ fn seal_as_before(key_file: &std::path::Path, field: &str, secret: &str) -> Vec<
 
 #[tokio::test]
 async fn secrets_sealed_by_the_previous_release_still_work_and_are_sealed_to_their_url_at_start() {
-    let sim = servicenow_sim::start("127.0.0.1:0".parse().unwrap(), 1800)
-        .await
-        .unwrap();
+    let sim = start_sim().await;
     let app = spawn_app().await;
     let url = sim.url();
     let form = [

@@ -2,6 +2,7 @@
 //! backoff, token expiry, the rate cap) is tested on tokio's paused clock: the simulator runs
 //! in the same runtime, so a test waits for nothing real.
 
+use crate::engine_support::start_sim;
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use server::servicenow::{
@@ -13,9 +14,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 async fn sim() -> SimHandle {
-    servicenow_sim::start("127.0.0.1:0".parse().unwrap(), 1800)
-        .await
-        .unwrap()
+    start_sim().await
 }
 
 fn credentials(sim: &SimHandle, password: &str) -> Credentials {

@@ -2,6 +2,7 @@
 //! the credentials to another host), a body too large to hold, an absurd token lifetime, a
 //! list without end, and a value that tries to add a clause to an encoded query.
 
+use crate::engine_support::start_sim;
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use server::servicenow::{
@@ -10,12 +11,6 @@ use server::servicenow::{
 use servicenow_sim::{CLIENT_ID, CLIENT_SECRET, Fault, SimHandle, USER_NAME, USER_PASSWORD};
 use std::sync::Arc;
 use std::time::Duration;
-
-async fn start_sim() -> SimHandle {
-    servicenow_sim::start("127.0.0.1:0".parse().unwrap(), 1800)
-        .await
-        .unwrap()
-}
 
 fn settings() -> ClientSettings {
     ClientSettings {

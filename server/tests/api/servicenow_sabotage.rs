@@ -2,6 +2,7 @@
 //! create that times out. Each runs on tokio's paused clock with the simulator in the same
 //! runtime, so expiry and timeouts are reached without waiting.
 
+use crate::engine_support::start_sim;
 use secrecy::SecretString;
 use serde_json::json;
 use server::servicenow::{ClientSettings, Credentials, Pacer, ServiceNowClient, ServiceNowError};
@@ -13,9 +14,7 @@ use std::time::Duration;
 const PAST_EXPIRY: Duration = Duration::from_secs(1800);
 
 async fn sim() -> SimHandle {
-    servicenow_sim::start("127.0.0.1:0".parse().unwrap(), 1800)
-        .await
-        .unwrap()
+    start_sim().await
 }
 
 fn client(sim: &SimHandle, max_retries: u32) -> ServiceNowClient {

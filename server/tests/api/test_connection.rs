@@ -1,5 +1,6 @@
 //! Test connection, from the page's server function to the simulator.
 
+use crate::engine_support::start_sim;
 use crate::helpers::*;
 use serde_json::Value;
 use servicenow_sim::{
@@ -61,9 +62,7 @@ fn verdicts(steps: &Value) -> Vec<(String, bool)> {
 
 #[tokio::test]
 async fn every_step_passes_against_a_working_instance_and_its_states_are_offered() {
-    let sim = servicenow_sim::start("127.0.0.1:0".parse().unwrap(), 1800)
-        .await
-        .unwrap();
+    let sim = start_sim().await;
     let app = spawn_app().await;
     save_sim_connection(&app, &sim, CLIENT_SECRET, GROUP_SYS_ID).await;
     let steps = app.call_json("test_connection", &[]).await;
@@ -110,9 +109,7 @@ async fn every_step_passes_against_a_working_instance_and_its_states_are_offered
 
 #[tokio::test]
 async fn a_wrong_secret_names_the_token_step_and_why() {
-    let sim = servicenow_sim::start("127.0.0.1:0".parse().unwrap(), 1800)
-        .await
-        .unwrap();
+    let sim = start_sim().await;
     let app = spawn_app().await;
     save_sim_connection(&app, &sim, "not-the-secret", GROUP_SYS_ID).await;
     let steps = app.call_json("test_connection", &[]).await;
@@ -131,9 +128,7 @@ async fn a_wrong_secret_names_the_token_step_and_why() {
 
 #[tokio::test]
 async fn an_unknown_group_fails_its_step_only() {
-    let sim = servicenow_sim::start("127.0.0.1:0".parse().unwrap(), 1800)
-        .await
-        .unwrap();
+    let sim = start_sim().await;
     let app = spawn_app().await;
     save_sim_connection(
         &app,
@@ -174,12 +169,8 @@ async fn testing_before_saving_says_to_save_first() {
 
 #[tokio::test]
 async fn kept_secrets_are_never_sent_to_a_new_url() {
-    let sim = servicenow_sim::start("127.0.0.1:0".parse().unwrap(), 1800)
-        .await
-        .unwrap();
-    let elsewhere = servicenow_sim::start("127.0.0.1:0".parse().unwrap(), 1800)
-        .await
-        .unwrap();
+    let sim = start_sim().await;
+    let elsewhere = start_sim().await;
     let app = spawn_app().await;
     save_sim_connection(&app, &sim, CLIENT_SECRET, GROUP_SYS_ID).await;
     let url = elsewhere.url();
@@ -215,9 +206,7 @@ async fn last_pass_shown(app: &TestApp) -> bool {
 
 #[tokio::test]
 async fn a_change_of_credentials_clears_when_test_connection_last_passed() {
-    let sim = servicenow_sim::start("127.0.0.1:0".parse().unwrap(), 1800)
-        .await
-        .unwrap();
+    let sim = start_sim().await;
     let app = spawn_app().await;
     let url = sim.url();
     let base = working_form(&url);
@@ -294,9 +283,7 @@ async fn a_change_of_credentials_clears_when_test_connection_last_passed() {
 
 #[tokio::test]
 async fn a_pass_that_cannot_be_recorded_is_still_answered_as_a_pass() {
-    let sim = servicenow_sim::start("127.0.0.1:0".parse().unwrap(), 1800)
-        .await
-        .unwrap();
+    let sim = start_sim().await;
     let app = spawn_app().await;
     save_sim_connection(&app, &sim, CLIENT_SECRET, GROUP_SYS_ID).await;
     // The record of the pass cannot be written (its table is gone).
@@ -315,9 +302,7 @@ async fn a_pass_that_cannot_be_recorded_is_still_answered_as_a_pass() {
 
 #[tokio::test]
 async fn a_save_while_the_test_runs_leaves_its_pass_unrecorded() {
-    let sim = servicenow_sim::start("127.0.0.1:0".parse().unwrap(), 1800)
-        .await
-        .unwrap();
+    let sim = start_sim().await;
     let app = spawn_app().await;
     let url = sim.url();
     let mut form = working_form(&url);
