@@ -52,7 +52,9 @@ pub struct FailingGroups {
 impl SqliteOverview {
     /// Groups of `grouping` with a failing finding in the latest scan of its source.
     async fn failing_groups(&self, grouping: Grouping) -> anyhow::Result<i64> {
-        let latest = crate::engine::store::latest_scans(&self.pool).await?;
+        let mut conn = self.pool.acquire().await.context("Failed to connect")?;
+        let latest = crate::engine::store::latest_scans(&mut conn).await?;
+        drop(conn);
         let key = (grouping, latest);
         let kept = self.failing.lock().clone();
         if let Some((counted, n)) = kept

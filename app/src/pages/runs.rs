@@ -297,8 +297,7 @@ fn action_words(action: &str, number: Option<&str>) -> String {
         "opened" => format!("opened {number}"),
         "noted" => format!("noted on {number}"),
         "resolved" => format!("resolved {number}"),
-        "failed" => "failed".to_string(),
-        "set aside" => "set aside".to_string(),
+        // "failed", "set aside" and the rest read as they are.
         other => other.to_string(),
     }
 }

@@ -120,24 +120,27 @@ impl PreviewCache {
     }
 }
 
+/// The key's reads, on one connection (each connection taken from the pool and given back
+/// costs round trips to SQLite's thread, and a preview reads the key twice).
 async fn read_key(pool: &SqlitePool, url: &str, settings: ItsmSettings) -> anyhow::Result<Key> {
+    let mut conn = pool.acquire().await.context("Failed to connect")?;
     let duplicate_rule: Option<(String, i64)> = sqlx::query_as(
         "SELECT duplicate_status, duplicate_days FROM connection_settings WHERE id = 1",
     )
-    .fetch_optional(pool)
+    .fetch_optional(&mut *conn)
     .await
     .context("Failed to read the duplicate rule")?;
     let exceptions: (i64, i64) =
         sqlx::query_as("SELECT COUNT(*), COUNT(ended_at) FROM engine_exceptions")
-            .fetch_one(pool)
+            .fetch_one(&mut *conn)
             .await
             .context("Failed to count the exceptions")?;
     Ok(Key {
         instance_url: url.to_string(),
         settings,
         duplicate_rule,
-        latest_scans: store::latest_scans(pool).await?,
-        tickets_version: store::tickets_version(pool).await?,
+        latest_scans: store::latest_scans(&mut conn).await?,
+        tickets_version: store::tickets_version(&mut conn).await?,
         exceptions,
     })
 }

@@ -10,7 +10,7 @@ use super::model::{
 use crate::ingest::{Severity, Status};
 use anyhow::Context;
 use app::domain::Grouping;
-use sqlx::{Row, SqlitePool};
+use sqlx::{Row, SqliteConnection, SqlitePool};
 use std::collections::HashMap;
 
 /// The latest completed scan of every source (scans being received or deleted have no
@@ -519,9 +519,9 @@ async fn bump_tickets_version(tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>) -> a
 }
 
 /// The tickets' version: it changes with every write to the engine's tickets.
-pub async fn tickets_version(pool: &SqlitePool) -> anyhow::Result<i64> {
+pub async fn tickets_version(conn: &mut SqliteConnection) -> anyhow::Result<i64> {
     sqlx::query_scalar("SELECT version FROM engine_tickets_version WHERE id = 1")
-        .fetch_one(pool)
+        .fetch_one(conn)
         .await
         .context("Failed to read the tickets' version")
 }
@@ -531,9 +531,10 @@ pub async fn tickets_version(pool: &SqlitePool) -> anyhow::Result<i64> {
 /// a run would read: a figure worked out from them holds while it stays the same. With it,
 /// the scans' version (migration 0013), which tells a scan from an earlier one that had its
 /// id: what is kept per set of latest scans keys on both.
-pub async fn latest_scans(pool: &SqlitePool) -> anyhow::Result<(i64, Vec<(String, i64)>)> {
-    let mut tx = pool
-        .begin()
+pub async fn latest_scans(
+    conn: &mut SqliteConnection,
+) -> anyhow::Result<(i64, Vec<(String, i64)>)> {
+    let mut tx = sqlx::Connection::begin(conn)
         .await
         .context("Failed to read the latest scans")?;
     let version: i64 = sqlx::query_scalar("SELECT version FROM scans_version WHERE id = 1")
