@@ -14,10 +14,12 @@ mod pages;
 #[cfg(feature = "ssr")]
 pub mod random;
 mod routes;
+#[cfg(feature = "ssr")]
+pub mod site_assets;
 
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
-use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
+use leptos_meta::{Title, provide_meta_context};
 use leptos_router::{
     SsrMode,
     components::{A, Route, Router, Routes},
@@ -26,6 +28,7 @@ use leptos_router::{
 use pages::NotFound;
 
 /// The HTML document around the app, rendered on the server.
+#[cfg(feature = "ssr")]
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
         <!DOCTYPE html>
@@ -34,15 +37,29 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg"/>
-                // The stylesheet under its hashed name when the site was built with hashes.
-                <HashedStylesheet options=options.clone() id="leptos"/>
-                <HydrationScripts options/>
-                <MetaTags/>
+                <SiteFiles options/>
+                <leptos_meta::MetaTags/>
             </head>
             <body>
                 <App/>
             </body>
         </html>
+    }
+}
+
+/// The stylesheet and the scripts that hydrate the page, under the names the server read
+/// from the site when it started (`site_assets.rs`); Leptos's own components, which read
+/// the site's hash list on every render, only where the server provided none.
+#[cfg(feature = "ssr")]
+#[component]
+fn SiteFiles(options: LeptosOptions) -> impl IntoView {
+    match use_context::<site_assets::SiteAssets>() {
+        Some(assets) => view! { <site_assets::SiteAssetLinks assets/> }.into_any(),
+        None => view! {
+            <leptos_meta::HashedStylesheet options=options.clone() id="leptos"/>
+            <HydrationScripts options/>
+        }
+        .into_any(),
     }
 }
 

@@ -43,6 +43,7 @@ use app::backend::{
     SharedScanStore, SharedSettingsStore, SharedTicketList,
 };
 use app::flash::FlashStore;
+use app::site_assets::SiteAssets;
 use app::{App, shell};
 use axum::Router;
 use axum::routing::{get, post};
@@ -133,8 +134,9 @@ impl Application {
             .await
             .with_context(|| format!("Failed to listen on {}", config.listen))?;
         let hash_file = crate::site::hash_file(&site_root);
+        let site_assets = SiteAssets::read(&site_root, OUTPUT_NAME, hash_file.as_deref())?;
         let options = LeptosOptions::builder()
-            .output_name("itsm-bridge")
+            .output_name(OUTPUT_NAME)
             .site_root(site_root.to_string_lossy().to_string())
             .site_pkg_dir("pkg")
             .hash_files(hash_file.is_some())
@@ -236,6 +238,7 @@ impl Application {
                     pool: pool.clone(),
                     clock: engine.clock().clone(),
                 },
+                site_assets,
             },
             Readiness {
                 pool: pool.clone(),
@@ -527,6 +530,10 @@ pub fn client_settings(config: &Config) -> ClientSettings {
 /// another server of the same process meanwhile (tests start many) would wait forever.
 static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
 
+/// The site's files are named after this (`output-name`, by default the project's name, in
+/// `Cargo.toml`'s Leptos settings).
+const OUTPUT_NAME: &str = "itsm-bridge";
+
 /// What the server functions and `/metrics` reach besides the stores.
 struct Contexts {
     tester: SharedConnectionTester,
@@ -536,6 +543,8 @@ struct Contexts {
     engine_rules: SharedEngineRules,
     /// What `/metrics` reads (a plain route, not a server function).
     metrics: MetricsEndpoint,
+    /// The names of the site's files in every page's head, read once at start.
+    site_assets: SiteAssets,
 }
 
 fn router(
@@ -554,6 +563,7 @@ fn router(
         tickets,
         engine_rules,
         metrics,
+        site_assets,
     } = contexts;
     let store: SharedSettingsStore = store;
     let accounts: SharedAccountBackend = auth.clone();
@@ -569,6 +579,7 @@ fn router(
         provide_context(tickets.clone());
         provide_context(engine_rules.clone());
         provide_context(flash.clone());
+        provide_context(site_assets.clone());
         if let Some(nonce) =
             use_context::<Parts>().and_then(|p| p.extensions.get::<CspNonce>().cloned())
         {

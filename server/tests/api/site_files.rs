@@ -3,6 +3,8 @@
 //! `cargo leptos build --release --precompress` with `hash-files` lays it out.
 
 use crate::helpers::*;
+use server::configuration::Config;
+use server::startup::Application;
 use std::path::Path;
 
 const JS_HASH: &str = "jsjsjsjsjsjsjsjsjsjs01";
@@ -108,4 +110,58 @@ async fn hashed_files_are_kept_a_year_and_pages_never() {
         .unwrap();
     assert_eq!(missing.status(), 404);
     assert_eq!(missing.headers()["cache-control"], "no-store");
+}
+
+/// The file names come from the hash list as it was when the server started: it is read
+/// once, not on every page (a page that read it cost a sixth of the server's throughput).
+/// The page also hydrates with them: its module script imports the JavaScript, which loads
+/// the WebAssembly.
+#[tokio::test]
+async fn the_hash_list_is_read_once_when_the_server_starts() {
+    let folder = tempfile::tempdir().unwrap();
+    let site = folder.path().join("site");
+    build_site(&site);
+    let app = spawn_app_in(folder).await;
+    std::fs::write(
+        site.join("hash.txt"),
+        "js: changedJS\nwasm: changedWASM\ncss: changedCSS\n",
+    )
+    .unwrap();
+
+    let html = app
+        .client
+        .get(format!("{}/setup", app.address))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let js = format!("/pkg/itsm-bridge.{JS_HASH}.js");
+    let script = format!(
+        "import({js:?}).then((m) => m.default({{ module_or_path: {:?} }}).then(() => m.hydrate()));",
+        wasm_path()
+    );
+    assert!(html.contains(&script), "no hydration script in {html}");
+    assert!(html.contains(&format!(r#"<link rel="modulepreload" href="{js}""#)));
+    assert!(html.contains(&format!("/pkg/itsm-bridge.{CSS_HASH}.css")));
+    assert!(!html.contains("changed"), "{html}");
+}
+
+/// A broken hash list stops the start with the file named: every page would load nothing.
+#[tokio::test]
+async fn a_broken_hash_list_stops_the_start_naming_the_file() {
+    let folder = tempfile::tempdir().unwrap();
+    let site = folder.path().join("site");
+    build_site(&site);
+    std::fs::write(site.join("hash.txt"), "js: <script>\n").unwrap();
+    let mut config =
+        Config::with_database(folder.path().join("itsm-bridge.db").display().to_string());
+    config.listen = "127.0.0.1:0".parse().unwrap();
+    config.site_root = site;
+    let Err(error) = Application::build(&config).await else {
+        panic!("started with a broken hash list");
+    };
+    let error = format!("{error:#}");
+    assert!(error.contains("hash.txt"), "{error}");
 }

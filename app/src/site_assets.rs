@@ -1,0 +1,217 @@
+//! The site's files named in every page's head: the stylesheet, the JavaScript and the
+//! WebAssembly that hydrate the page and, on a split site (`scripts/build-release`), the
+//! list of each lazy route's wasm files, which the server names in the page so a browser
+//! fetches them early. Read from the built site once, when the server starts.
+//!
+//! Why not Leptos's own `HashedStylesheet` and `HydrationScripts`: with hashed file names
+//! they read the site's `hash.txt` from disk on every page they render (each of them: the
+//! binary's path, a `stat`, an `open`, two `read`s, a `close`). On the 2-core build machine
+//! those fourteen system calls a page cost a sixth of the connection page's throughput
+//! (README, "Server-side rendering benchmark"). These elements are the same, from names
+//! read once.
+
+use leptos::WasmSplitManifest;
+use leptos::prelude::*;
+use std::collections::HashMap;
+use std::path::Path;
+
+/// Where the server serves the site's files from (`site-pkg-dir` in `Cargo.toml`).
+const PKG: &str = "/pkg";
+
+/// The file's stem (`itsm-bridge`, or `itsm-bridge.<hash>` on a hashed site) of each of the
+/// site's own files, and the split site's list of lazy routes' files.
+#[derive(Clone, Debug)]
+pub struct SiteAssets {
+    css: String,
+    js: String,
+    wasm: String,
+    split: Option<WasmSplitManifest>,
+}
+
+impl SiteAssets {
+    /// The names in the site at `site_root`, built by `cargo leptos build` with the output
+    /// name `output_name`: hashed when `hash_file` (cargo-leptos's list of the hashes in the
+    /// names) is given. A split site's manifest is read too, when it is there. An error
+    /// names the file that cannot be read: the pages would load nothing.
+    pub fn read(
+        site_root: &Path,
+        output_name: &str,
+        hash_file: Option<&Path>,
+    ) -> anyhow::Result<SiteAssets> {
+        use anyhow::Context;
+        let hashes = match hash_file {
+            Some(file) => {
+                let text = std::fs::read_to_string(file)
+                    .with_context(|| format!("Failed to read {}", file.display()))?;
+                parse_hashes(&text).with_context(|| format!("In {}", file.display()))?
+            }
+            None => HashMap::new(),
+        };
+        let stem = |kind: &str| match hashes.get(kind) {
+            Some(hash) => format!("{output_name}.{hash}"),
+            None => output_name.to_string(),
+        };
+        // cargo-leptos's names for the split site's manifest and loader script.
+        let manifest_name = match hashes.get("manifest") {
+            Some(hash) => format!("__wasm_split_manifest.{hash}.json"),
+            None => "__wasm_split_manifest.json".to_string(),
+        };
+        let loader = match hashes.get("split") {
+            Some(hash) => format!("__wasm_split.{hash}.js"),
+            None => "__wasm_split.______________________.js".to_string(),
+        };
+        let manifest_file = site_root.join("pkg").join(manifest_name);
+        let split = if manifest_file.is_file() {
+            let text = std::fs::read_to_string(&manifest_file)
+                .with_context(|| format!("Failed to read {}", manifest_file.display()))?;
+            let preloads: HashMap<String, Vec<String>> = serde_json::from_str(&text)
+                .with_context(|| format!("{} is not a split manifest", manifest_file.display()))?;
+            Some(WasmSplitManifest(ArcStoredValue::new((
+                PKG.to_string(),
+                preloads,
+                loader,
+            ))))
+        } else {
+            None
+        };
+        Ok(SiteAssets {
+            css: stem("css"),
+            js: stem("js"),
+            wasm: stem("wasm"),
+            split,
+        })
+    }
+
+    /// The stylesheet's address.
+    pub fn css_href(&self) -> String {
+        format!("{PKG}/{}.css", self.css)
+    }
+
+    /// The JavaScript's address.
+    pub fn js_href(&self) -> String {
+        format!("{PKG}/{}.js", self.js)
+    }
+
+    /// The WebAssembly's address.
+    pub fn wasm_href(&self) -> String {
+        format!("{PKG}/{}.wasm", self.wasm)
+    }
+
+    /// Whether the site is split into lazy routes' files.
+    pub fn is_split(&self) -> bool {
+        self.split.is_some()
+    }
+}
+
+/// cargo-leptos's `hash.txt`: a `kind: hash` line per file kind. A hash goes into file
+/// names and an inline script, so only the characters cargo-leptos uses (URL-safe base64)
+/// are taken.
+fn parse_hashes(text: &str) -> anyhow::Result<HashMap<String, String>> {
+    let mut hashes = HashMap::new();
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let Some((kind, hash)) = line.split_once(':') else {
+            anyhow::bail!("the line {line:?} is not `kind: hash`");
+        };
+        let hash = hash.trim();
+        let url_safe = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+        if hash.is_empty() || !hash.chars().all(url_safe) {
+            anyhow::bail!("the hash {hash:?} of {kind:?} is not URL-safe base64");
+        }
+        hashes.insert(kind.trim().to_string(), hash.to_string());
+    }
+    Ok(hashes)
+}
+
+/// The page's stylesheet, the preloads of its JavaScript and WebAssembly, and the module
+/// script that loads them and hydrates the page (with the request's CSP nonce), as Leptos's
+/// `HashedStylesheet` and `HydrationScripts` render them. On a split site it also hands the
+/// lazy routes' list to Leptos, which names the route's files in the page.
+#[component]
+pub fn SiteAssetLinks(assets: SiteAssets) -> impl IntoView {
+    if let Some(split) = assets.split.clone() {
+        provide_context(split);
+    }
+    let nonce = leptos::nonce::use_nonce();
+    let (js, wasm) = (assets.js_href(), assets.wasm_href());
+    // The names are URL-safe (see `parse_hashes`), so Debug quoting is a JavaScript string.
+    let script = format!(
+        "import({js:?}).then((m) => m.default({{ module_or_path: {wasm:?} }}).then(() => m.hydrate()));"
+    );
+    view! {
+        <link rel="stylesheet" id="leptos" href=assets.css_href()/>
+        <link rel="modulepreload" href=js crossorigin=""/>
+        <link rel="preload" href=wasm r#as="fetch" r#type="application/wasm" crossorigin=""/>
+        <script type="module" nonce=nonce>{script}</script>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn site(hash_txt: Option<&str>, manifest: Option<(&str, &str)>) -> tempfile::TempDir {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(root.path().join("pkg")).unwrap();
+        if let Some(text) = hash_txt {
+            std::fs::write(root.path().join("hash.txt"), text).unwrap();
+        }
+        if let Some((name, json)) = manifest {
+            std::fs::write(root.path().join("pkg").join(name), json).unwrap();
+        }
+        root
+    }
+
+    fn read(root: &tempfile::TempDir) -> anyhow::Result<SiteAssets> {
+        let hash_file = root.path().join("hash.txt");
+        let hash_file = hash_file.is_file().then_some(hash_file);
+        SiteAssets::read(root.path(), "itsm-bridge", hash_file.as_deref())
+    }
+
+    #[test]
+    fn a_hashed_site_is_named_by_its_hashes() {
+        let root = site(Some("js: J-1\nwasm: W_2\ncss: C3\n"), None);
+        let assets = read(&root).unwrap();
+        assert_eq!(assets.js_href(), "/pkg/itsm-bridge.J-1.js");
+        assert_eq!(assets.wasm_href(), "/pkg/itsm-bridge.W_2.wasm");
+        assert_eq!(assets.css_href(), "/pkg/itsm-bridge.C3.css");
+        assert!(!assets.is_split());
+    }
+
+    #[test]
+    fn a_site_without_hashes_is_named_by_the_output_name() {
+        let assets = read(&site(None, None)).unwrap();
+        assert_eq!(assets.js_href(), "/pkg/itsm-bridge.js");
+        assert_eq!(assets.wasm_href(), "/pkg/itsm-bridge.wasm");
+        assert_eq!(assets.css_href(), "/pkg/itsm-bridge.css");
+    }
+
+    #[test]
+    fn a_split_site_s_manifest_is_found_under_its_hashed_name() {
+        let manifest = r#"{"__page_view_1": ["chunk_1", "split___page_view_1"]}"#;
+        let root = site(
+            Some("js: J\nwasm: W\ncss: C\nmanifest: M\nsplit: S\n"),
+            Some(("__wasm_split_manifest.M.json", manifest)),
+        );
+        let assets = read(&root).unwrap();
+        let (pkg, preloads, loader) = assets.split.unwrap().0.get_value();
+        assert_eq!(pkg, "/pkg");
+        assert_eq!(
+            preloads["__page_view_1"],
+            ["chunk_1", "split___page_view_1"]
+        );
+        assert_eq!(loader, "__wasm_split.S.js");
+    }
+
+    #[test]
+    fn a_broken_manifest_or_hash_list_is_an_error_naming_the_file() {
+        let root = site(None, Some(("__wasm_split_manifest.json", "not json")));
+        let error = format!("{:#}", read(&root).unwrap_err());
+        assert!(error.contains("__wasm_split_manifest.json"), "{error}");
+
+        for bad in ["js J", "js: </script>", "wasm: "] {
+            let root = site(Some(bad), None);
+            let error = format!("{:#}", read(&root).unwrap_err());
+            assert!(error.contains("hash.txt"), "{bad}: {error}");
+        }
+    }
+}
