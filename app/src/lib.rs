@@ -22,7 +22,7 @@ use leptos::server_fn::ServerFn;
 use leptos_meta::{Title, provide_meta_context};
 use leptos_router::{
     SsrMode,
-    components::{A, Route, Router, Routes},
+    components::{Route, Router, Routes},
     path,
 };
 use pages::NotFound;
@@ -63,6 +63,42 @@ fn SiteFiles(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// The pages in the main navigation, in its order.
+const NAVIGATION: [(&str, &str); 9] = [
+    ("/", "Overview"),
+    ("/settings/connection", "ITSM integrations"),
+    ("/settings/itsm", "ITSM settings"),
+    ("/scans", "Scans"),
+    ("/runs", "Runs"),
+    ("/tickets", "Tickets"),
+    ("/exceptions", "Exceptions"),
+    ("/settings/tokens", "API tokens"),
+    ("/audit", "Audit log"),
+];
+
+/// The main navigation: plain links, which the router follows in the browser, the one of
+/// the page shown marked `aria-current="page"`. Leptos's `<A>` does the same with a few
+/// reactive nodes of its own per link, built anew for every page the server renders.
+#[component]
+fn MainNavigation() -> impl IntoView {
+    let location = leptos_router::hooks::use_location();
+    let links = NAVIGATION.map(|(href, label)| {
+        let current = move || is_current(href, &location.pathname.read()).then_some("page");
+        view! { <a href=href aria-current=current>{label}</a> }
+    });
+    view! { <nav aria-label="Main">{links}</nav> }
+}
+
+/// Whether the link to `href` is the current page's at `path`: the overview only at `/`,
+/// any other for its own path and the paths under it (`/scans` for `/scans/1`).
+fn is_current(href: &str, path: &str) -> bool {
+    if href == "/" {
+        return path == "/";
+    }
+    path.strip_prefix(href)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
 /// The bar on every page: the navigation and the signed-in admin, once there is one.
 #[component]
 fn TopBar() -> impl IntoView {
@@ -73,17 +109,7 @@ fn TopBar() -> impl IntoView {
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
                     admin.await.ok().flatten().map(|name| view! {
-                        <nav aria-label="Main">
-                            <A href="/" exact=true>"Overview"</A>
-                            <A href="/settings/connection">"ITSM integrations"</A>
-                            <A href="/settings/itsm">"ITSM settings"</A>
-                            <A href="/scans">"Scans"</A>
-                            <A href="/runs">"Runs"</A>
-                            <A href="/tickets">"Tickets"</A>
-                            <A href="/exceptions">"Exceptions"</A>
-                            <A href="/settings/tokens">"API tokens"</A>
-                            <A href="/audit">"Audit log"</A>
-                        </nav>
+                        <MainNavigation/>
                         <form class="signout" method="post" action=api::Logout::url()>
                             <span class="who">{name}</span>
                             <button type="submit">"Sign out"</button>
@@ -121,5 +147,22 @@ pub fn App() -> impl IntoView {
                 </Routes>
             </main>
         </Router>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_current;
+
+    #[test]
+    fn the_current_page_s_link_is_the_one_marked() {
+        assert!(is_current("/", "/"));
+        assert!(!is_current("/", "/scans"));
+        assert!(is_current("/scans", "/scans"));
+        assert!(is_current("/scans", "/scans/12"));
+        assert!(is_current("/scans", "/scans/"));
+        assert!(!is_current("/scans", "/scansx"));
+        assert!(!is_current("/settings/itsm", "/settings/connection"));
+        assert!(!is_current("/runs", "/"));
     }
 }

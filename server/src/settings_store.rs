@@ -12,7 +12,7 @@ use app::domain::{Grouping, IncidentState, MinSeverity, StateChoice};
 use app::forms::{ConnectionForm, ConnectionUpdate, ConnectionView, ItsmSettings, SecretsStored};
 use async_trait::async_trait;
 use secrecy::SecretString;
-use sqlx::{Row, SqliteConnection, SqlitePool};
+use sqlx::{Row, SqlitePool};
 use std::sync::Arc;
 
 /// The stored secrets do not open with this key for the stored URL: the key was changed or
@@ -33,16 +33,15 @@ impl SqliteSettingsStore {
     }
 
     /// The states the last connection test read, else the standard ones.
-    async fn instance_states(conn: &mut SqliteConnection) -> anyhow::Result<Vec<StateChoice>> {
-        let rows: Vec<(String, String)> =
-            sqlx::query_as("SELECT value, label FROM instance_states ORDER BY position")
-                .fetch_all(conn)
-                .await
-                .context("Failed to read the instance's states")?;
-        if rows.is_empty() {
+    /// The states an instance listed (a JSON array of `[value, label]` pairs, as the page's
+    /// query reads them), or the standard ones when none were listed.
+    fn instance_states(listed: &str) -> anyhow::Result<Vec<StateChoice>> {
+        let pairs: Vec<(String, String)> =
+            serde_json::from_str(listed).context("Failed to read the instance's states")?;
+        if pairs.is_empty() {
             return Ok(IncidentState::standard_choices());
         }
-        Ok(rows
+        Ok(pairs
             .into_iter()
             .map(|(value, label)| StateChoice { value, label })
             .collect())
@@ -204,28 +203,31 @@ impl SqliteSettingsStore {
 #[async_trait]
 impl SettingsStore for SqliteSettingsStore {
     async fn connection(&self) -> anyhow::Result<ConnectionView> {
-        // Both reads on one connection: each connection taken from the pool and given back
-        // costs round trips to SQLite's thread, and this runs for every view of the page.
-        let mut conn = self.pool.acquire().await.context("Failed to connect")?;
+        // One query for the settings and the instance's states: each query is a round trip
+        // to SQLite's own thread (two thread switches), and this runs for every view of the
+        // page. The one-row `(SELECT 1)` keeps a row when nothing was saved yet.
         let row = sqlx::query(
-            "SELECT instance_url, client_id, group_sys_id, user_sys_id, user_id, \
-                    duplicate_status, duplicate_days, updated_at, \
-                    client_secret, password, \
-                    length(client_secret) > 0 AS has_client_secret, \
-                    length(password) > 0 AS has_password \
-             FROM connection_settings WHERE id = 1",
+            "SELECT c.id IS NOT NULL AS saved, \
+                    c.instance_url, c.client_id, c.group_sys_id, c.user_sys_id, c.user_id, \
+                    c.duplicate_status, c.duplicate_days, c.updated_at, \
+                    c.client_secret, c.password, \
+                    length(c.client_secret) > 0 AS has_client_secret, \
+                    length(c.password) > 0 AS has_password, \
+                    (SELECT json_group_array(json_array(value, label) ORDER BY position) \
+                       FROM instance_states) AS states \
+             FROM (SELECT 1) LEFT JOIN connection_settings c ON c.id = 1",
         )
-        .fetch_optional(&mut *conn)
+        .fetch_one(&self.pool)
         .await
         .context("Failed to read the connection settings")?;
-        let states = Self::instance_states(&mut conn).await?;
-        let Some(row) = row else {
+        let states = Self::instance_states(row.get("states"))?;
+        if !row.get::<bool, _>("saved") {
             return Ok(ConnectionView {
                 values: ConnectionForm::defaults(),
                 states,
                 ..ConnectionView::default()
             });
-        };
+        }
         let duplicate_days: i64 = row.get("duplicate_days");
         let instance_url: String = row.get("instance_url");
         let unreadable =

@@ -96,3 +96,22 @@ async fn a_flash_is_shown_once() {
     assert!(app.get_text(&location).await.1.contains("Saved."));
     assert!(!app.get_text(&location).await.1.contains("Saved."));
 }
+
+/// The navigation marks the page shown (`aria-current="page"`, which the stylesheet
+/// highlights and screen readers announce), the overview only on itself.
+#[tokio::test]
+async fn the_navigation_marks_the_page_shown() {
+    let app = spawn_app().await;
+    for (path, current) in [
+        ("/", r#"<a href="/" aria-current="page">Overview</a>"#),
+        ("/scans", r#"<a href="/scans" aria-current="page">Scans</a>"#),
+        ("/runs/1", r#"<a href="/runs" aria-current="page">Runs</a>"#),
+    ] {
+        let (status, page) = app.get_text(path).await;
+        assert!(status == 200 || status == 404, "{path}: {status}");
+        assert!(page.contains(current), "{path}: {page}");
+        assert_eq!(page.matches("aria-current").count(), 1, "{path}");
+    }
+    let (_, scans) = app.get_text("/scans").await;
+    assert!(scans.contains(r#"<a href="/">Overview</a>"#), "{scans}");
+}
