@@ -29,7 +29,8 @@ use pages::NotFound;
 
 /// The HTML document around the app, rendered on the server.
 #[cfg(feature = "ssr")]
-pub fn shell(options: LeptosOptions) -> impl IntoView {
+pub fn shell(_options: LeptosOptions) -> impl IntoView {
+    use site_assets::{SiteAssetLinks, SiteAssets};
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -37,29 +38,14 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg"/>
-                <SiteFiles options/>
+                // The server read the site's file names when it started (site_assets.rs).
+                {use_context::<SiteAssets>().map(|assets| view! { <SiteAssetLinks assets/> })}
                 <leptos_meta::MetaTags/>
             </head>
             <body>
                 <App/>
             </body>
         </html>
-    }
-}
-
-/// The stylesheet and the scripts that hydrate the page, under the names the server read
-/// from the site when it started (`site_assets.rs`); Leptos's own components, which read
-/// the site's hash list on every render, only where the server provided none.
-#[cfg(feature = "ssr")]
-#[component]
-fn SiteFiles(options: LeptosOptions) -> impl IntoView {
-    match use_context::<site_assets::SiteAssets>() {
-        Some(assets) => view! { <site_assets::SiteAssetLinks assets/> }.into_any(),
-        None => view! {
-            <leptos_meta::HashedStylesheet options=options.clone() id="leptos"/>
-            <HydrationScripts options/>
-        }
-        .into_any(),
     }
 }
 

@@ -61,6 +61,13 @@ impl SiteAssets {
             None => "__wasm_split.______________________.js".to_string(),
         };
         let manifest_file = site_root.join("pkg").join(manifest_name);
+        if hashes.contains_key("manifest") && !manifest_file.is_file() {
+            anyhow::bail!(
+                "The site's hash.txt names a split manifest, {}, that is not there: build \
+                 the site again",
+                manifest_file.display()
+            );
+        }
         let split = if manifest_file.is_file() {
             let text = std::fs::read_to_string(&manifest_file)
                 .with_context(|| format!("Failed to read {}", manifest_file.display()))?;
@@ -96,28 +103,29 @@ impl SiteAssets {
     pub fn wasm_href(&self) -> String {
         format!("{PKG}/{}.wasm", self.wasm)
     }
-
-    /// Whether the site is split into lazy routes' files.
-    pub fn is_split(&self) -> bool {
-        self.split.is_some()
-    }
 }
+
+/// The kinds of file in cargo-leptos's `hash.txt` that the pages name.
+const HASHED: [&str; 5] = ["js", "wasm", "css", "manifest", "split"];
 
 /// cargo-leptos's `hash.txt`: a `kind: hash` line per file kind. A hash goes into file
 /// names and an inline script, so only the characters cargo-leptos uses (URL-safe base64)
-/// are taken.
+/// are taken; lines of other kinds are left alone.
 fn parse_hashes(text: &str) -> anyhow::Result<HashMap<String, String>> {
     let mut hashes = HashMap::new();
     for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
         let Some((kind, hash)) = line.split_once(':') else {
             anyhow::bail!("the line {line:?} is not `kind: hash`");
         };
-        let hash = hash.trim();
+        let (kind, hash) = (kind.trim(), hash.trim());
+        if !HASHED.contains(&kind) {
+            continue;
+        }
         let url_safe = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
         if hash.is_empty() || !hash.chars().all(url_safe) {
             anyhow::bail!("the hash {hash:?} of {kind:?} is not URL-safe base64");
         }
-        hashes.insert(kind.trim().to_string(), hash.to_string());
+        hashes.insert(kind.to_string(), hash.to_string());
     }
     Ok(hashes)
 }
@@ -133,7 +141,8 @@ pub fn SiteAssetLinks(assets: SiteAssets) -> impl IntoView {
     }
     let nonce = leptos::nonce::use_nonce();
     let (js, wasm) = (assets.js_href(), assets.wasm_href());
-    // The names are URL-safe (see `parse_hashes`), so Debug quoting is a JavaScript string.
+    // The names are URL-safe (the hashes by `parse_hashes`, the output name is the server's
+    // constant), so Debug quoting makes JavaScript strings of them.
     let script = format!(
         "import({js:?}).then((m) => m.default({{ module_or_path: {wasm:?} }}).then(() => m.hydrate()));"
     );
@@ -174,7 +183,7 @@ mod tests {
         assert_eq!(assets.js_href(), "/pkg/itsm-bridge.J-1.js");
         assert_eq!(assets.wasm_href(), "/pkg/itsm-bridge.W_2.wasm");
         assert_eq!(assets.css_href(), "/pkg/itsm-bridge.C3.css");
-        assert!(!assets.is_split());
+        assert!(assets.split.is_none());
     }
 
     #[test]
@@ -203,12 +212,18 @@ mod tests {
     }
 
     #[test]
+    fn kinds_of_file_the_pages_do_not_name_are_left_alone() {
+        let root = site(Some("js: J\nsomething-new: not/a hash\n"), None);
+        assert_eq!(read(&root).unwrap().js_href(), "/pkg/itsm-bridge.J.js");
+    }
+
+    #[test]
     fn a_broken_manifest_or_hash_list_is_an_error_naming_the_file() {
         let root = site(None, Some(("__wasm_split_manifest.json", "not json")));
         let error = format!("{:#}", read(&root).unwrap_err());
         assert!(error.contains("__wasm_split_manifest.json"), "{error}");
 
-        for bad in ["js J", "js: </script>", "wasm: "] {
+        for bad in ["js J", "js: </script>", "wasm: ", "manifest: M"] {
             let root = site(Some(bad), None);
             let error = format!("{:#}", read(&root).unwrap_err());
             assert!(error.contains("hash.txt"), "{bad}: {error}");

@@ -32,9 +32,8 @@ impl SqliteSettingsStore {
         Self { pool, cipher }
     }
 
-    /// The states the last connection test read, else the standard ones.
-    /// The states an instance listed (a JSON array of `[value, label]` pairs, as the page's
-    /// query reads them), or the standard ones when none were listed.
+    /// The states the last connection test read (a JSON array of `[value, label]` pairs, as
+    /// the page's query reads them), else the standard ones.
     fn instance_states(listed: &str) -> anyhow::Result<Vec<StateChoice>> {
         let pairs: Vec<(String, String)> =
             serde_json::from_str(listed).context("Failed to read the instance's states")?;
@@ -205,7 +204,8 @@ impl SettingsStore for SqliteSettingsStore {
     async fn connection(&self) -> anyhow::Result<ConnectionView> {
         // One query for the settings and the instance's states: each query is a round trip
         // to SQLite's own thread (two thread switches), and this runs for every view of the
-        // page. The one-row `(SELECT 1)` keeps a row when nothing was saved yet.
+        // page. The one-row `(SELECT 1)` keeps a row when nothing was saved yet. An aggregate's
+        // own ORDER BY needs SQLite 3.44 or later; sqlx's `sqlite` feature bundles 3.46.
         let row = sqlx::query(
             "SELECT c.id IS NOT NULL AS saved, \
                     c.instance_url, c.client_id, c.group_sys_id, c.user_sys_id, c.user_id, \

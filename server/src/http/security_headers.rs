@@ -1,6 +1,7 @@
 //! Security headers on every answer. The Content-Security-Policy allows only this site,
-//! plus `'wasm-unsafe-eval'` for the WebAssembly; Leptos's inline hydration scripts carry a
-//! nonce made here for each response, so no `'unsafe-inline'`.
+//! plus `'wasm-unsafe-eval'` for the WebAssembly; the inline scripts (the one that starts the
+//! WebAssembly, `app/src/site_assets.rs`, and Leptos's with each page's data) carry a nonce
+//! made here for each response, so no `'unsafe-inline'`.
 //!
 //! Over https, `Strict-Transport-Security` tells the browser to come back over https only.
 //! How long an answer may be kept (`Cache-Control`) is `cache_policy.rs`'s.
@@ -20,7 +21,7 @@ use std::sync::Arc;
 /// One year: browsers that saw the site over https keep to https that long.
 pub const STRICT_TRANSPORT_SECURITY: &str = "max-age=31536000";
 
-/// This response's nonce, for Leptos to put on its inline scripts.
+/// This response's nonce, for the page's inline scripts.
 #[derive(Clone, Debug)]
 pub struct CspNonce(pub String);
 

@@ -104,7 +104,10 @@ async fn the_navigation_marks_the_page_shown() {
     let app = spawn_app().await;
     for (path, current) in [
         ("/", r#"<a href="/" aria-current="page">Overview</a>"#),
-        ("/scans", r#"<a href="/scans" aria-current="page">Scans</a>"#),
+        (
+            "/scans",
+            r#"<a href="/scans" aria-current="page">Scans</a>"#,
+        ),
         ("/runs/1", r#"<a href="/runs" aria-current="page">Runs</a>"#),
     ] {
         let (status, page) = app.get_text(path).await;
