@@ -10,6 +10,7 @@ pub mod domain;
 #[cfg(feature = "ssr")]
 pub mod flash;
 pub mod forms;
+mod page_resource;
 mod pages;
 #[cfg(feature = "ssr")]
 pub mod random;
@@ -23,6 +24,7 @@ use leptos_router::{
     components::{A, Route, Router, Routes},
     path,
 };
+use page_resource::page_resource;
 use pages::NotFound;
 
 /// The HTML document around the app, rendered on the server.
@@ -49,7 +51,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 /// The bar on every page: the navigation and the signed-in admin, once there is one.
 #[component]
 fn TopBar() -> impl IntoView {
-    let admin = Resource::new(|| (), |_| api::current_admin());
+    let admin = page_resource(|| (), |_| api::current_admin());
     view! {
         <header class="topbar">
             <a class="brand" href="/">"itsm-bridge"</a>
