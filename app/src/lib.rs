@@ -10,6 +10,7 @@ pub mod domain;
 #[cfg(feature = "ssr")]
 pub mod flash;
 pub mod forms;
+mod page_resource;
 mod pages;
 #[cfg(feature = "ssr")]
 pub mod random;
@@ -25,6 +26,7 @@ use leptos_router::{
     components::{Route, Router, Routes},
     path,
 };
+use page_resource::page_resource;
 use pages::NotFound;
 
 /// The HTML document around the app, rendered on the server.
@@ -88,7 +90,7 @@ fn is_current(href: &str, path: &str) -> bool {
 /// The bar on every page: the navigation and the signed-in admin, once there is one.
 #[component]
 fn TopBar() -> impl IntoView {
-    let admin = Resource::new(|| (), |_| api::current_admin());
+    let admin = page_resource(|| (), |_| api::current_admin());
     view! {
         <header class="topbar">
             <a class="brand" href="/">"itsm-bridge"</a>

@@ -5,6 +5,7 @@
 use super::widgets::{TextField, load_failed};
 use crate::api::{Login, SetupAdmin, load_login_page, load_setup_page};
 use crate::forms::{FieldErrors, LoginForm, Notice, SetupForm};
+use crate::page_resource::page_resource;
 use leptos::form::FromFormData;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
@@ -24,7 +25,7 @@ fn refusal(notice: &Option<Notice>) -> Option<String> {
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let query = use_query_map();
-    let data = Resource::new(move || query.with(|q| q.get("flash")), load_login_page);
+    let data = page_resource(move || query.with(|q| q.get("flash")), load_login_page);
     let info = move || {
         query.with(|q| {
             if q.get("created").is_some() {
@@ -95,7 +96,7 @@ pub fn LoginPage() -> impl IntoView {
 #[component]
 pub fn SetupPage() -> impl IntoView {
     let query = use_query_map();
-    let data = Resource::new(move || query.with(|q| q.get("flash")), load_setup_page);
+    let data = page_resource(move || query.with(|q| q.get("flash")), load_setup_page);
     let client_errors = RwSignal::new(None::<FieldErrors>);
     view! {
         <Title text="First-run setup · itsm-bridge"/>

@@ -4,6 +4,7 @@
 use super::pager::Pager;
 use super::widgets::load_failed;
 use crate::api::{AUDIT_PAGE_SIZE, load_audit_log};
+use crate::page_resource::page_resource;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -11,7 +12,7 @@ use leptos_router::hooks::use_query_map;
 #[component]
 pub fn AuditPage() -> impl IntoView {
     let query = use_query_map();
-    let log = Resource::new(
+    let log = page_resource(
         move || query.with(|q| q.get("page").and_then(|v| v.parse::<u32>().ok())),
         load_audit_log,
     );

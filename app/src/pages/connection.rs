@@ -7,6 +7,7 @@ use crate::api::{
     load_connection_settings,
 };
 use crate::forms::{Notice, SecretsStored};
+use crate::page_resource::page_resource;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos::web_sys::SubmitEvent;
@@ -16,7 +17,7 @@ use leptos_meta::Title;
 pub fn ConnectionPage() -> impl IntoView {
     let save = SettingsSave::<SaveConnectionSettings>::new();
     let test = ServerAction::<TestConnection>::new();
-    let data = Resource::new(
+    let data = page_resource(
         move || {
             (
                 save.reload_key(),

@@ -8,6 +8,7 @@ use crate::api::{
     AddException, EndException, ExceptionView, ExceptionsPageData, error_text, load_exceptions,
 };
 use crate::forms::{ExceptionForm, ExceptionKind, FieldErrors, Notice};
+use crate::page_resource::page_resource;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos::web_sys::SubmitEvent;
@@ -19,7 +20,7 @@ pub fn ExceptionsPage() -> impl IntoView {
     let add = ServerAction::<AddException>::new();
     let end = ServerAction::<EndException>::new();
     let query = use_query_map();
-    let data = Resource::new(
+    let data = page_resource(
         move || {
             (
                 add.version().get(),

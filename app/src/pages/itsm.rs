@@ -8,6 +8,7 @@ use super::widgets::{Field, NoticeBanner, TextField, load_failed};
 use crate::api::{ItsmPageData, PreviewItsmSettings, SaveItsmSettings, load_itsm_settings};
 use crate::domain::{Grouping, MinSeverity};
 use crate::forms::{FieldErrors, ItsmForm, ItsmSettings, Notice};
+use crate::page_resource::page_resource;
 use leptos::form::FromFormData;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
@@ -20,7 +21,7 @@ const WHAT_IF_AFTER: Duration = Duration::from_millis(400);
 #[component]
 pub fn ItsmPage() -> impl IntoView {
     let save = SettingsSave::<SaveItsmSettings>::new();
-    let data = Resource::new(
+    let data = page_resource(
         move || (save.reload_key(), save.query_value("preview")),
         |((_, flash), preview)| load_itsm_settings(flash, preview),
     );

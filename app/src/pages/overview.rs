@@ -6,12 +6,13 @@
 use super::runs::{describe_duration, trigger_name};
 use super::widgets::load_failed;
 use crate::api::{OverviewData, load_overview};
+use crate::page_resource::page_resource;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
 #[component]
 pub fn OverviewPage() -> impl IntoView {
-    let data = Resource::new(|| (), |_| load_overview());
+    let data = page_resource(|| (), |_| load_overview());
     view! {
         <Title text="Overview · itsm-bridge"/>
         <h1>"Overview"</h1>

@@ -6,6 +6,7 @@
 use super::widgets::load_failed;
 use crate::api::{PlanPreview as Preview, PreviewOutcome, PreviewRow, preview_itsm_settings};
 use crate::forms::ItsmForm;
+use crate::page_resource::page_resource;
 use leptos::prelude::*;
 
 /// `what_if`: the form's values to preview instead of the saved settings, when set.
@@ -44,7 +45,7 @@ pub fn PlanPreview(
         }
         .into_any()
     } else {
-        let preview = Resource::new(
+        let preview = page_resource(
             move || (what_if.get(), refresh.get()),
             |(form, _)| preview_itsm_settings(form),
         );

@@ -7,6 +7,7 @@ use super::pager::Pager;
 use super::widgets::{id_and_page, load_failed};
 use crate::api::{RunDetail, RunNow, RunView, RunsPageData, error_text, load_run, load_runs};
 use crate::forms::Notice;
+use crate::page_resource::page_resource;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos::web_sys::SubmitEvent;
@@ -25,7 +26,7 @@ pub fn RunsPage() -> impl IntoView {
     let query = use_query_map();
     // Bumped to reload the data while a run is under way.
     let tick = RwSignal::new(0u64);
-    let data = Resource::new(
+    let data = page_resource(
         move || {
             (
                 run_now.version().get(),
@@ -271,7 +272,7 @@ pub(super) fn describe_duration(seconds: i64) -> String {
 /// group, 100 a page. An unknown run is a 404.
 #[component]
 pub fn RunPage() -> impl IntoView {
-    let detail = Resource::new(id_and_page(), |(id, page)| load_run(id, page));
+    let detail = page_resource(id_and_page(), |(id, page)| load_run(id, page));
     view! {
         <Title text="Run · itsm-bridge"/>
         <Transition fallback=|| view! { <p>"Loading…"</p> }>

@@ -8,6 +8,7 @@ use crate::api::{
     RetireSource, ScanView, ScansPageData, error_text, load_scan_findings, load_scans_page,
 };
 use crate::forms::Notice;
+use crate::page_resource::page_resource;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos::web_sys::SubmitEvent;
@@ -18,7 +19,7 @@ use leptos_router::hooks::use_query_map;
 pub fn ScansPage() -> impl IntoView {
     let retire = ServerAction::<RetireSource>::new();
     let query = use_query_map();
-    let data = Resource::new(
+    let data = page_resource(
         move || (retire.version().get(), query.with(|q| q.get("flash"))),
         |(_, flash)| load_scans_page(flash),
     );
@@ -130,7 +131,7 @@ fn RetireForm(source: String, kept: usize, retire: ServerAction<RetireSource>) -
 
 #[component]
 pub fn ScanPage() -> impl IntoView {
-    let page = Resource::new(id_and_page(), |(id, page)| load_scan_findings(id, page));
+    let page = page_resource(id_and_page(), |(id, page)| load_scan_findings(id, page));
     view! {
         <Title text="Scan · itsm-bridge"/>
         <Transition fallback=|| view! { <p>"Loading…"</p> }>

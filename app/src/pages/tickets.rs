@@ -6,6 +6,7 @@
 use super::widgets::load_failed;
 use crate::api::{Cursor, StateClass, TicketView, TicketsPageData, Tracking, load_tickets};
 use crate::domain::Grouping;
+use crate::page_resource::page_resource;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -13,7 +14,7 @@ use leptos_router::hooks::use_query_map;
 #[component]
 pub fn TicketsPage() -> impl IntoView {
     let query = use_query_map();
-    let data = Resource::new(
+    let data = page_resource(
         move || {
             query.with(|q| {
                 (

@@ -5,6 +5,7 @@ use crate::api::{
     CreateApiToken, CreatedToken, RevokeApiToken, TokensPageData, error_text, load_api_tokens,
 };
 use crate::forms::{FieldErrors, Notice};
+use crate::page_resource::page_resource;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
@@ -16,7 +17,7 @@ pub fn TokensPage() -> impl IntoView {
     let create = ServerAction::<CreateApiToken>::new();
     let revoke = ServerAction::<RevokeApiToken>::new();
     let query = use_query_map();
-    let data = Resource::new(
+    let data = page_resource(
         move || {
             (
                 create.version().get(),
