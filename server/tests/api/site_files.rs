@@ -44,6 +44,15 @@ async fn app_with_site() -> TestApp {
     spawn_app_in(folder).await
 }
 
+/// The setup page: open, and its head names the site's files.
+async fn get_setup_page(app: &TestApp) -> reqwest::Response {
+    app.client
+        .get(format!("{}/setup", app.address))
+        .send()
+        .await
+        .unwrap()
+}
+
 async fn get_wasm(app: &TestApp, accept_encoding: Option<&str>) -> reqwest::Response {
     let mut request = app.client.get(format!("{}{}", app.address, wasm_path()));
     if let Some(encodings) = accept_encoding {
@@ -81,12 +90,7 @@ async fn hashed_files_are_kept_a_year_and_pages_never() {
     }
 
     // The page points to the hashed names: a new release's pages load its own files.
-    let page = app
-        .client
-        .get(format!("{}/setup", app.address))
-        .send()
-        .await
-        .unwrap();
+    let page = get_setup_page(&app).await;
     assert_eq!(page.status(), 200);
     assert_eq!(page.headers()["cache-control"], "no-store");
     let html = page.text().await.unwrap();
@@ -128,12 +132,7 @@ async fn the_hash_list_is_read_once_when_the_server_starts() {
     )
     .unwrap();
 
-    let page = app
-        .client
-        .get(format!("{}/setup", app.address))
-        .send()
-        .await
-        .unwrap();
+    let page = get_setup_page(&app).await;
     // The script runs under the page's Content-Security-Policy only with its nonce.
     let policy = page.headers()["content-security-policy"].to_str().unwrap();
     let nonce = policy
