@@ -5,26 +5,31 @@
 //!
 //! Why not Leptos's own `HashedStylesheet` and `HydrationScripts`: with hashed file names
 //! they read the site's `hash.txt` from disk on every page they render (each of them: the
-//! binary's path, a `stat`, an `open`, two `read`s, a `close`). On the 2-core build machine
-//! those fourteen system calls a page cost a sixth of the connection page's throughput
-//! (README, "Server-side rendering benchmark"). These elements are the same, from names
-//! read once.
+//! binary's path, two `stat`s, an `open`, two `read`s, a `close`). On the 2-core build
+//! machine those fourteen system calls a page took a fifth or more of the server's CPU time
+//! per page (README, "Server-side rendering benchmark"). These render the same elements
+//! from names read, and addresses written, once; so a site built again needs the server
+//! restarted.
 
 use leptos::WasmSplitManifest;
 use leptos::prelude::*;
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Arc;
 
-/// Where the server serves the site's files from (`site-pkg-dir` in `Cargo.toml`).
-const PKG: &str = "/pkg";
+/// The site's folder of files, and the path the server serves it at (`/pkg`): cargo-leptos's
+/// `site-pkg-dir` in `Cargo.toml`.
+pub const PKG_DIR: &str = "pkg";
 
-/// The file's stem (`itsm-bridge`, or `itsm-bridge.<hash>` on a hashed site) of each of the
-/// site's own files, and the split site's list of lazy routes' files.
+/// The addresses of the site's own files (`/pkg/itsm-bridge.<hash>.js` on a hashed site), the
+/// module script that loads them, and the split site's list of lazy routes' files: made
+/// once, shared (cheaply cloned) by every page.
 #[derive(Clone, Debug)]
 pub struct SiteAssets {
-    css: String,
-    js: String,
-    wasm: String,
+    css_href: Arc<str>,
+    js_href: Arc<str>,
+    wasm_href: Arc<str>,
+    script: Arc<str>,
     split: Option<WasmSplitManifest>,
 }
 
@@ -47,9 +52,9 @@ impl SiteAssets {
             }
             None => HashMap::new(),
         };
-        let stem = |kind: &str| match hashes.get(kind) {
-            Some(hash) => format!("{output_name}.{hash}"),
-            None => output_name.to_string(),
+        let href = |kind: &str, extension: &str| match hashes.get(kind) {
+            Some(hash) => format!("/{PKG_DIR}/{output_name}.{hash}.{extension}"),
+            None => format!("/{PKG_DIR}/{output_name}.{extension}"),
         };
         // cargo-leptos's names for the split site's manifest and loader script.
         let manifest_name = match hashes.get("manifest") {
@@ -60,7 +65,7 @@ impl SiteAssets {
             Some(hash) => format!("__wasm_split.{hash}.js"),
             None => "__wasm_split.______________________.js".to_string(),
         };
-        let manifest_file = site_root.join("pkg").join(manifest_name);
+        let manifest_file = site_root.join(PKG_DIR).join(manifest_name);
         if hashes.contains_key("manifest") && !manifest_file.is_file() {
             anyhow::bail!(
                 "The site's hash.txt names a split manifest, {}, that is not there: build \
@@ -74,34 +79,41 @@ impl SiteAssets {
             let preloads: HashMap<String, Vec<String>> = serde_json::from_str(&text)
                 .with_context(|| format!("{} is not a split manifest", manifest_file.display()))?;
             Some(WasmSplitManifest(ArcStoredValue::new((
-                PKG.to_string(),
+                format!("/{PKG_DIR}"),
                 preloads,
                 loader,
             ))))
         } else {
             None
         };
+        let (js, wasm) = (href("js", "js"), href("wasm", "wasm"));
+        // The names are URL-safe (the hashes by `parse_hashes`, the output name is the
+        // server's constant), so Debug quoting makes JavaScript strings of them.
+        let script = format!(
+            "import({js:?}).then((m) => m.default({{ module_or_path: {wasm:?} }}).then(() => m.hydrate()));"
+        );
         Ok(SiteAssets {
-            css: stem("css"),
-            js: stem("js"),
-            wasm: stem("wasm"),
+            css_href: href("css", "css").into(),
+            js_href: js.into(),
+            wasm_href: wasm.into(),
+            script: script.into(),
             split,
         })
     }
 
     /// The stylesheet's address.
-    pub fn css_href(&self) -> String {
-        format!("{PKG}/{}.css", self.css)
+    pub fn css_href(&self) -> &str {
+        &self.css_href
     }
 
     /// The JavaScript's address.
-    pub fn js_href(&self) -> String {
-        format!("{PKG}/{}.js", self.js)
+    pub fn js_href(&self) -> &str {
+        &self.js_href
     }
 
     /// The WebAssembly's address.
-    pub fn wasm_href(&self) -> String {
-        format!("{PKG}/{}.wasm", self.wasm)
+    pub fn wasm_href(&self) -> &str {
+        &self.wasm_href
     }
 }
 
@@ -140,16 +152,17 @@ pub fn SiteAssetLinks(assets: SiteAssets) -> impl IntoView {
         provide_context(split);
     }
     let nonce = leptos::nonce::use_nonce();
-    let (js, wasm) = (assets.js_href(), assets.wasm_href());
-    // The names are URL-safe (the hashes by `parse_hashes`, the output name is the server's
-    // constant), so Debug quoting makes JavaScript strings of them.
-    let script = format!(
-        "import({js:?}).then((m) => m.default({{ module_or_path: {wasm:?} }}).then(() => m.hydrate()));"
-    );
+    let SiteAssets {
+        css_href,
+        js_href,
+        wasm_href,
+        script,
+        ..
+    } = assets;
     view! {
-        <link rel="stylesheet" id="leptos" href=assets.css_href()/>
-        <link rel="modulepreload" href=js crossorigin=""/>
-        <link rel="preload" href=wasm r#as="fetch" r#type="application/wasm" crossorigin=""/>
+        <link rel="stylesheet" id="leptos" href=css_href/>
+        <link rel="modulepreload" href=js_href crossorigin=""/>
+        <link rel="preload" href=wasm_href r#as="fetch" r#type="application/wasm" crossorigin=""/>
         <script type="module" nonce=nonce>{script}</script>
     }
 }

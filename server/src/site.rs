@@ -10,6 +10,7 @@
 //! the pages then point to `itsm-bridge.<hash>.wasm`, which `http/cache_policy.rs` lets
 //! browsers keep a year.
 
+use app::site_assets::PKG_DIR;
 use std::path::{Path, PathBuf};
 use tower_http::services::ServeDir;
 
@@ -60,7 +61,7 @@ pub fn locate(configured: &Path, executable: Option<&Path>) -> Option<PathBuf> {
 }
 
 fn holds_site(root: &Path) -> bool {
-    root.join("pkg").is_dir()
+    root.join(PKG_DIR).is_dir()
 }
 
 /// The file where `cargo leptos build` lists the hashes in the site's file names
@@ -77,7 +78,7 @@ pub fn hash_file(root: &Path) -> Option<PathBuf> {
 /// The service for `/pkg/`: the site's files, each answered from its precompressed copy
 /// (`.br`, else `.gz`) when one is there and the browser accepts that encoding.
 pub fn pkg_files(root: &Path) -> ServeDir {
-    ServeDir::new(root.join("pkg"))
+    ServeDir::new(root.join(PKG_DIR))
         .precompressed_br()
         .precompressed_gzip()
 }

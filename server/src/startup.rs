@@ -138,7 +138,7 @@ impl Application {
         let options = LeptosOptions::builder()
             .output_name(OUTPUT_NAME)
             .site_root(site_root.to_string_lossy().to_string())
-            .site_pkg_dir("pkg")
+            .site_pkg_dir(app::site_assets::PKG_DIR)
             .hash_files(hash_file.is_some())
             .hash_file(hash_file.map_or_else(
                 || Arc::from(crate::site::HASH_FILE),
@@ -594,7 +594,7 @@ fn router(
             post(scans_api::post_scan).with_state(scans),
         )
         .nest_service(
-            "/pkg",
+            &format!("/{}", app::site_assets::PKG_DIR),
             crate::site::pkg_files(std::path::Path::new(&*options.site_root)),
         )
         .route("/healthz", get(health::healthz))
