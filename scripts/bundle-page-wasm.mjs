@@ -1,0 +1,366 @@
+#!/usr/bin/env node
+// Bundles each page's split-off wasm files into one file (scripts/build-release runs it after
+// `cargo leptos build --split`; README, "Site size").
+//
+// Why: `--split` gives every lazy route (app/src/routes.rs) its own wasm file plus one
+// "chunk" file for each set of routes that share some code, so a page's first load fetched
+// 40 to 120 small files. Each is compressed on its own, which cost a sixth of their size, and
+// wasm-opt could not merge the functions that chunks repeat. Here each route's files become
+// one module (binaryen's wasm-merge, then wasm-opt -Oz): a page's first load fetches the
+// shared wasm and one file, about a fifth smaller gzipped.
+//
+// Why it is sound: a chunk is code only. It imports the shared wasm's memory, function table
+// and stack pointer, has no data, start function or exports, and puts its functions in the
+// table at fixed places (active element segments); code in other files calls them through
+// the table. So the merged module of a route puts the same functions in the same places, and
+// loading a second page's bundle that repeats some of them again only writes the same
+// functions to the same places. The script checks these properties and stops otherwise.
+//
+// What it rewrites in the site (`pkg/` under SITE_ROOT), all under hashed names:
+// - the route files and chunks give way to one `page_<route>.<hash>.wasm` per route;
+// - the manifest the server reads (`__wasm_split_manifest.<hash>.json`: route -> the files
+//   it names in the page for the browser to preload) lists that one file per route;
+// - the loader (`__wasm_split.<hash>.js`: the `__wasm_split_load_<route>` functions the
+//   shared wasm calls) fetches that one file; the site's JavaScript, which imports the loader
+//   by name, is renamed after its new content;
+// - `hash.txt` names the new JavaScript, manifest and loader;
+// - `.br` and `.gz` copies of the files it writes.
+//
+//   node scripts/bundle-page-wasm.mjs SITE_ROOT [HASH_FILE]   # HASH_FILE: SITE_ROOT/hash.txt
+//
+// Needs binaryen's wasm-merge and wasm-opt on PATH (end2end's npm packages; scripts/setup).
+
+import { execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+
+/** The wasm features cargo-leptos passes wasm-opt for the site's files. */
+const FEATURES = ['--enable-bulk-memory', '--enable-nontrapping-float-to-int'];
+/** The module the split files import the shared memory, table and stack pointer from. */
+const SHARED = '__wasm_split';
+/** What a bundle imports them from: the one copy the merge keeps (see `sharedImportsModule`). */
+const BUNDLE_SHARED = '__wasm_split_bundle';
+
+/** cargo-leptos's hash of a file's content as it puts it in names: 16 bytes, URL-safe base64. */
+export function contentHash(bytes) {
+  return crypto.createHash('sha256').update(bytes).digest().subarray(0, 16).toString('base64url');
+}
+
+/** `kind: hash` lines of cargo-leptos's hash.txt, as a Map. */
+export function parseHashes(text) {
+  const hashes = new Map();
+  for (const line of text.split('\n').map((l) => l.trim()).filter(Boolean)) {
+    const at = line.indexOf(':');
+    if (at < 0) throw new Error(`hash.txt: the line ${JSON.stringify(line)} is not "kind: hash"`);
+    hashes.set(line.slice(0, at).trim(), line.slice(at + 1).trim());
+  }
+  return hashes;
+}
+
+function formatHashes(hashes) {
+  return [...hashes].map(([kind, hash]) => `${kind}: ${hash}\n`).join('');
+}
+
+/** The sections of a wasm module: [{ id, name (custom ones), start, end }] of their contents. */
+function sections(bytes) {
+  if (bytes.readUInt32LE(0) !== 0x6d736100) throw new Error('not a wasm module');
+  const list = [];
+  let at = 8;
+  while (at < bytes.length) {
+    const id = bytes[at++];
+    const [size, start] = leb(bytes, at);
+    let name;
+    if (id === 0) {
+      const [length, from] = leb(bytes, start);
+      name = bytes.subarray(from, from + length).toString();
+    }
+    list.push({ id, name, start, end: start + size });
+    at = start + size;
+  }
+  return list;
+}
+
+function leb(bytes, at) {
+  let value = 0;
+  let shift = 0;
+  for (;;) {
+    const byte = bytes[at++];
+    value += (byte & 0x7f) * 2 ** shift;
+    shift += 7;
+    if (byte < 0x80) return [value, at];
+  }
+}
+
+function name(bytes, at) {
+  const [length, from] = leb(bytes, at);
+  return [bytes.subarray(from, from + length).toString(), from + length];
+}
+
+/** The (module, name, kind) of each import; kind 0 function, 1 table, 2 memory, 3 global. */
+function imports(bytes) {
+  const section = sections(bytes).find((s) => s.id === 2);
+  if (!section) return [];
+  let [count, at] = leb(bytes, section.start);
+  const list = [];
+  while (count--) {
+    let module;
+    let field;
+    [module, at] = name(bytes, at);
+    [field, at] = name(bytes, at);
+    const kind = bytes[at++];
+    const entry = { module, field, kind, minimum: 0 };
+    list.push(entry);
+    // The import's type: a function's type index; a table's element type and limits; a
+    // memory's limits; a global's value type and mutability.
+    if (kind === 0) [, at] = leb(bytes, at);
+    else if (kind === 1) [entry.minimum, at] = limits(bytes, at + 1);
+    else if (kind === 2) [entry.minimum, at] = limits(bytes, at);
+    else if (kind === 3) at += 2;
+    else throw new Error(`an import of kind ${kind}`);
+  }
+  return list;
+}
+
+/** A table's or memory's limits: [minimum, where they end]. */
+function limits(bytes, at) {
+  const flags = bytes[at++];
+  let minimum;
+  [minimum, at] = leb(bytes, at);
+  if (flags & 1) [, at] = leb(bytes, at);
+  return [minimum, at];
+}
+
+/**
+ * The split file `bytes` as code only, or an error saying why it is not: it may import only
+ * the shared memory, table and stack pointer, and holds no start function or exports. Its
+ * data, if any, must be zeros (the `.bss` of statics only its code uses, which wasm-split
+ * moves out of the shared wasm): those segments are dropped. The memory there is zero when
+ * the page starts, as the shared wasm's memory is made new and nothing else writes there;
+ * a bundle must not zero it again, as the statics may be in use by then (a second page's
+ * bundle repeats the code of the first page's that both use).
+ */
+export function codeOnly(bytes) {
+  const all = sections(bytes);
+  const ids = new Set(all.map((s) => s.id));
+  if (ids.has(8)) throw new Error('it has a start function');
+  if (ids.has(7)) throw new Error('it has exports');
+  for (const i of imports(bytes)) {
+    if (i.module !== SHARED || i.kind === 0) throw new Error(`it imports ${i.module}.${i.field}`);
+  }
+  const data = all.find((s) => s.id === 11);
+  if (!data) return bytes;
+  let [count, at] = leb(bytes, data.start);
+  while (count--) {
+    // An active segment of memory 0 at a constant address: flags 0, `i32.const N`, `end`.
+    if (bytes[at++] !== 0 || bytes[at++] !== 0x41) throw new Error('it has data not at a fixed address');
+    [, at] = leb(bytes, at);
+    if (bytes[at++] !== 0x0b) throw new Error('it has data not at a fixed address');
+    let size;
+    [size, at] = leb(bytes, at);
+    if (bytes.subarray(at, at + size).some((b) => b !== 0)) throw new Error('it has data other than zeros');
+    at += size;
+  }
+  // Without the data and data count sections.
+  const kept = all.filter((s) => s.id !== 11 && s.id !== 12);
+  return Buffer.concat([
+    bytes.subarray(0, 8),
+    ...kept.map((s) => bytes.subarray(sectionHeaderStart(bytes, s), s.end)),
+  ]);
+}
+
+/** Where section `s`'s header (its id and size) begins. */
+function sectionHeaderStart(bytes, s) {
+  let at = s.start - 1;
+  while (bytes[at - 1] & 0x80) at--;
+  return at - 1;
+}
+
+/**
+ * A module that imports the shared memory, table and stack pointer once, from
+ * BUNDLE_SHARED, and exports them under the names the split files import: merged first under
+ * the name SHARED, it stands for the shared wasm, so the bundle imports each of them once
+ * (wasm-merge keeps every module's own imports, and a module may import one memory only).
+ */
+function sharedImportsModule(splitFiles) {
+  // Each import once, with the largest minimum size any file declares: wasm-opt must not
+  // take a table for smaller than the element segments that fill it.
+  const wanted = new Map();
+  for (const i of splitFiles.flatMap(imports)) {
+    const seen = wanted.get(i.field);
+    if (seen && seen.kind !== i.kind) throw new Error(`${SHARED}.${i.field} is imported as two kinds`);
+    if (!seen || seen.minimum < i.minimum) wanted.set(i.field, i);
+  }
+  const declare = (i) => {
+    if (i.kind === 1) return `(table $${i.field} ${i.minimum} funcref)`;
+    if (i.kind === 2) return `(memory $${i.field} ${i.minimum})`;
+    return `(global $${i.field} (mut i32))`;
+  };
+  const kindName = ['func', 'table', 'memory', 'global'];
+  const all = [...wanted.values()];
+  const lines = all.map((i) => `(import "${BUNDLE_SHARED}" "${i.field}" ${declare(i)})`);
+  lines.push(...all.map((i) => `(export "${i.field}" (${kindName[i.kind]} $${i.field}))`));
+  return `(module\n ${lines.join('\n ')}\n)\n`;
+}
+
+/** Writes `file`'s `.br` and `.gz` copies beside it, as cargo-leptos's `--precompress` does. */
+function precompress(file) {
+  const bytes = fs.readFileSync(file);
+  fs.writeFileSync(
+    `${file}.br`,
+    zlib.brotliCompressSync(bytes, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11 } }),
+  );
+  fs.writeFileSync(`${file}.gz`, zlib.gzipSync(bytes, { level: 9 }));
+}
+
+function removeWithCopies(file) {
+  for (const suffix of ['', '.br', '.gz']) fs.rmSync(`${file}${suffix}`, { force: true });
+}
+
+/** `bytes` as `<stem>.<hash>.<extension>` in `dir`; returns the name. */
+function writeHashed(dir, stem, extension, bytes) {
+  const fileName = `${stem}.${contentHash(bytes)}.${extension}`;
+  fs.writeFileSync(path.join(dir, fileName), bytes);
+  return fileName;
+}
+
+/**
+ * `text` cut at each ES import of `./<fileName>` (`from "./<fileName>"`), the quoted name
+ * left out. Only those: the site's JavaScript also names the loader as the module its wasm
+ * imports functions from, a name in the wasm that stays as it is.
+ */
+function cutAtImportsOf(text, fileName) {
+  const escaped = fileName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return text.split(new RegExp(`(?<=\\bfrom\\s*)(?:"\\./${escaped}"|'\\./${escaped}')`));
+}
+
+/**
+ * The site's JavaScript and the loader, which import each other by name, under new names.
+ * Neither can be named after its own content alone (each name is in the other's content), so
+ * both are named after the content of the two with the names left out: a change to either
+ * gives both new names. Returns [the JavaScript's name, the loader's].
+ */
+function writeJsAndLoader(dir, js, oldJsName, loader, oldLoaderName) {
+  const jsParts = cutAtImportsOf(js, oldLoaderName);
+  const loaderParts = cutAtImportsOf(loader, oldJsName);
+  if (jsParts.length < 2) throw new Error(`${oldJsName} does not import ${oldLoaderName}`);
+  if (loaderParts.length < 2) throw new Error(`${oldLoaderName} does not import ${oldJsName}`);
+  const hash = contentHash(Buffer.from(JSON.stringify([jsParts, loaderParts])));
+  const jsName = `itsm-bridge.${hash}.js`;
+  const loaderName = `__wasm_split.${contentHash(Buffer.from(`loader of ${hash}`))}.js`;
+  fs.writeFileSync(path.join(dir, jsName), jsParts.join(JSON.stringify(`./${loaderName}`)));
+  fs.writeFileSync(path.join(dir, loaderName), loaderParts.join(JSON.stringify(`./${jsName}`)));
+  return [jsName, loaderName];
+}
+
+/** The loader's runtime (cargo-leptos's, up to its first chunk or route) and its routes' names. */
+export function splitLoader(text) {
+  const first = text.search(/^(\/\*.*\*\/\s*)?(export )?const __/m);
+  if (first < 0) throw new Error('the loader declares no chunk or route');
+  const routes = [...text.matchAll(/^export const __wasm_split_load_(\w+) =/gm)].map((m) => m[1]);
+  return { runtime: text.slice(0, first), routes };
+}
+
+/** The loader: cargo-leptos's runtime, and one `__wasm_split_load_<route>` per bundle. */
+export function bundleLoader(runtime, bundles) {
+  const loads = [...bundles].map(
+    ([route, fileName]) => `export const __wasm_split_load_${route} = wrapAsyncCb(makeLoad(() => {
+    const src = fetch(new URL(${JSON.stringify(`./${fileName}`)}, import.meta.url));
+    return async (imports) => (WebAssembly.instantiateStreaming(src, { ${BUNDLE_SHARED}: imports.${SHARED} }));
+}, []));
+`,
+  );
+  return `${runtime}${loads.join('')}`;
+}
+
+/** Bundles the split site at `siteRoot` (see the top of the file); returns what it did. */
+export function bundleSite(siteRoot, hashFile = path.join(siteRoot, 'hash.txt'), log = () => {}) {
+  const pkg = path.join(siteRoot, 'pkg');
+  const hashes = parseHashes(fs.readFileSync(hashFile, 'utf8'));
+  for (const kind of ['js', 'manifest', 'split']) {
+    if (!hashes.has(kind)) throw new Error(`${hashFile} names no ${kind} file: is the site split and hashed?`);
+  }
+  const manifestName = `__wasm_split_manifest.${hashes.get('manifest')}.json`;
+  const loaderName = `__wasm_split.${hashes.get('split')}.js`;
+  const manifest = JSON.parse(fs.readFileSync(path.join(pkg, manifestName), 'utf8'));
+  const loader = splitLoader(fs.readFileSync(path.join(pkg, loaderName), 'utf8'));
+  const routes = Object.keys(manifest).sort();
+  const exported = [...loader.routes].sort();
+  if (JSON.stringify(routes) !== JSON.stringify(exported)) {
+    throw new Error(`${manifestName} lists the routes ${routes}, ${loaderName} loads ${exported}`);
+  }
+
+  // In the site's folder: the new files are moved from there into `pkg/`.
+  const work = fs.mkdtempSync(path.join(siteRoot, '.bundle-page-wasm-'));
+  try {
+    const splitFiles = new Set(routes.flatMap((route) => manifest[route]));
+    const inputs = new Map();
+    for (const stem of splitFiles) {
+      let bytes;
+      try {
+        bytes = codeOnly(fs.readFileSync(path.join(pkg, `${stem}.wasm`)));
+      } catch (error) {
+        throw new Error(`${stem}.wasm cannot be bundled: ${error.message}`);
+      }
+      inputs.set(stem, path.join(work, `${stem}.wasm`));
+      fs.writeFileSync(inputs.get(stem), bytes);
+    }
+    const sharedWat = path.join(work, 'shared.wat');
+    const shared = path.join(work, 'shared.wasm');
+    fs.writeFileSync(sharedWat, sharedImportsModule([...inputs.values()].map((file) => fs.readFileSync(file))));
+    execFileSync('wasm-as', [...FEATURES, sharedWat, '-o', shared]);
+
+    // The new files are made in `out` and moved into the site once all are made.
+    const out = path.join(work, 'out');
+    fs.mkdirSync(out);
+    const bundles = new Map();
+    for (const route of routes) {
+      const merged = path.join(work, `${route}.merged.wasm`);
+      const optimised = path.join(work, `${route}.wasm`);
+      const parts = manifest[route].flatMap((stem, i) => [inputs.get(stem), `part${i}`]);
+      execFileSync('wasm-merge', [...FEATURES, shared, SHARED, ...parts, '-o', merged]);
+      execFileSync('wasm-opt', ['-Oz', ...FEATURES, merged, '-o', optimised]);
+      const fileName = writeHashed(out, `page_${route.replace(/^_+/, '')}`, 'wasm', fs.readFileSync(optimised));
+      bundles.set(route, fileName);
+      log(`${route}: ${manifest[route].length} files -> ${fileName}`);
+    }
+    const bundleManifest = Object.fromEntries(
+      [...bundles].map(([route, fileName]) => [route, [fileName.replace(/\.wasm$/, '')]]),
+    );
+    const newManifest = writeHashed(out, '__wasm_split_manifest', 'json', Buffer.from(`${JSON.stringify(bundleManifest, null, 2)}\n`));
+    const jsName = `itsm-bridge.${hashes.get('js')}.js`;
+    const [newJs, newLoader] = writeJsAndLoader(
+      out,
+      fs.readFileSync(path.join(pkg, jsName), 'utf8'),
+      jsName,
+      bundleLoader(loader.runtime, bundles),
+      loaderName,
+    );
+
+    for (const fileName of fs.readdirSync(out)) {
+      fs.renameSync(path.join(out, fileName), path.join(pkg, fileName));
+      precompress(path.join(pkg, fileName));
+    }
+    const hashOf = (fileName) => fileName.split('.').at(-2);
+    hashes.set('js', hashOf(newJs));
+    hashes.set('manifest', hashOf(newManifest));
+    hashes.set('split', hashOf(newLoader));
+    fs.writeFileSync(hashFile, formatHashes(hashes));
+    for (const stem of splitFiles) removeWithCopies(path.join(pkg, `${stem}.wasm`));
+    for (const old of [manifestName, loaderName, jsName]) removeWithCopies(path.join(pkg, old));
+    return { bundles, loader: newLoader, manifest: newManifest, js: newJs, removed: splitFiles.size };
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const [siteRoot, hashFile] = process.argv.slice(2);
+  if (!siteRoot) {
+    console.error('usage: node scripts/bundle-page-wasm.mjs SITE_ROOT [HASH_FILE]');
+    process.exit(2);
+  }
+  const done = bundleSite(siteRoot, hashFile, (line) => console.log(line));
+  console.log(`${done.removed} split files bundled into ${done.bundles.size}, one per page`);
+}
