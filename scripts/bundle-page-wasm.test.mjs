@@ -108,9 +108,11 @@ const MANIFEST = {
   __second_route: ['chunk_1.C1', 'split___second_route.S2'],
 };
 
-/** A split site in a new temporary folder; `chunk` replaces the chunk's text. */
-function splitSite(chunk = CHUNK) {
+/** A split site in a new temporary folder, removed after the test; `chunk` and `first`
+ * replace the chunk's text and the first route's. */
+function splitSite(t, chunk = CHUNK, first = route(2, 100)) {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'split-site-'));
+  t.after(() => fs.rmSync(root, { recursive: true, force: true }));
   const pkg = path.join(root, 'pkg');
   fs.mkdirSync(pkg);
   const wasm = (stem, wat) => {
@@ -120,7 +122,7 @@ function splitSite(chunk = CHUNK) {
     fs.writeFileSync(path.join(pkg, `${stem}.wasm.gz`), 'old copy');
   };
   wasm('chunk_1.C1', chunk);
-  wasm('split___first_route.F1', route(2, 100));
+  wasm('split___first_route.F1', first);
   wasm('split___second_route.S2', route(3, 200));
   fs.writeFileSync(path.join(pkg, 'itsm-bridge.MA1N.js'), MAIN_JS);
   fs.writeFileSync(path.join(pkg, '__wasm_split.L0ADER.js'), LOADER);
@@ -138,9 +140,9 @@ function sharedOfAPage() {
   };
 }
 
-test('each route gets one file, named by its content, and the site names it', () => {
-  const root = splitSite();
-  bundleSite(root);
+test('each route gets one file, named by its content, and the site names it', (t) => {
+  const root = splitSite(t);
+  assert.ok(bundleSite(root));
   const pkg = path.join(root, 'pkg');
   const hashes = parseHashes(fs.readFileSync(path.join(root, 'hash.txt'), 'utf8'));
   assert.equal(hashes.get('wasm'), 'W', 'the shared wasm is left as it is');
@@ -174,8 +176,8 @@ test('each route gets one file, named by its content, and the site names it', ()
   }
 });
 
-test('the loader loads one page and then the other in one memory, keeping the statics', async () => {
-  const root = splitSite();
+test('the loader loads one page and then the other in one memory, keeping the statics', async (t) => {
+  const root = splitSite(t);
   bundleSite(root);
   const pkg = path.join(root, 'pkg');
   const hashes = parseHashes(fs.readFileSync(path.join(root, 'hash.txt'), 'utf8'));
@@ -210,8 +212,8 @@ test('the loader loads one page and then the other in one memory, keeping the st
   }
 });
 
-test('a chunk with data other than zeros stops the bundling and is left in place', () => {
-  const root = splitSite(CHUNK.replace('"\\00\\00\\00\\00"', '"\\01\\00\\00\\00"'));
+test('a chunk with data other than zeros stops the bundling and is left in place', (t) => {
+  const root = splitSite(t, CHUNK.replace('"\\00\\00\\00\\00"', '"\\01\\00\\00\\00"'));
   const before = fs.readdirSync(path.join(root, 'pkg')).sort();
   const hashTxt = fs.readFileSync(path.join(root, 'hash.txt'), 'utf8');
   assert.throws(() => bundleSite(root), /chunk_1\.C1\.wasm cannot be bundled: it has data other than zeros/);
@@ -219,9 +221,33 @@ test('a chunk with data other than zeros stops the bundling and is left in place
   assert.equal(fs.readFileSync(path.join(root, 'hash.txt'), 'utf8'), hashTxt);
 });
 
-test('a loader that does not match the manifest stops the bundling', () => {
-  const root = splitSite();
+test('a loader that does not match the manifest stops the bundling', (t) => {
+  const root = splitSite(t);
   const loader = path.join(root, 'pkg', '__wasm_split.L0ADER.js');
   fs.writeFileSync(loader, fs.readFileSync(loader, 'utf8').replace('__wasm_split_load___second_route', '__wasm_split_load___third_route'));
   assert.throws(() => bundleSite(root), /lists the routes __first_route,__second_route, __wasm_split\.L0ADER\.js loads __first_route,__third_route/);
+});
+
+test('a site bundled already is left as it is', (t) => {
+  const root = splitSite(t);
+  bundleSite(root);
+  const hashTxt = fs.readFileSync(path.join(root, 'hash.txt'), 'utf8');
+  const files = fs.readdirSync(path.join(root, 'pkg')).sort();
+  assert.equal(bundleSite(root), null);
+  assert.equal(fs.readFileSync(path.join(root, 'hash.txt'), 'utf8'), hashTxt);
+  assert.deepEqual(fs.readdirSync(path.join(root, 'pkg')).sort(), files);
+});
+
+test('bundling the same site twice gives the same names', (t) => {
+  const [one, two] = [splitSite(t), splitSite(t)];
+  bundleSite(one);
+  bundleSite(two);
+  assert.equal(fs.readFileSync(path.join(one, 'hash.txt'), 'utf8'), fs.readFileSync(path.join(two, 'hash.txt'), 'utf8'));
+});
+
+test('a chunk with state of its own, or two files filling one table slot, stop the bundling', (t) => {
+  const withGlobal = CHUNK.replace('(func $bump', '(global $count (mut i32) (i32.const 0))\n (func $bump');
+  assert.throws(() => bundleSite(splitSite(t, withGlobal)), /chunk_1\.C1\.wasm cannot be bundled: it has globals of its own/);
+  const onChunksSlot = route(1, 100);
+  assert.throws(() => bundleSite(splitSite(t, CHUNK, onChunksSlot)), /cannot be bundled: it fills table slot 1, as .* does/);
 });
