@@ -82,14 +82,13 @@ fn ExceptionsView(
         add_notice.get().or_else(|| flashed.clone())
     });
     let errors = Signal::derive(move || notice.get().map(|n| n.errors()).unwrap_or_default());
+    // A form the page cannot read is left to the browser, which posts it as without
+    // JavaScript, for the server to answer.
     let on_add = move |ev: SubmitEvent| {
-        ev.prevent_default();
-        match AddException::from_event(&ev) {
-            Ok(input) => {
-                client_errors.set(None);
-                add.dispatch(input);
-            }
-            Err(error) => leptos::logging::error!("could not read the form: {error}"),
+        if let Ok(input) = AddException::from_event(&ev) {
+            ev.prevent_default();
+            client_errors.set(None);
+            add.dispatch(input);
         }
     };
     let scope = values.scope.clone();

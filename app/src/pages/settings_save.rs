@@ -86,23 +86,23 @@ where
     }
 
     /// The form's submit with JavaScript: `check` it as the server will; errors are shown
-    /// at once and nothing is sent, else it is saved.
+    /// at once and nothing is sent, else it is saved. A form the page cannot read is left to
+    /// the browser, which posts it as without JavaScript, for the server to answer.
     pub fn on_submit(
         self,
         check: impl Fn(&S) -> Result<(), FieldErrors> + 'static,
     ) -> impl Fn(SubmitEvent) + 'static {
         let (action, client_errors) = (self.action, self.client_errors);
         move |ev: SubmitEvent| {
-            ev.prevent_default();
-            match S::from_event(&ev) {
-                Ok(input) => match check(&input) {
+            if let Ok(input) = S::from_event(&ev) {
+                ev.prevent_default();
+                match check(&input) {
                     Ok(()) => {
                         client_errors.set(None);
                         action.dispatch(input);
                     }
                     Err(errors) => client_errors.set(Some(errors)),
-                },
-                Err(error) => leptos::logging::error!("could not read the form: {error}"),
+                }
             }
         }
     }

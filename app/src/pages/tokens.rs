@@ -77,17 +77,18 @@ fn TokensView(
         }
     };
     // Checked here first, by the same code as on the server; only a valid form is sent.
+    // A form the page cannot read is left to the browser, which posts it as without
+    // JavaScript, for the server to answer.
     let on_create = move |ev: SubmitEvent| {
-        ev.prevent_default();
-        match CreateApiToken::from_event(&ev) {
-            Ok(input) => match input.form.validate() {
+        if let Ok(input) = CreateApiToken::from_event(&ev) {
+            ev.prevent_default();
+            match input.form.validate() {
                 Ok(_) => {
                     client_errors.set(Some(FieldErrors::default()));
                     create.dispatch(input);
                 }
                 Err(invalid) => client_errors.set(Some(invalid)),
-            },
-            Err(error) => leptos::logging::error!("could not read the form: {error}"),
+            }
         }
     };
     view! {
