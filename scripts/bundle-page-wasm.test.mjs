@@ -17,17 +17,18 @@ import test from 'node:test';
 import { bundleSite, contentHash, parseHashes } from './bundle-page-wasm.mjs';
 
 const SHARED_IMPORTS = `
- (import "__wasm_split" "memory" (memory 1))
+ (import "__wasm_split" "memory" (memory 19))
  (import "__wasm_split" "__indirect_function_table" (table 8 funcref))
  (import "__wasm_split" "__wasm_split_shared0" (global $sp (mut i32)))`;
 
-// Slot 1: the chunk's counter, kept at address 64 (its .bss, zeroed by its data segment).
+// Slot 1: the chunk's counter, kept at address 1180016 (its .bss, zeroed by its data segment),
+// as high as wasm-split puts them.
 const CHUNK = `(module ${SHARED_IMPORTS}
  (func $bump (result i32)
-  (i32.store (i32.const 64) (i32.add (i32.load (i32.const 64)) (i32.const 1)))
-  (i32.load (i32.const 64)))
+  (i32.store (i32.const 1180016) (i32.add (i32.load (i32.const 1180016)) (i32.const 1)))
+  (i32.load (i32.const 1180016)))
  (elem (i32.const 1) $bump)
- (data (i32.const 64) "\\00\\00\\00\\00"))`;
+ (data (i32.const 1180016) "\\00\\00\\00\\00"))`;
 
 // Slots 2 and 3: each route's entry, which calls the chunk through the table.
 const route = (slot, add) => `(module ${SHARED_IMPORTS}
@@ -134,7 +135,7 @@ function splitSite(t, chunk = CHUNK, first = route(2, 100)) {
 /** The memory, table and stack pointer of a page, as the shared wasm would give them. */
 function sharedOfAPage() {
   return {
-    memory: new WebAssembly.Memory({ initial: 1 }),
+    memory: new WebAssembly.Memory({ initial: 19 }),
     __indirect_function_table: new WebAssembly.Table({ initial: 8, element: 'anyfunc' }),
     __wasm_split_shared0: new WebAssembly.Global({ value: 'i32', mutable: true }, 1024),
   };
@@ -226,6 +227,22 @@ test('a loader that does not match the manifest stops the bundling', (t) => {
   const loader = path.join(root, 'pkg', '__wasm_split.L0ADER.js');
   fs.writeFileSync(loader, fs.readFileSync(loader, 'utf8').replace('__wasm_split_load___second_route', '__wasm_split_load___third_route'));
   assert.throws(() => bundleSite(root), /lists the routes __first_route,__second_route, __wasm_split\.L0ADER\.js loads __first_route,__third_route/);
+});
+
+test('a bundling stopped before it removed the old files is finished by the next', (t) => {
+  const root = splitSite(t);
+  const pkg = path.join(root, 'pkg');
+  const old = ['chunk_1.C1.wasm', 'itsm-bridge.MA1N.js', '__wasm_split.L0ADER.js', '__wasm_split_manifest.MAN1FEST.json'];
+  const kept = new Map(old.map((name) => [name, fs.readFileSync(path.join(pkg, name))]));
+  bundleSite(root);
+  for (const [name, bytes] of kept) fs.writeFileSync(path.join(pkg, name), bytes);
+  fs.writeFileSync(path.join(pkg, 'chunk_1.C1.wasm.gz'), 'old copy');
+  assert.equal(bundleSite(root), null);
+  const left = fs.readdirSync(pkg);
+  for (const name of [...old, 'chunk_1.C1.wasm.gz']) assert.ok(!left.includes(name), `${name} is removed`);
+  const hashes = parseHashes(fs.readFileSync(path.join(root, 'hash.txt'), 'utf8'));
+  assert.ok(left.includes(`itsm-bridge.${hashes.get('js')}.js`), 'the current files stay');
+  assert.ok(left.includes(`__wasm_split.${hashes.get('split')}.js`));
 });
 
 test('a site bundled already is left as it is', (t) => {
