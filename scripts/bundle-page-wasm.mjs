@@ -95,6 +95,12 @@ function withoutSections(bytes, ids) {
   return Buffer.concat([bytes.subarray(0, 8), ...kept.map((s) => bytes.subarray(s.header, s.end))]);
 }
 
+/** The number of entries of section `id` and where the first begins; [0, 0] without it. */
+function sectionEntries(bytes, id) {
+  const section = sections(bytes).find((s) => s.id === id);
+  return section ? leb(bytes, section.start) : [0, 0];
+}
+
 /** An unsigned LEB128 number at `at`: [its value, where it ends]. */
 function leb(bytes, at) {
   let value = 0;
@@ -115,9 +121,7 @@ function name(bytes, at) {
 
 /** The (module, name, kind) of each import; kind 0 function, 1 table, 2 memory, 3 global. */
 function imports(bytes) {
-  const section = sections(bytes).find((s) => s.id === 2);
-  if (!section) return [];
-  let [count, at] = leb(bytes, section.start);
+  let [count, at] = sectionEntries(bytes, 2);
   const list = [];
   while (count--) {
     let module;
@@ -170,9 +174,8 @@ export function codeOnly(bytes) {
   for (const i of imports(bytes)) {
     if (i.module !== SHARED || i.kind === 0) throw new Error(`it imports ${i.module}.${i.field}`);
   }
-  const data = sections(bytes).find((s) => s.id === 11);
-  if (!data) return bytes;
-  let [count, at] = leb(bytes, data.start);
+  let [count, at] = sectionEntries(bytes, 11);
+  if (count === 0) return withoutSections(bytes, [11, 12]);
   while (count--) {
     at = constantOffset(bytes, at, 'it has data not at a fixed address')[1];
     let size;
@@ -205,9 +208,7 @@ function signedLeb(bytes, at) {
  * fixed places, each function given by its index (the form wasm-split writes).
  */
 export function tableSlots(bytes) {
-  const section = sections(bytes).find((s) => s.id === 9);
-  if (!section) return [];
-  let [count, at] = leb(bytes, section.start);
+  let [count, at] = sectionEntries(bytes, 9);
   const slots = [];
   while (count--) {
     let offset;
@@ -422,6 +423,7 @@ export function bundleSite(siteRoot, hashFile = path.join(siteRoot, 'hash.txt'),
     // Each split file checked, its zero data dropped; and no two fill one table slot.
     const splitFiles = new Set([...routes.values()].flat());
     const inputs = new Map();
+    const checked = [];
     const slotFiller = new Map();
     for (const stem of splitFiles) {
       let bytes;
@@ -434,12 +436,13 @@ export function bundleSite(siteRoot, hashFile = path.join(siteRoot, 'hash.txt'),
       } catch (error) {
         throw new Error(`${stem}.wasm cannot be bundled: ${error.message}`);
       }
+      checked.push(bytes);
       inputs.set(stem, path.join(work, `${stem}.wasm`));
       fs.writeFileSync(inputs.get(stem), bytes);
     }
     const sharedWat = path.join(work, 'shared.wat');
     const shared = path.join(work, 'shared.wasm');
-    fs.writeFileSync(sharedWat, sharedImportsModule([...inputs.values()].map((file) => fs.readFileSync(file))));
+    fs.writeFileSync(sharedWat, sharedImportsModule(checked));
     execFileSync('wasm-as', [...FEATURES, sharedWat, '-o', shared]);
 
     const out = path.join(work, 'out');
