@@ -23,6 +23,8 @@ pub use exceptions::ExceptionsPage;
 pub use itsm::ItsmPage;
 pub use not_found::NotFound;
 pub use overview::OverviewPage;
+#[cfg(feature = "ssr")]
+pub use preview::preview_html;
 pub use runs::{RunPage, RunsPage};
 pub use scans::{ScanPage, ScansPage};
 pub use tickets::TicketsPage;

@@ -2,9 +2,16 @@
 //! Shown on the ITSM settings page (for the form's values, saved or not) and on the Runs
 //! page (for the saved settings). Computed on the server by the run's own planner on the
 //! ticket states stored by the last refresh; nothing is sent to ServiceNow.
+//!
+//! The preview itself (`PreviewBody`) is rendered on the server only, by
+//! [`preview_html`]; the page asks for that HTML (`preview_itsm_settings_html`) and puts
+//! it in place, in the browser as in the page the server sends. Its view code and data
+//! types are therefore not in the site's wasm.
 
 use super::widgets::load_failed;
-use crate::api::{PlanPreview as Preview, PreviewOutcome, PreviewRow, preview_itsm_settings};
+use crate::api::preview_itsm_settings_html;
+#[cfg(feature = "ssr")]
+use crate::api::{PlanPreview as Preview, PreviewOutcome, PreviewRow};
 use crate::forms::ItsmForm;
 use crate::page_resource::page_resource;
 use leptos::prelude::*;
@@ -23,11 +30,10 @@ pub fn PlanPreview(
 ) -> impl IntoView {
     let what_if = what_if.unwrap_or_else(|| Signal::derive(|| None));
     let refresh = refresh.unwrap_or_else(|| Signal::derive(|| 0));
-    let unsaved = move || what_if.get_untracked().is_some();
     let body = if deferred {
         let preview = LocalResource::new(move || {
             refresh.track();
-            preview_itsm_settings(what_if.get())
+            preview_itsm_settings_html(what_if.get())
         });
         view! {
             <Transition fallback=|| view! {
@@ -38,7 +44,7 @@ pub fn PlanPreview(
             }>
                 <ErrorBoundary fallback=load_failed>
                     {move || Suspend::new(async move {
-                        preview.await.map(|outcome| view! { <PreviewBody outcome unsaved=unsaved()/> })
+                        preview.await.map(|html| view! { <div class="preview-body" inner_html=html></div> })
                     })}
                 </ErrorBoundary>
             </Transition>
@@ -47,13 +53,13 @@ pub fn PlanPreview(
     } else {
         let preview = page_resource(
             move || (what_if.get(), refresh.get()),
-            |(form, _)| preview_itsm_settings(form),
+            |(form, _)| preview_itsm_settings_html(form),
         );
         view! {
             <Transition fallback=|| view! { <p>"Working out the preview…"</p> }>
                 <ErrorBoundary fallback=load_failed>
                     {move || Suspend::new(async move {
-                        preview.await.map(|outcome| view! { <PreviewBody outcome unsaved=unsaved()/> })
+                        preview.await.map(|html| view! { <div class="preview-body" inner_html=html></div> })
                     })}
                 </ErrorBoundary>
             </Transition>
@@ -68,6 +74,13 @@ pub fn PlanPreview(
     }
 }
 
+/// The preview's HTML, as the pages show it: `unsaved` when it is for the form's values.
+#[cfg(feature = "ssr")]
+pub fn preview_html(outcome: PreviewOutcome, unsaved: bool) -> String {
+    view! { <PreviewBody outcome unsaved/> }.to_html()
+}
+
+#[cfg(feature = "ssr")]
 #[component]
 fn PreviewBody(outcome: PreviewOutcome, unsaved: bool) -> impl IntoView {
     let preview = match outcome {
@@ -155,6 +168,7 @@ fn PreviewBody(outcome: PreviewOutcome, unsaved: bool) -> impl IntoView {
     .into_any()
 }
 
+#[cfg(feature = "ssr")]
 #[component]
 fn PreviewTable(rows: Vec<PreviewRow>) -> impl IntoView {
     view! {

@@ -604,7 +604,11 @@ async fn the_pages_need_a_signed_in_admin_and_work_without_javascript() {
     assert_eq!(app.load_itsm().await["settings"]["grouping"], "resources");
 
     let stranger = reqwest::Client::new();
-    for path in ["/api/load_exceptions", "/api/preview_itsm_settings"] {
+    for path in [
+        "/api/load_exceptions",
+        "/api/preview_itsm_settings",
+        "/api/preview_itsm_settings_html",
+    ] {
         let status = stranger
             .post(format!("{}{path}", app.address))
             .send()
@@ -651,6 +655,52 @@ async fn an_exception_holds_to_the_last_second_of_its_last_day_and_not_one_more(
     let run = run_now(&app).await;
     assert_eq!(count(&run, "opened"), 1, "{run}");
     assert_eq!(incidents_about(&sim, "r1").len(), 1);
+}
+
+/// The preview the pages put in place is rendered on the server: the same groups and
+/// actions as the preview's data, names from the scan escaped (never markup), and the
+/// fields' errors when the form's values are not valid settings.
+#[tokio::test]
+async fn the_preview_html_shows_the_plans_rows_with_names_escaped() {
+    let ScannedEngine { app, .. } = engine_with_scan(&[
+        ("c1", "r<b>1</b>&\"", "fail", "high"),
+        ("c2", "r2", "pass", "low"),
+    ])
+    .await;
+    let data = preview(&app, &[]).await;
+    let html = app.call_json("preview_itsm_settings_html", &[]).await;
+    let html = html.as_str().expect("the HTML, as a JSON string");
+    let rows = data["Preview"]["rows"].as_array().unwrap();
+    assert!(!rows.is_empty(), "{data}");
+    for row in rows {
+        let action = row["action"].as_str().unwrap();
+        assert!(
+            html.contains(&format!("data-action=\"{action}\"")),
+            "{html}"
+        );
+    }
+    assert!(
+        html.contains("resource r&lt;b&gt;1&lt;/b&gt;&amp;&quot;"),
+        "the resource's name escaped: {html}"
+    );
+    assert!(!html.contains("<b>1</b>"), "markup from a scan: {html}");
+    assert!(html.contains("data-unsaved=\"false\""), "{html}");
+
+    let html = app
+        .call_json(
+            "preview_itsm_settings_html",
+            &[
+                ("form[grouping]", "controls"),
+                ("form[scheduler_interval_minutes]", "3"),
+            ],
+        )
+        .await;
+    let html = html.as_str().unwrap();
+    assert!(
+        html.contains("No preview: the values in the form are not valid settings."),
+        "{html}"
+    );
+    assert!(!html.contains("data-action"), "{html}");
 }
 
 /// Without JavaScript, a Preview of invalid values comes back with each field's error next
