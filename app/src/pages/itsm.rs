@@ -9,7 +9,6 @@ use crate::api::{ItsmPageData, PreviewItsmSettings, SaveItsmSettings, load_itsm_
 use crate::domain::{Grouping, MinSeverity};
 use crate::forms::{FieldErrors, ItsmForm, ItsmSettings, Notice};
 use crate::page_resource::page_resource;
-use leptos::form::FromFormData;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
@@ -57,13 +56,7 @@ fn ItsmSettingsForm(data: ItsmPageData, save: SettingsSave<SaveItsmSettings>) ->
     let what_if = RwSignal::new(posted_what_if);
     let form_ref = NodeRef::<leptos::html::Form>::new();
     // `try_`: a change may come as the form goes (a save reloads the page's data).
-    let read_form = move || {
-        let form = form_ref.try_get_untracked().flatten()?;
-        let data = leptos::web_sys::FormData::new_with_form(&form).ok()?;
-        SaveItsmSettings::from_form_data(&data)
-            .ok()
-            .map(|input| input.form)
-    };
+    let read_form = move || read_itsm_form(&form_ref.try_get_untracked().flatten()?);
     // The what-if follows the form once it has been still for a moment, so that typing
     // or clicking through the choices asks for one preview, not one per keystroke.
     // A wait still going when the form goes is cleared with it.
@@ -91,7 +84,10 @@ fn ItsmSettingsForm(data: ItsmPageData, save: SettingsSave<SaveItsmSettings>) ->
         }
     };
     let (notice, errors) = save.notice(flash.map(|f| f.notice));
-    let on_submit = save.on_submit(|input| input.form.validate().map(|_| ()));
+    let on_submit = save.on_submit_read(
+        move |_| read_form().map(|form| SaveItsmSettings { form }),
+        |input| input.form.validate().map(|_| ()),
+    );
     let grouping = values.grouping.clone();
     let filter_values = values.clone();
     let grouping_error = move || errors.with(|e| e.get("grouping").map(str::to_string));
@@ -198,6 +194,23 @@ fn ItsmSettingsForm(data: ItsmPageData, save: SettingsSave<SaveItsmSettings>) ->
         </form>
         <PlanPreview what_if/>
     }
+}
+
+/// The form's values as the browser would post them, read with [`ItsmForm::from_fields`]
+/// (not Leptos's `from_form_data`, whose parser would be a tenth of this page's wasm).
+fn read_itsm_form(form: &leptos::web_sys::HtmlFormElement) -> Option<ItsmForm> {
+    use leptos::wasm_bindgen::JsCast;
+    use leptos::web_sys::js_sys::Array;
+    let data = leptos::web_sys::FormData::new_with_form(form).ok()?;
+    let mut fields = Vec::new();
+    for entry in data.entries() {
+        let entry = entry.ok()?.dyn_into::<Array>().ok()?;
+        // A file input's value is a File, not text: this form has none.
+        if let (Some(name), Some(value)) = (entry.get(0).as_string(), entry.get(1).as_string()) {
+            fields.push((name, value));
+        }
+    }
+    ItsmForm::from_fields(fields.iter().map(|(n, v)| (n.as_str(), v.as_str())))
 }
 
 /// Which findings become tickets: all sources or those ticked, and the lowest severity.

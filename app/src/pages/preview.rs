@@ -16,26 +16,43 @@ use crate::forms::ItsmForm;
 use crate::page_resource::page_resource;
 use leptos::prelude::*;
 
+/// The preview, worked out while the page is rendered (the ITSM settings page; the Runs
+/// page at `/runs?preview=show`).
 /// `what_if`: the form's values to preview instead of the saved settings, when set.
 /// `refresh`: a count bumped when the preview must be worked out again (a run ended: it
 /// changed what the next would do).
-/// `deferred`: not worked out while the page is rendered on the server (the Runs page:
-/// a preview reads every tracked ticket), but once the page runs in the browser; without
-/// JavaScript a link shows it (`/runs?preview=show`).
 #[component]
 pub fn PlanPreview(
     #[prop(optional, into)] what_if: Option<Signal<Option<ItsmForm>>>,
     #[prop(optional, into)] refresh: Option<Signal<u64>>,
-    #[prop(optional)] deferred: bool,
 ) -> impl IntoView {
-    let what_if = what_if.unwrap_or_else(|| Signal::derive(|| None));
-    let refresh = refresh.unwrap_or_else(|| Signal::derive(|| 0));
-    let body = if deferred {
-        let preview = LocalResource::new(move || {
-            refresh.track();
-            preview_itsm_settings_html(what_if.get())
-        });
-        view! {
+    let preview = page_resource(
+        move || (what_if.and_then(|w| w.get()), refresh.map(|r| r.get())),
+        |(form, _)| preview_itsm_settings_html(form),
+    );
+    view! {
+        <PreviewSection>
+            <Transition fallback=|| view! { <p>"Working out the preview…"</p> }>
+                <ErrorBoundary fallback=load_failed>
+                    {move || Suspend::new(async move { preview.await.map(preview_body) })}
+                </ErrorBoundary>
+            </Transition>
+        </PreviewSection>
+    }
+}
+
+/// The preview for the Runs page (of the saved settings), not worked out while the page
+/// is rendered on the server (a preview reads every tracked ticket) but once the page runs
+/// in the browser; without JavaScript a link shows it (`/runs?preview=show`, where the
+/// page shows [`PlanPreview`] instead). `refresh` as for [`PlanPreview`].
+#[component]
+pub fn DeferredPlanPreview(#[prop(into)] refresh: Signal<u64>) -> impl IntoView {
+    let preview = LocalResource::new(move || {
+        refresh.track();
+        preview_itsm_settings_html(None)
+    });
+    view! {
+        <PreviewSection>
             <Transition fallback=|| view! {
                 <p class="preview-deferred">
                     <a href="/runs?preview=show#plan-preview">"Show what the next run would do"</a>
@@ -43,35 +60,26 @@ pub fn PlanPreview(
                 </p>
             }>
                 <ErrorBoundary fallback=load_failed>
-                    {move || Suspend::new(async move {
-                        preview.await.map(|html| view! { <div class="preview-body" inner_html=html></div> })
-                    })}
+                    {move || Suspend::new(async move { preview.await.map(preview_body) })}
                 </ErrorBoundary>
             </Transition>
-        }
-        .into_any()
-    } else {
-        let preview = page_resource(
-            move || (what_if.get(), refresh.get()),
-            |(form, _)| preview_itsm_settings_html(form),
-        );
-        view! {
-            <Transition fallback=|| view! { <p>"Working out the preview…"</p> }>
-                <ErrorBoundary fallback=load_failed>
-                    {move || Suspend::new(async move {
-                        preview.await.map(|html| view! { <div class="preview-body" inner_html=html></div> })
-                    })}
-                </ErrorBoundary>
-            </Transition>
-        }
-        .into_any()
-    };
+        </PreviewSection>
+    }
+}
+
+#[component]
+fn PreviewSection(children: Children) -> impl IntoView {
     view! {
         <section class="plan-preview" id="plan-preview" aria-labelledby="plan-preview-heading">
             <h2 id="plan-preview-heading">"What the next run would do"</h2>
-            {body}
+            {children()}
         </section>
     }
+}
+
+/// The preview's HTML from the server, put in place.
+fn preview_body(html: String) -> impl IntoView {
+    view! { <div class="preview-body" inner_html=html></div> }
 }
 
 /// The preview's HTML, as the pages show it: `unsaved` when it is for the form's values.

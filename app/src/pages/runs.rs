@@ -4,6 +4,7 @@
 
 use super::not_found::answer_not_found;
 use super::pager::Pager;
+use super::preview::{DeferredPlanPreview, PlanPreview};
 use super::widgets::{id_and_page, load_failed};
 use crate::api::{RunDetail, RunNow, RunView, RunsPageData, error_text, load_run, load_runs};
 use crate::forms::Notice;
@@ -114,7 +115,11 @@ pub fn RunsPage() -> impl IntoView {
                 })}
             </ErrorBoundary>
         </Transition>
-        <super::preview::PlanPreview refresh=runs_ended deferred/>
+        {if deferred {
+            view! { <DeferredPlanPreview refresh=runs_ended/> }.into_any()
+        } else {
+            view! { <PlanPreview refresh=runs_ended/> }.into_any()
+        }}
     }
 }
 

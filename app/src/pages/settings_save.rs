@@ -92,9 +92,20 @@ where
         self,
         check: impl Fn(&S) -> Result<(), FieldErrors> + 'static,
     ) -> impl Fn(SubmitEvent) + 'static {
+        self.on_submit_read(|ev| S::from_event(ev).ok(), check)
+    }
+
+    /// As [`Self::on_submit`], with the form read by `read` (`None`: it cannot be read)
+    /// instead of Leptos's `from_event`, whose form parser (serde_qs's) is a large part of
+    /// a page's wasm.
+    pub fn on_submit_read(
+        self,
+        read: impl Fn(&SubmitEvent) -> Option<S> + 'static,
+        check: impl Fn(&S) -> Result<(), FieldErrors> + 'static,
+    ) -> impl Fn(SubmitEvent) + 'static {
         let (action, client_errors) = (self.action, self.client_errors);
         move |ev: SubmitEvent| {
-            if let Ok(input) = S::from_event(&ev) {
+            if let Some(input) = read(&ev) {
                 ev.prevent_default();
                 match check(&input) {
                     Ok(()) => {
