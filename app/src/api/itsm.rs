@@ -133,8 +133,8 @@ pub async fn preview_itsm_settings(
     use super::plumbing::*;
     use crate::forms::Notice;
     require_admin()?;
-    // The page calls this too while it renders (a GET that accepts HTML): only a POST to
-    // this endpoint is the Preview button of a page without JavaScript.
+    // A GET that accepts HTML (an address typed or linked) is not a Preview button: only
+    // a POST to this endpoint is that of a page without JavaScript.
     let posted = use_context::<http::request::Parts>()
         .is_some_and(|parts| parts.method == http::Method::POST);
     if posted && plain_form_post() {

@@ -23,11 +23,14 @@ pub struct ItsmForm {
 
 impl ItsmForm {
     /// The form from the fields a browser posts, (name, value) in the form's order, read
-    /// as the server reads the posted form (serde_qs, as Leptos's `from_form_data` does):
-    /// `form[grouping]`, `form[sources][3]`, …; other names are left out, a missing field
-    /// is its default, and no field at all, or a field posted twice, makes the form
-    /// unreadable (`None`), as for serde_qs. The ITSM page reads its form with this, not serde_qs: its parser was
-    /// about a tenth of the page's wasm.
+    /// as the server reads the posted form (serde_qs, as Leptos's `from_form_data` does)
+    /// for the names the ITSM page posts: `form[grouping]`, `form[sources][3]`, …; other
+    /// names are left out, a missing field is its default, an empty `auto_resolve` is off,
+    /// and no field at all, or one of the form's fields posted twice, makes the form
+    /// unreadable (`None`). The page reads its form with this, not serde_qs, whose parser
+    /// was about a tenth of the page's wasm. Names the page never posts may be read
+    /// otherwise than by serde_qs (a source's key `01`, which serde_qs reads as `1`; an
+    /// unknown field posted twice): the server reads every save itself.
     pub fn from_fields<'a>(fields: impl IntoIterator<Item = (&'a str, &'a str)>) -> Option<Self> {
         let mut form = ItsmForm::default();
         let mut seen = std::collections::BTreeSet::new();
@@ -62,6 +65,8 @@ impl ItsmForm {
             }
             *slot = value.to_string();
         }
+        // serde_qs reads an empty value as no value for an `Option`.
+        form.auto_resolve = form.auto_resolve.filter(|v| !v.is_empty());
         any.then_some(form)
     }
 }
@@ -296,6 +301,7 @@ mod tests {
                 ("form[min_severity]", "high"),
             ],
             &[("form[grouping]", ""), ("form[sources][1]", "")],
+            &[("form[auto_resolve]", ""), ("form[grouping]", "controls")],
             &[
                 ("form[grouping]", "resources"),
                 ("other", "x"),

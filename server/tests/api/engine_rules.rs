@@ -671,20 +671,34 @@ async fn the_preview_html_shows_the_plans_rows_with_names_escaped() {
     let html = app.call_json("preview_itsm_settings_html", &[]).await;
     let html = html.as_str().expect("the HTML, as a JSON string");
     let rows = data["Preview"]["rows"].as_array().unwrap();
-    assert!(!rows.is_empty(), "{data}");
+    assert_eq!(rows.len(), 1, "one failing group: {data}");
     for row in rows {
+        let group = row["group"].as_str().unwrap();
+        let escaped = group
+            .replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;");
         let action = row["action"].as_str().unwrap();
-        assert!(
-            html.contains(&format!("data-action=\"{action}\"")),
-            "{html}"
-        );
+        let tr = format!("<tr data-group=\"{escaped}\" data-action=\"{action}\">");
+        assert!(html.contains(&tr), "no {tr} in {html}");
     }
     assert!(
-        html.contains("resource r&lt;b&gt;1&lt;/b&gt;&amp;&quot;"),
-        "the resource's name escaped: {html}"
+        html.contains("<td>resource r&lt;b&gt;1&lt;/b&gt;&amp;\"</td>"),
+        "the resource's name escaped in its cell: {html}"
     );
     assert!(!html.contains("<b>1</b>"), "markup from a scan: {html}");
     assert!(html.contains("data-unsaved=\"false\""), "{html}");
+
+    let fields = itsm_fields("controls", false, &[], "");
+    let fields: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    let html = app.call_json("preview_itsm_settings_html", &fields).await;
+    let html = html.as_str().unwrap();
+    assert!(html.contains("data-unsaved=\"true\""), "{html}");
+    assert!(html.contains("data-group=\"control c1\""), "{html}");
 
     let html = app
         .call_json(
@@ -701,6 +715,10 @@ async fn the_preview_html_shows_the_plans_rows_with_names_escaped() {
         "{html}"
     );
     assert!(!html.contains("data-action"), "{html}");
+    assert!(
+        html.contains("Enter a whole number of minutes from 5 to"),
+        "the interval's error: {html}"
+    );
 }
 
 /// Without JavaScript, a Preview of invalid values comes back with each field's error next
