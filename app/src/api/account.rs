@@ -18,6 +18,12 @@ pub struct AccountPageData<F> {
     pub setup_token_file: Option<String>,
 }
 
+/// The signed-in admin's name, or `None`, while the server renders a page.
+#[cfg(feature = "ssr")]
+pub fn signed_in_name() -> Option<String> {
+    super::plumbing::signed_in().map(|admin| admin.username)
+}
+
 /// The signed-in admin's name, or `None`. Open to everyone: it tells only a visitor's own.
 #[server(endpoint = "current_admin")]
 pub async fn current_admin() -> Result<Option<String>, ServerFnError> {
