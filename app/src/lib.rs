@@ -88,7 +88,7 @@ fn is_current(href: &str, path: &str) -> bool {
         .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
-/// The bar on every page: the navigation and the signed-in admin, once there is one.
+/// The bar on every page: the navigation and the signed-in admin, if one is signed in.
 /// The admin's name is known as the server renders the page (the access guard read the
 /// session), and reaches the browser inside the page: no resource, nothing to wait for,
 /// fewer reactive nodes on every page the server renders.
@@ -109,7 +109,9 @@ fn TopBar() -> impl IntoView {
     }
 }
 
-/// The signed-in admin's name, on the server; the browser reads it from the page.
+/// The signed-in admin's name, on the server. The browser reads the name from the page
+/// while it hydrates (the only time it builds the bar) and never calls this: the server
+/// writes the name into every page it renders.
 fn signed_in_name() -> Option<String> {
     #[cfg(feature = "ssr")]
     return api::signed_in_name();

@@ -1,5 +1,6 @@
 //! Server functions of the account pages: first-run setup, sign-in, sign-out, and who is
-//! signed in. Setup, sign-in and sign-out are plain form posts answered with a redirect.
+//! signed in (also read directly, `signed_in_name`, as the server renders the top bar).
+//! Setup, sign-in and sign-out are plain form posts answered with a redirect.
 
 use super::FormFlash;
 use crate::forms::{LoginForm, SetupForm};
@@ -25,9 +26,11 @@ pub fn signed_in_name() -> Option<String> {
 }
 
 /// The signed-in admin's name, or `None`. Open to everyone: it tells only a visitor's own.
+/// The pages no longer call it (the top bar gets the name with the page); it stays for
+/// scripts and tools that ask whether their session is alive.
 #[server(endpoint = "current_admin")]
 pub async fn current_admin() -> Result<Option<String>, ServerFnError> {
-    Ok(super::plumbing::signed_in().map(|admin| admin.username))
+    Ok(signed_in_name())
 }
 
 #[server(endpoint = "load_login_page")]

@@ -130,7 +130,18 @@ async fn a_signed_in_admin_reaches_the_pages() {
         let (status, page) = app.get_text(path).await;
         assert_eq!(status, 200, "{path}");
         assert!(page.contains("Sign out"), "{path} shows no sign-out");
+        assert!(
+            page.contains(&format!("<span class=\"who\">{ADMIN}</span>")),
+            "{path} does not name the admin signed in"
+        );
     }
+    // The page of an unknown address has the same bar, the admin named.
+    let (status, page) = app.get_text("/no-such-page").await;
+    assert_eq!(status, 404);
+    assert!(
+        page.contains(&format!("<span class=\"who\">{ADMIN}</span>")),
+        "{page}"
+    );
 }
 
 /// `/pkg/` is open by prefix: a path that climbs out of it with `..` must not reach a page,
