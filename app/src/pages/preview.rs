@@ -30,15 +30,7 @@ pub fn PlanPreview(
         move || (what_if.and_then(|w| w.get()), refresh.map(|r| r.get())),
         |(form, _)| preview_itsm_settings_html(form),
     );
-    view! {
-        <PreviewSection>
-            <Transition fallback=|| view! { <p>"Working out the preview…"</p> }>
-                <ErrorBoundary fallback=load_failed>
-                    {move || Suspend::new(async move { preview.await.map(preview_body) })}
-                </ErrorBoundary>
-            </Transition>
-        </PreviewSection>
-    }
+    preview_section(|| view! { <p>"Working out the preview…"</p> }, preview)
 }
 
 /// The preview for the Runs page (of the saved settings), not worked out while the page
@@ -51,35 +43,37 @@ pub fn DeferredPlanPreview(#[prop(into)] refresh: Signal<u64>) -> impl IntoView 
         refresh.track();
         preview_itsm_settings_html(None)
     });
-    view! {
-        <PreviewSection>
-            <Transition fallback=|| view! {
-                <p class="preview-deferred">
-                    <a href="/runs?preview=show#plan-preview">"Show what the next run would do"</a>
-                    " (worked out from the latest scans and every tracked ticket)."
-                </p>
-            }>
-                <ErrorBoundary fallback=load_failed>
-                    {move || Suspend::new(async move { preview.await.map(preview_body) })}
-                </ErrorBoundary>
-            </Transition>
-        </PreviewSection>
-    }
+    let fallback = || {
+        view! {
+            <p class="preview-deferred">
+                <a href="/runs?preview=show#plan-preview">"Show what the next run would do"</a>
+                " (worked out from the latest scans and every tracked ticket)."
+            </p>
+        }
+    };
+    preview_section(fallback, preview)
 }
 
-#[component]
-fn PreviewSection(children: Children) -> impl IntoView {
+/// The preview's section: `fallback` until `preview` (a resource of its HTML) has loaded,
+/// then that HTML, put in place. Generic, so that each page carries the kind it uses only.
+fn preview_section<R, V>(fallback: impl FnOnce() -> V + Send + 'static, preview: R) -> impl IntoView
+where
+    R: IntoFuture<Output = Result<String, ServerFnError>> + Copy + Send + Sync + 'static,
+    R::IntoFuture: Send,
+    V: IntoView + 'static,
+{
     view! {
         <section class="plan-preview" id="plan-preview" aria-labelledby="plan-preview-heading">
             <h2 id="plan-preview-heading">"What the next run would do"</h2>
-            {children()}
+            <Transition fallback>
+                <ErrorBoundary fallback=load_failed>
+                    {move || Suspend::new(async move {
+                        preview.await.map(|html| view! { <div class="preview-body" inner_html=html></div> })
+                    })}
+                </ErrorBoundary>
+            </Transition>
         </section>
     }
-}
-
-/// The preview's HTML from the server, put in place.
-fn preview_body(html: String) -> impl IntoView {
-    view! { <div class="preview-body" inner_html=html></div> }
 }
 
 /// The preview's HTML, as the pages show it: `unsaved` when it is for the form's values.
