@@ -94,7 +94,7 @@ fn is_current(href: &str, path: &str) -> bool {
 /// fewer reactive nodes on every page the server renders.
 #[component]
 fn TopBar() -> impl IntoView {
-    let admin = SharedValue::<_, JsonReadAsBytes>::new_with_encoding(signed_in_name);
+    let admin = SharedValue::<_, JsonReadAsBytes>::new_with_encoding(api::signed_in_name);
     view! {
         <header class="topbar">
             <a class="brand" href="/">"itsm-bridge"</a>
@@ -107,16 +107,6 @@ fn TopBar() -> impl IntoView {
             })}
         </header>
     }
-}
-
-/// The signed-in admin's name, on the server. The browser reads the name from the page
-/// while it hydrates (the only time it builds the bar) and never calls this: the server
-/// writes the name into every page it renders.
-fn signed_in_name() -> Option<String> {
-    #[cfg(feature = "ssr")]
-    return api::signed_in_name();
-    #[cfg(not(feature = "ssr"))]
-    None
 }
 
 #[component]

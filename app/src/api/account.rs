@@ -19,10 +19,14 @@ pub struct AccountPageData<F> {
     pub setup_token_file: Option<String>,
 }
 
-/// The signed-in admin's name, or `None`, while the server renders a page.
-#[cfg(feature = "ssr")]
+/// The signed-in admin's name, or `None`, while the server renders a page. The browser
+/// reads the name from the page while it hydrates (the only time it builds the top bar)
+/// and never calls this: the server writes the name into every page it renders.
 pub fn signed_in_name() -> Option<String> {
-    super::plumbing::signed_in().map(|admin| admin.username)
+    #[cfg(feature = "ssr")]
+    return super::plumbing::signed_in().map(|admin| admin.username);
+    #[cfg(not(feature = "ssr"))]
+    None
 }
 
 /// The signed-in admin's name, or `None`. Open to everyone: it tells only a visitor's own.
