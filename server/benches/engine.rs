@@ -619,7 +619,12 @@ async fn save_settings(
     instance_url: &str,
 ) -> Arc<SqliteSettingsStore> {
     let cipher = SecretCipher::load(None, key_file).expect("the key");
-    let store = Arc::new(SqliteSettingsStore::new(pool.clone(), Arc::new(cipher)));
+    let readers = server::database::Readers::new(pool.clone(), 1);
+    let store = Arc::new(SqliteSettingsStore::new(
+        pool.clone(),
+        readers,
+        Arc::new(cipher),
+    ));
     let form = ConnectionForm {
         instance_url: instance_url.into(),
         client_id: servicenow_sim::CLIENT_ID.into(),

@@ -4,6 +4,7 @@
 //! instance URL, and kept across a save only while the URL, the client ID and the user ID
 //! stay the same: a kept secret never goes to another instance, client or user.
 
+use crate::database::Readers;
 use crate::secrets::SecretCipher;
 use crate::timestamps::{format_unix, now_unix};
 use anyhow::Context;
@@ -24,12 +25,18 @@ pub struct SecretsUnreadable;
 
 pub struct SqliteSettingsStore {
     pool: SqlitePool,
+    /// The pages' reads of the settings.
+    readers: Readers,
     cipher: Arc<SecretCipher>,
 }
 
 impl SqliteSettingsStore {
-    pub fn new(pool: SqlitePool, cipher: Arc<SecretCipher>) -> Self {
-        Self { pool, cipher }
+    pub fn new(pool: SqlitePool, readers: Readers, cipher: Arc<SecretCipher>) -> Self {
+        Self {
+            pool,
+            readers,
+            cipher,
+        }
     }
 
     /// The states the last connection test read (a JSON array of `[value, label]` pairs, as
@@ -206,20 +213,20 @@ impl SettingsStore for SqliteSettingsStore {
         // to SQLite's own thread (two thread switches), and this runs for every view of the
         // page. The one-row `(SELECT 1)` keeps a row when nothing was saved yet. An aggregate's
         // own ORDER BY needs SQLite 3.44 or later; sqlx's `sqlite` feature bundles 3.46.
-        let row = sqlx::query(
-            "SELECT c.id IS NOT NULL AS saved, \
-                    c.instance_url, c.client_id, c.group_sys_id, c.user_sys_id, c.user_id, \
-                    c.duplicate_status, c.duplicate_days, c.updated_at, \
-                    c.client_secret, c.password, \
-                    length(c.client_secret) > 0 AS has_client_secret, \
-                    length(c.password) > 0 AS has_password, \
-                    (SELECT json_group_array(json_array(value, label) ORDER BY position) \
-                       FROM instance_states) AS states \
-             FROM (SELECT 1) LEFT JOIN connection_settings c ON c.id = 1",
-        )
-        .fetch_one(&self.pool)
-        .await
-        .context("Failed to read the connection settings")?;
+        let query = "SELECT c.id IS NOT NULL AS saved, \
+                     c.instance_url, c.client_id, c.group_sys_id, c.user_sys_id, c.user_id, \
+                     c.duplicate_status, c.duplicate_days, c.updated_at, \
+                     c.client_secret, c.password, \
+                     length(c.client_secret) > 0 AS has_client_secret, \
+                     length(c.password) > 0 AS has_password, \
+                     (SELECT json_group_array(json_array(value, label) ORDER BY position) \
+                        FROM instance_states) AS states \
+                     FROM (SELECT 1) LEFT JOIN connection_settings c ON c.id = 1";
+        let row = self
+            .readers
+            .read(async |connection| sqlx::query(query).fetch_one(connection).await)
+            .await
+            .context("Failed to read the connection settings")?;
         let states = Self::instance_states(row.get("states"))?;
         if !row.get::<bool, _>("saved") {
             return Ok(ConnectionView {
@@ -357,12 +364,7 @@ impl SettingsStore for SqliteSettingsStore {
     }
 
     async fn itsm_settings(&self) -> anyhow::Result<ItsmSettings> {
-        let mut conn = self
-            .pool
-            .acquire()
-            .await
-            .context("Failed to reach the database")?;
-        read_itsm_settings(&mut conn).await
+        self.readers.read(read_itsm_settings).await
     }
 
     async fn save_itsm_settings(&self, settings: ItsmSettings) -> anyhow::Result<()> {

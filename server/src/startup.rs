@@ -11,7 +11,7 @@
 use crate::auth::{Auth, AuthSettings, Clock, SessionPolicy, SystemClock};
 use crate::configuration::Config;
 use crate::connection_test::ServiceNowConnectionTester;
-use crate::database;
+use crate::database::{self, Readers};
 use crate::engine::control::EngineRuns;
 use crate::engine::rules_control::EngineRulesBackend;
 use crate::engine::run_store;
@@ -61,6 +61,10 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tower_http::trace::TraceLayer;
 
+/// The connections that the pages' reads (the session, the settings) share: a read holds one
+/// for a single round trip to SQLite's thread, so a few serve many requests at once.
+const READERS: usize = 4;
+
 pub struct Application {
     listener: TcpListener,
     router: Router,
@@ -71,6 +75,8 @@ pub struct Application {
     drain_deadline: Duration,
     limits: ConnectionLimits,
     pool: SqlitePool,
+    /// Closed before the pool: their connections are out of it.
+    readers: Readers,
     engine: Arc<Engine>,
     /// Closed with the database: its connection is its own, not the pool's.
     writer: Arc<ScanWriter>,
@@ -103,8 +109,13 @@ impl Application {
         }
         let site_root = crate::site::root_to_serve(&config.site_root);
         let pool = database::open(&database_path).await?;
+        let readers = Readers::new(pool.clone(), READERS);
         let cipher = SecretCipher::load(config.secret_key.as_ref(), &config.key_file_path()?)?;
-        let store = Arc::new(SqliteSettingsStore::new(pool.clone(), Arc::new(cipher)));
+        let store = Arc::new(SqliteSettingsStore::new(
+            pool.clone(),
+            readers.clone(),
+            Arc::new(cipher),
+        ));
         seal_secrets_to_their_url(&store).await;
         // The server's one set of counters, read at `/metrics`.
         let metrics = Metrics::new();
@@ -128,7 +139,9 @@ impl Application {
             public_url_is_https: origins.public_url_is_https(),
             metrics: metrics.clone(),
         };
-        let auth = Arc::new(Auth::start(pool.clone(), clock.clone(), auth_settings).await?);
+        let auth = Arc::new(
+            Auth::start(pool.clone(), readers.clone(), clock.clone(), auth_settings).await?,
+        );
 
         let listener = TcpListener::bind(config.listen)
             .await
@@ -273,6 +286,7 @@ impl Application {
                 config.max_connections_per_client as usize,
             ),
             pool,
+            readers,
             engine,
             writer,
             settings: store,
@@ -285,6 +299,11 @@ impl Application {
     /// answers once its database is gone.
     pub fn pool(&self) -> SqlitePool {
         self.pool.clone()
+    }
+
+    /// The settings as the server's pages read and write them.
+    pub fn settings(&self) -> Arc<SqliteSettingsStore> {
+        self.settings.clone()
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -331,6 +350,7 @@ impl Application {
         self.engine.wait_idle().await;
         self.engine.pool().close().await;
         self.writer.close().await;
+        self.readers.close().await;
         self.pool.close().await;
         served
     }

@@ -12,6 +12,7 @@
 use app::backend::SettingsStore;
 use app::forms::{ConnectionForm, ConnectionView};
 use serde_json::{Value, json};
+use server::database::Readers;
 use server::engine::run_store::{self, RunRow};
 use server::ingest::{Format, IngestRequest};
 use server::secrets::SecretCipher;
@@ -40,7 +41,11 @@ async fn prepare(sim: &SimHandle) -> Database {
     let path = folder.path().join("itsm-bridge.db");
     let pool = server::database::open(&path).await.unwrap();
     let cipher = SecretCipher::load(None, &path.with_extension("key")).unwrap();
-    let store = SqliteSettingsStore::new(pool.clone(), Arc::new(cipher));
+    let store = SqliteSettingsStore::new(
+        pool.clone(),
+        Readers::new(pool.clone(), 1),
+        Arc::new(cipher),
+    );
     let form = ConnectionForm {
         instance_url: sim.url(),
         client_id: servicenow_sim::CLIENT_ID.into(),

@@ -14,6 +14,7 @@ pub use throttle::LoginThrottle;
 
 use crate::audit;
 use crate::configuration::CookieSecurity;
+use crate::database::Readers;
 use crate::http::client_address::client_address;
 use anyhow::Context;
 use app::api::{AUDIT_PAGE_SIZE, AuditLogPage};
@@ -47,6 +48,7 @@ pub struct AuthSettings {
 
 pub struct Auth {
     pool: SqlitePool,
+    readers: Readers,
     clock: Arc<dyn Clock>,
     policy: SessionPolicy,
     cookies: CookieSecurity,
@@ -63,6 +65,7 @@ impl Auth {
     /// log and writes it to the setup-token file.
     pub async fn start(
         pool: SqlitePool,
+        readers: Readers,
         clock: Arc<dyn Clock>,
         settings: AuthSettings,
     ) -> anyhow::Result<Self> {
@@ -89,6 +92,7 @@ impl Auth {
         };
         Ok(Self {
             pool,
+            readers,
             clock,
             policy,
             cookies,
@@ -239,7 +243,14 @@ impl Auth {
 
     /// The admin of the session named by a cookie, if it is alive.
     pub async fn session(&self, session_id: &str) -> anyhow::Result<Option<CurrentAdmin>> {
-        sessions::lookup(&self.pool, session_id, self.clock.now(), self.policy).await
+        sessions::lookup(
+            &self.readers,
+            &self.pool,
+            session_id,
+            self.clock.now(),
+            self.policy,
+        )
+        .await
     }
 
     fn secure(&self, request: &RequestInfo) -> bool {

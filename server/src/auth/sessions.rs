@@ -5,8 +5,9 @@
 //! Written here rather than with `tower-sessions`: the table keeps only the id's hash (a copy
 //! of the database holds no usable cookie), a session has both an idle and an absolute
 //! limit, a password reset ends that admin's sessions in the same transaction, and all of it
-//! is a few queries on the pool the server already has.
+//! is a few queries on the database the server already has (the lookup on its `Readers`).
 
+use crate::database::Readers;
 use anyhow::Context;
 use app::auth::CurrentAdmin;
 use sqlx::{Row, SqlitePool};
@@ -48,22 +49,28 @@ pub async fn create(pool: &SqlitePool, admin_id: i64, now: i64) -> anyhow::Resul
     Ok(id)
 }
 
-/// The admin of a live session; an expired one is deleted and gives `None`.
+/// The admin of a live session; an expired one is deleted and gives `None`. The session is
+/// read on `readers` (every request reads it), and written, when it must be, on `pool`.
 pub async fn lookup(
+    readers: &Readers,
     pool: &SqlitePool,
     id: &str,
     now: i64,
     policy: SessionPolicy,
 ) -> anyhow::Result<Option<CurrentAdmin>> {
     let id_hash = hash(id);
-    let row = sqlx::query(
-        "SELECT s.created_at, s.last_seen_at, a.id, a.username \
-         FROM sessions s JOIN admins a ON a.id = s.admin_id WHERE s.id_hash = ?",
-    )
-    .bind(&id_hash)
-    .fetch_optional(pool)
-    .await
-    .context("Failed to read a session")?;
+    let row = readers
+        .read(async |connection| {
+            sqlx::query(
+                "SELECT s.created_at, s.last_seen_at, a.id, a.username \
+                 FROM sessions s JOIN admins a ON a.id = s.admin_id WHERE s.id_hash = ?",
+            )
+            .bind(&id_hash)
+            .fetch_optional(connection)
+            .await
+        })
+        .await
+        .context("Failed to read a session")?;
     let Some(row) = row else { return Ok(None) };
     let created_at: i64 = row.get("created_at");
     let last_seen_at: i64 = row.get("last_seen_at");

@@ -58,8 +58,7 @@ pub async fn run(config: &Config, folder: Option<&Path>) -> anyhow::Result<()> {
 
     let app = Application::build(&demo).await?;
     let pool = app.pool();
-    let cipher = server::secrets::SecretCipher::load(None, &demo.key_file_path()?)?;
-    let store = Arc::new(SqliteSettingsStore::new(pool.clone(), Arc::new(cipher)));
+    let store = app.settings();
     save_connection(&store, &sim.url()).await?;
     for (what, source, bytes) in SAMPLES {
         let request = ingest::IngestRequest {

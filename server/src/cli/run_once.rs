@@ -15,6 +15,7 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
         server::secrets::SecretCipher::load(config.secret_key.as_ref(), &config.key_file_path()?)?;
     let store = std::sync::Arc::new(server::settings_store::SqliteSettingsStore::new(
         pool.clone(),
+        database::Readers::new(pool.clone(), 1),
         std::sync::Arc::new(cipher),
     ));
     server::startup::seal_secrets_to_their_url(&store).await;

@@ -1,6 +1,7 @@
 use crate::helpers::*;
 use secrecy::ExposeSecret;
 use serde_json::json;
+use server::database::Readers;
 use server::secrets::SecretCipher;
 use server::settings_store::SqliteSettingsStore;
 use std::sync::Arc;
@@ -146,7 +147,7 @@ async fn stored_secrets(app: TestApp) -> (String, String) {
         .await
         .unwrap();
     let cipher = SecretCipher::load(None, &folder.path().join("itsm-bridge.key")).unwrap();
-    let store = SqliteSettingsStore::new(pool, Arc::new(cipher));
+    let store = SqliteSettingsStore::new(pool.clone(), Readers::new(pool, 1), Arc::new(cipher));
     let (client_secret, password) = store
         .connection_secrets()
         .await

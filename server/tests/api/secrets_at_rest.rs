@@ -164,7 +164,11 @@ async fn the_store_itself_refuses_to_keep_secrets_for_another_url() {
         .unwrap();
     let cipher =
         server::secrets::SecretCipher::load(None, &folder.path().join("itsm-bridge.key")).unwrap();
-    let store = server::settings_store::SqliteSettingsStore::new(pool, std::sync::Arc::new(cipher));
+    let store = server::settings_store::SqliteSettingsStore::new(
+        pool.clone(),
+        server::database::Readers::new(pool, 1),
+        std::sync::Arc::new(cipher),
+    );
     let update = app::forms::ConnectionUpdate {
         instance_url: InstanceUrl::parse("https://elsewhere.example.com").unwrap(),
         client_id: "itsm-bridge-client".into(),
