@@ -29,7 +29,8 @@ pub struct Contents {
     pub bytes: u64,
 }
 
-/// Writes a consistent copy of the database at `database` to `file` (a new file, 0600).
+/// Writes a consistent copy of the database at `database` to `file` (a new file, 0600; its
+/// folder is created, 0700, if missing).
 pub async fn backup(database: &Path, file: &Path) -> anyhow::Result<Contents> {
     if !database.exists() {
         bail!(
@@ -42,6 +43,12 @@ pub async fn backup(database: &Path, file: &Path) -> anyhow::Result<Contents> {
             "{} exists already; a backup never overwrites a file: name a new one",
             file.display()
         );
+    }
+    // A folder made for the backups (`/var/lib/itsm-bridge/backups`) is made private, as
+    // the backups hold what the database holds.
+    if let Some(folder) = file.parent().filter(|p| !p.as_os_str().is_empty()) {
+        private_file::create_folder(folder)
+            .with_context(|| format!("Failed to create the folder {}", folder.display()))?;
     }
     let partial = sibling(file, ".partial");
     let _ = std::fs::remove_file(&partial);

@@ -112,8 +112,9 @@ async fn a_backup_taken_during_an_upload_restores_and_the_ticket_opened_after_it
         tokio::spawn(async move { request.send().await.unwrap() })
     };
     let pool = app.database().await;
+    let mut written: i64 = 0;
     for _ in 0..200_000 {
-        let written: i64 = sqlx::query_scalar("SELECT count(*) FROM findings")
+        written = sqlx::query_scalar("SELECT count(*) FROM findings")
             .fetch_one(&pool)
             .await
             .unwrap();
@@ -123,9 +124,15 @@ async fn a_backup_taken_during_an_upload_restores_and_the_ticket_opened_after_it
         tokio::task::yield_now().await;
     }
     pool.close().await;
+    assert!(
+        written >= 20_000,
+        "the upload's first chunks were never written ({written} findings): the backup \
+         would not be taken during an upload"
+    );
     let database = app.folder.path().join("itsm-bridge.db");
     let backups = tempfile::tempdir().unwrap();
-    let backup = backups.path().join("itsm-bridge-backup.db");
+    // A folder of its own that does not exist yet, as an operator names one.
+    let backup = backups.path().join("backups").join("itsm-bridge-backup.db");
     let taken = admin_command(&database, &["backup".as_ref(), backup.as_os_str()]);
     assert!(taken.status.success(), "{}", text(&taken.stderr));
     assert!(
@@ -136,6 +143,15 @@ async fn a_backup_taken_during_an_upload_restores_and_the_ticket_opened_after_it
     use std::os::unix::fs::PermissionsExt;
     let mode = std::fs::metadata(&backup).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600, "the backup is readable by its owner only");
+    let folder_mode = std::fs::metadata(backup.parent().unwrap())
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(
+        folder_mode, 0o700,
+        "the folder made for the backup is its owner's only"
+    );
 
     // The upload ends; a scan after the backup brings a ticket the backup does not know.
     sender
