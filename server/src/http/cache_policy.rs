@@ -29,14 +29,18 @@ pub const PKG_PREFIX: &str = "/pkg/";
 /// The static files the server serves outside `/pkg/` (from `public/`).
 pub const STATIC_FILES: &[&str] = &["/favicon.svg"];
 
-/// Sets `Cache-Control` on every answer, by its path and status.
+/// Sets `Cache-Control` on every answer, by its path and status, and `Vary: Accept-Encoding`
+/// on the site's files: each is sent as its brotli or gzip copy, or as it is, by what the
+/// browser accepts, so a shared cache must keep one answer per encoding.
 pub async fn set_cache_policy(request: Request, next: Next) -> Response {
     let path = request.uri().path().to_string();
     let mut response = next.run(request).await;
     let policy = policy_for(&path, response.status());
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static(policy));
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(policy));
+    if policy != NO_STORE && path.starts_with(PKG_PREFIX) {
+        headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    }
     response
 }
 

@@ -69,6 +69,8 @@ async fn the_wasm_comes_precompressed_as_the_browser_accepts() {
 
     let brotli = get_wasm(&app, Some("gzip, deflate, br, zstd")).await;
     assert_eq!(brotli.headers()["content-encoding"], "br");
+    // A shared cache keeps one answer per encoding, never brotli for a browser without it.
+    assert_eq!(brotli.headers()["vary"], "accept-encoding");
     assert_eq!(brotli.headers()["content-type"], "application/wasm");
     assert_eq!(brotli.bytes().await.unwrap(), WASM_BR);
 
@@ -78,6 +80,7 @@ async fn the_wasm_comes_precompressed_as_the_browser_accepts() {
 
     let plain = get_wasm(&app, None).await;
     assert!(plain.headers().get("content-encoding").is_none());
+    assert_eq!(plain.headers()["vary"], "accept-encoding");
     assert_eq!(plain.bytes().await.unwrap(), WASM);
 }
 
