@@ -1,11 +1,12 @@
 //! `GET /metrics`: Prometheus's text format, read with a parser (every line must be a
 //! comment, a type, a help text or a sample), readable with any live API token and with
-//! nothing else; its counters move after an ingestion, a refused scan, an engine run and
-//! sign-ins.
+//! nothing else; its counters move after an ingestion, a refused scan, engine runs (tickets
+//! opened, noted and resolved, a 429 waited out) and sign-ins.
 
 use crate::engine_support::*;
 use crate::helpers::*;
 use prometheus_parse::{LineInfo, Scrape, Value};
+use servicenow_sim::Fault;
 
 /// The `/metrics` text, read with `token`.
 async fn metrics_text(app: &TestApp, token: &str) -> String {
@@ -144,6 +145,55 @@ async fn metrics_parse_and_move_after_an_ingestion_a_run_and_sign_ins() {
             &after,
             "itsm_bridge_sign_ins_total",
             &[("outcome", "succeeded")]
+        ),
+        1.0
+    );
+
+    // A finding fixed on r1 (a work note) and everything on r2 passing (resolved), while the
+    // instance answers one request with a 429 whose Retry-After is waited out.
+    post_scan(
+        &app,
+        &token,
+        "aws",
+        now() - 30,
+        &[
+            ("c1", "r1", "fail", "high"),
+            ("c2", "r1", "pass", "low"),
+            ("c1", "r2", "pass", "low"),
+        ],
+    )
+    .await;
+    sim.inject(Fault::RateLimited { retry_after: 1 }, 1);
+    let second = run_now(&app).await;
+    assert_eq!(second["outcome"], "succeeded", "{second}");
+    assert_eq!(
+        (count(&second, "noted"), count(&second, "resolved")),
+        (1, 1),
+        "{second}"
+    );
+    let last = parsed(&metrics_text(&app, &token).await);
+    let moved = |name: &str, labels: &[(&str, &str)]| {
+        value(&last, name, labels) - value(&after, name, labels)
+    };
+    assert_eq!(
+        moved("itsm_bridge_tickets_total", &[("action", "noted")]),
+        1.0
+    );
+    assert_eq!(
+        moved("itsm_bridge_tickets_total", &[("action", "resolved")]),
+        1.0
+    );
+    assert_eq!(
+        moved(
+            "itsm_bridge_servicenow_rate_limit_waits_total",
+            &[("by", "instance")]
+        ),
+        1.0
+    );
+    assert_eq!(
+        moved(
+            "itsm_bridge_servicenow_requests_total",
+            &[("outcome", "rate_limited")]
         ),
         1.0
     );
