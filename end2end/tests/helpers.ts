@@ -1,3 +1,6 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import { test as base, expect, type Page, type TestInfo } from '@playwright/test';
 
 /**
@@ -118,4 +121,50 @@ export async function saveItsmSettings(
   await page.getByRole('button', { name: 'Update' }).click();
   await expect(page.locator('.notice-saved')).toHaveText('Saved.');
   await expectSubmittedTheRightWay(page, info);
+}
+
+/**
+ * A server of its own on `port`, on a new database with no admin yet: the setup form shows
+ * only there, and the project's server, whose admin the first-run project created, is left as
+ * it is. Started as start-server.sh starts the project's, but from a directory of its own
+ * (`target/e2e/NAME`) with the default database path, so that the page names the setup-token
+ * file as a first-time administrator sees it (`data/itsm-bridge.setup-token`), not a path of
+ * the tests.
+ */
+export async function startFreshServer(port: number, name: string) {
+  const root = path.resolve(__dirname, '..', '..');
+  const directory = path.join(root, 'target', 'e2e', name);
+  fs.rmSync(directory, { recursive: true, force: true });
+  fs.mkdirSync(directory, { recursive: true });
+  const binary = process.env.ITSM_BRIDGE_BIN ?? path.join(root, 'target', 'debug', 'itsm-bridge');
+  const server = spawn(
+    binary,
+    ['--listen', `127.0.0.1:${port}`, '--database-url', 'data/itsm-bridge.db', '--no-scheduler'],
+    {
+      cwd: directory,
+      env: {
+        ...process.env,
+        LEPTOS_SITE_ROOT: process.env.LEPTOS_SITE_ROOT ?? path.join(root, 'target', 'site'),
+        RUST_LOG: process.env.RUST_LOG ?? 'warn',
+      },
+      stdio: 'ignore',
+    },
+  );
+  const exited = new Promise((resolve) => server.once('exit', resolve));
+  const stop = async () => {
+    if (server.exitCode === null && server.signalCode === null) server.kill('SIGTERM');
+    await exited;
+  };
+  const baseURL = `http://127.0.0.1:${port}`;
+  try {
+    await expect(async () => {
+      expect(server.exitCode, 'the server is still running').toBeNull();
+      expect((await fetch(`${baseURL}/healthz`)).ok).toBe(true);
+    }).toPass({ timeout: 60_000, intervals: [250, 500] });
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  // Where its setup-token file is written, beside the database.
+  return { baseURL, dataDir: path.join(directory, 'data'), stop };
 }

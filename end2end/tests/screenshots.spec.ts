@@ -1,6 +1,7 @@
 import path from 'node:path';
-import { expect, hydrated, open, saveItsmSettings, saveSimulatorConnection } from './helpers';
-import { createToken, runToEnd, sendScan, test } from './engine-helpers';
+import type { Page, TestInfo } from '@playwright/test';
+import { expect, hydrated, open, saveItsmSettings, saveSimulatorConnection, startFreshServer } from './helpers';
+import { runToEnd, sendScan, test } from './engine-helpers';
 
 /**
  * A screenshot of each page, for the README. Ordinary runs write them to the ignored
@@ -9,12 +10,25 @@ import { createToken, runToEnd, sendScan, test } from './engine-helpers';
  * regenerated on purpose. Taken with JavaScript only (the pages look the same without).
  * `SCREENSHOTS=exceptions,preview` takes only the ones named (the others stay as they are):
  * connection, overview, runs, run, tickets, tokens, scans, exceptions, preview, itsm-settings,
- * connection-failed.
+ * connection-failed, audit, login, setup.
+ * Every name in them is one an administrator could give (no test's tag): run it on its own
+ * (`npx playwright test screenshots --project hydrated`), on the fresh database each run
+ * starts with, so that no other spec's data shows.
  */
 const folder =
   process.env.UPDATE_SCREENSHOTS === '1'
     ? path.resolve(__dirname, '..', '..', 'docs', 'screenshots')
     : path.resolve(__dirname, '..', 'test-results', 'screenshots');
+
+/** Creates an API token named as an administrator would name it; returns it. */
+async function createNamedToken(page: Page, info: TestInfo, name: string, source = ''): Promise<string> {
+  await open(page, '/settings/tokens', info);
+  await page.getByLabel('Name').fill(name);
+  await page.getByLabel('Source (optional)').fill(source);
+  await page.getByRole('button', { name: 'Create token' }).click();
+  await expect(page.locator('#new-token')).toHaveText(/^itsmb_/);
+  return (await page.locator('#new-token').textContent())!.trim();
+}
 
 test('a screenshot of each page', async ({ page, request }, info) => {
   test.skip(!hydrated(info), 'one set of screenshots, taken with JavaScript');
@@ -32,7 +46,7 @@ test('a screenshot of each page', async ({ page, request }, info) => {
     await page.screenshot({ path: path.join(folder, 'connection.png'), fullPage: true });
   }
   await saveItsmSettings(page, info, { grouping: 'By resources', interval: '60', autoResolve: false });
-  const token = await createToken(page, info, 'screenshots');
+  const token = await createNamedToken(page, info, 'security-scans');
   const stamp = Date.now();
   await sendScan(request, token, 'prowler-aws-123456789012', [
     `i-0a1b2c3d4e5f${stamp}`,
@@ -41,11 +55,7 @@ test('a screenshot of each page', async ({ page, request }, info) => {
   ]);
   const runId = await runToEnd(page, info);
   // A token limited to one source, as the README's guide advises for each scanner.
-  await open(page, '/settings/tokens', info);
-  await page.getByLabel('Name').fill('prowler-nightly');
-  await page.getByLabel('Source (optional)').fill('prowler-aws-123456789012');
-  await page.getByRole('button', { name: 'Create token' }).click();
-  await expect(page.locator('#new-token')).toHaveText(/^itsmb_/);
+  await createNamedToken(page, info, 'prowler-nightly', 'prowler-aws-123456789012');
 
   const shots: [string, string][] = [
     ['overview', '/'],
@@ -102,5 +112,48 @@ test('a screenshot of each page', async ({ page, request }, info) => {
     await expect(page.locator('ol.steps li.step-failed')).toHaveCount(4);
     await page.mouse.move(0, 0);
     await page.locator('section.connection-test').screenshot({ path: path.join(folder, 'connection-failed.png') });
+  }
+  // The audit log, last: every save, token, run and exception above is in it.
+  if (wanted('audit')) {
+    await open(page, '/audit', info);
+    await expect(page.getByText('Loading…')).toHaveCount(0);
+    await expect(page.locator('table').first()).toBeVisible();
+    await page.screenshot({ path: path.join(folder, 'audit.png'), fullPage: true });
+  }
+});
+
+test('a screenshot of the sign-in and setup pages', async ({ browser }, info) => {
+  test.skip(!hydrated(info), 'one set of screenshots, taken with JavaScript');
+  test.setTimeout(90_000);
+  const wanted = (name: string) =>
+    !process.env.SCREENSHOTS || process.env.SCREENSHOTS.split(',').includes(name);
+  const signedOut = async (baseURL: string) => {
+    const context = await browser.newContext({
+      baseURL,
+      viewport: { width: 1280, height: 800 },
+      storageState: { cookies: [], origins: [] },
+    });
+    return { context, page: await context.newPage() };
+  };
+  // A browser without the project's session: signed out, as someone arriving.
+  if (wanted('login')) {
+    const { context, page } = await signedOut(info.project.use.baseURL!);
+    await open(page, '/login', info);
+    await expect(page.getByRole('button', { name: 'Sign in' })).toBeVisible();
+    await page.screenshot({ path: path.join(folder, 'login.png'), fullPage: true });
+    await context.close();
+  }
+  // The setup form shows only before the admin exists: on a server of its own.
+  if (wanted('setup')) {
+    const server = await startFreshServer(3113, 'screenshots-setup');
+    try {
+      const { context, page } = await signedOut(server.baseURL);
+      await open(page, '/setup', info);
+      await expect(page.getByRole('button', { name: 'Create the account' })).toBeVisible();
+      await page.screenshot({ path: path.join(folder, 'setup.png'), fullPage: true });
+      await context.close();
+    } finally {
+      await server.stop();
+    }
   }
 });
