@@ -29,7 +29,11 @@ export default defineConfig({
         '--disable-background-networking',
         '--disable-component-update',
         '--disable-sync',
+        // Chromium lays out a date field by its own language, not by the page's locale: the
+        // keyboard tests type a date's digits in en-US order (month, day, year).
+        '--lang=en-US',
       ],
+      env: { ...process.env, LANG: 'en_US.UTF-8', LANGUAGE: 'en_US' },
     },
     trace: 'retain-on-failure',
   },

@@ -137,6 +137,13 @@ export async function startFreshServer(port: number, name: string) {
   fs.rmSync(directory, { recursive: true, force: true });
   fs.mkdirSync(directory, { recursive: true });
   const binary = process.env.ITSM_BRIDGE_BIN ?? path.join(root, 'target', 'debug', 'itsm-bridge');
+  const baseURL = `http://127.0.0.1:${port}`;
+  // A server left by an earlier run that was killed would answer in this one's place.
+  const earlier = await fetch(`${baseURL}/healthz`).then(
+    () => true,
+    () => false,
+  );
+  expect(earlier, `port ${port} is free (a server left from an earlier run holds it)`).toBe(false);
   const server = spawn(
     binary,
     ['--listen', `127.0.0.1:${port}`, '--database-url', 'data/itsm-bridge.db', '--no-scheduler'],
@@ -155,7 +162,6 @@ export async function startFreshServer(port: number, name: string) {
     if (server.exitCode === null && server.signalCode === null) server.kill('SIGTERM');
     await exited;
   };
-  const baseURL = `http://127.0.0.1:${port}`;
   try {
     await expect(async () => {
       expect(server.exitCode, 'the server is still running').toBeNull();

@@ -9,9 +9,9 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Connection, SqliteConnection, SqlitePool};
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
-use tokio::sync::{Mutex, MutexGuard};
+use tokio::sync::Semaphore;
 
 pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 
@@ -97,75 +97,115 @@ fn make_private(path: &Path) -> anyhow::Result<()> {
 /// thread (its `ping`, which sqlx 0.8 always makes), so a page's two short reads made four
 /// round trips, each two thread switches. Here a read is one round trip. Measured on the
 /// connection page under `wrk -c32` (README, "Server-side rendering benchmark"): about 8 thread
-/// switches a request before, about 4 after.
+/// switches a request before, about 4.5 after.
 ///
 /// Only reads go through these: a write belongs on the pool, in a transaction where it needs
-/// one. A connection whose read failed is closed, as the pool would close it, and the next
-/// read takes a fresh one from the pool; once the pool is closed, every read fails as the
+/// one. A read that fails closes its connection, as the pool would, and a later read takes
+/// a fresh one from the pool. Once these are closed, or the pool is, every read fails as the
 /// pool's own would.
 #[derive(Clone)]
 pub struct Readers(Arc<ReadersInner>);
 
 struct ReadersInner {
     pool: SqlitePool,
-    /// Filled from the pool on first use; `None` again after a failed read.
-    connections: Vec<Mutex<Option<SqliteConnection>>>,
-    /// Which connection a read waits for when all are busy: each in turn.
-    next: AtomicUsize,
+    /// One permit for each connection there may be: a read waits for any one to be free.
+    permits: Semaphore,
+    count: u32,
+    /// The connections no read holds; fewer than `count` until each is first needed.
+    idle: std::sync::Mutex<Vec<SqliteConnection>>,
+    closed: AtomicBool,
 }
 
 impl Readers {
     /// Up to `count` (at least one) connections of `pool`, taken when first needed.
-    pub fn new(pool: SqlitePool, count: usize) -> Self {
+    pub fn new(pool: SqlitePool, count: u32) -> Self {
+        let count = count.max(1);
         Self(Arc::new(ReadersInner {
             pool,
-            connections: (0..count.max(1)).map(|_| Mutex::new(None)).collect(),
-            next: AtomicUsize::new(0),
+            permits: Semaphore::new(count as usize),
+            count,
+            idle: std::sync::Mutex::new(Vec::new()),
+            closed: AtomicBool::new(false),
         }))
     }
 
-    /// Runs `read` (one query, or a few that need no transaction) on a free connection, or
-    /// on the next in turn once it is free.
+    /// Runs `read` (one query, or a few that need no transaction) on a connection, once one
+    /// is free.
     pub async fn read<T, E: From<sqlx::Error>>(
         &self,
         read: impl AsyncFnOnce(&mut SqliteConnection) -> Result<T, E>,
     ) -> Result<T, E> {
         let inner = &*self.0;
-        let mut slot = match inner.connections.iter().find_map(|c| c.try_lock().ok()) {
-            Some(free) => free,
-            None => {
-                let turn = inner.next.fetch_add(1, Ordering::Relaxed) % inner.connections.len();
-                inner.connections[turn].lock().await
-            }
-        };
-        // They live and end with the pool: once it is closed, nothing is read.
-        if inner.pool.is_closed() {
-            close(&mut slot).await;
+        let _permit = inner
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| sqlx::Error::PoolClosed)?;
+        if inner.closed.load(Ordering::Acquire) || inner.pool.is_closed() {
             return Err(sqlx::Error::PoolClosed.into());
         }
-        let connection = match slot.as_mut() {
+        let connection = match inner.take_idle() {
             Some(connection) => connection,
-            None => slot.insert(inner.pool.acquire().await?.detach()),
+            None => inner.pool.acquire().await?.detach(),
         };
-        let result = read(connection).await;
-        if result.is_err() {
-            close(&mut slot).await;
+        // Given back when the read ends, or when its caller stops waiting for it: the
+        // connection's thread finishes the query, and runs the next read's after it.
+        let mut lent = Lent {
+            readers: inner,
+            connection: Some(connection),
+        };
+        let result = match lent.connection.as_mut() {
+            Some(connection) => read(connection).await,
+            None => Err(sqlx::Error::PoolClosed.into()),
+        };
+        if result.is_err()
+            && let Some(connection) = lent.connection.take()
+        {
+            let _ = connection.close().await;
         }
         result
     }
 
-    /// Closes the connections (the server, as it stops, before it closes the pool, which
-    /// does not wait for them).
+    /// Closes the connections, once the reads under way have ended; any read after this
+    /// fails. The server calls it as it stops, before it closes the pool, which does not
+    /// wait for these.
     pub async fn close(&self) {
-        for connection in &self.0.connections {
-            close(&mut connection.lock().await).await;
+        let inner = &*self.0;
+        inner.closed.store(true, Ordering::Release);
+        // All the permits: no read holds a connection any more.
+        let all = inner.permits.acquire_many(inner.count).await;
+        let idle = std::mem::take(&mut *inner.idle_list());
+        for connection in idle {
+            let _ = connection.close().await;
         }
+        drop(all);
     }
 }
 
-async fn close(slot: &mut MutexGuard<'_, Option<SqliteConnection>>) {
-    if let Some(connection) = slot.take() {
-        let _ = connection.close().await;
+impl ReadersInner {
+    fn idle_list(&self) -> std::sync::MutexGuard<'_, Vec<SqliteConnection>> {
+        // The list is only pushed to and popped from: a panic elsewhere leaves it whole.
+        self.idle
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn take_idle(&self) -> Option<SqliteConnection> {
+        self.idle_list().pop()
+    }
+}
+
+/// A connection lent to one read, back in the idle list when dropped.
+struct Lent<'a> {
+    readers: &'a ReadersInner,
+    connection: Option<SqliteConnection>,
+}
+
+impl Drop for Lent<'_> {
+    fn drop(&mut self) {
+        if let Some(connection) = self.connection.take() {
+            self.readers.idle_list().push(connection);
+        }
     }
 }
 
@@ -173,7 +213,7 @@ async fn close(slot: &mut MutexGuard<'_, Option<SqliteConnection>>) {
 mod tests {
     use super::*;
 
-    async fn readers_of_a_new_database(count: usize) -> (tempfile::TempDir, SqlitePool, Readers) {
+    async fn readers_of_a_new_database(count: u32) -> (tempfile::TempDir, SqlitePool, Readers) {
         let folder = tempfile::tempdir().expect("a temporary folder");
         let pool = open(&folder.path().join("itsm-bridge.db"))
             .await
@@ -255,8 +295,11 @@ mod tests {
             let readers = readers.clone();
             async move { count_admins(&readers).await }
         });
-        tokio::task::yield_now().await;
-        assert!(!second.is_finished(), "the second read waits its turn");
+        // A bound on how long to watch it wait: a read that did not wait would be done in
+        // well under a millisecond.
+        let mut second = second;
+        let waited = tokio::time::timeout(Duration::from_millis(200), &mut second).await;
+        assert!(waited.is_err(), "the second read waits its turn");
         let _ = release.send(());
         assert_eq!(first.await.expect("the first read").ok(), Some(1));
         assert_eq!(second.await.expect("the second read").ok(), Some(0));
@@ -267,6 +310,41 @@ mod tests {
         let (_folder, pool, readers) = readers_of_a_new_database(1).await;
         assert!(count_admins(&readers).await.is_ok());
         pool.close().await;
+        assert!(matches!(
+            count_admins(&readers).await,
+            Err(sqlx::Error::PoolClosed)
+        ));
+    }
+
+    #[tokio::test]
+    async fn closing_waits_for_the_read_under_way_and_refuses_the_next() {
+        let (_folder, _pool, readers) = readers_of_a_new_database(2).await;
+        let (release, released) = tokio::sync::oneshot::channel::<()>();
+        let (holding, held) = tokio::sync::oneshot::channel::<()>();
+        let under_way = tokio::spawn({
+            let readers = readers.clone();
+            async move {
+                readers
+                    .read(async |connection| {
+                        let _ = holding.send(());
+                        let _ = released.await;
+                        sqlx::query_scalar::<_, i64>("SELECT 1")
+                            .fetch_one(connection)
+                            .await
+                    })
+                    .await
+            }
+        });
+        held.await.expect("the read holds a connection");
+        let mut closing = tokio::spawn({
+            let readers = readers.clone();
+            async move { readers.close().await }
+        });
+        let waited = tokio::time::timeout(Duration::from_millis(200), &mut closing).await;
+        assert!(waited.is_err(), "closing waits for the read under way");
+        let _ = release.send(());
+        assert_eq!(under_way.await.expect("the read").ok(), Some(1));
+        closing.await.expect("closing ends");
         assert!(matches!(
             count_admins(&readers).await,
             Err(sqlx::Error::PoolClosed)

@@ -63,7 +63,7 @@ use tower_http::trace::TraceLayer;
 
 /// The connections that the pages' reads (the session, the settings) share: a read holds one
 /// for a single round trip to SQLite's thread, so a few serve many requests at once.
-const READERS: usize = 4;
+const READERS: u32 = 4;
 
 pub struct Application {
     listener: TcpListener,

@@ -13,9 +13,10 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
     let pool = database::open_existing(&path).await?;
     let cipher =
         server::secrets::SecretCipher::load(config.secret_key.as_ref(), &config.key_file_path()?)?;
+    let readers = database::Readers::new(pool.clone(), 1);
     let store = std::sync::Arc::new(server::settings_store::SqliteSettingsStore::new(
         pool.clone(),
-        database::Readers::new(pool.clone(), 1),
+        readers.clone(),
         std::sync::Arc::new(cipher),
     ));
     server::startup::seal_secrets_to_their_url(&store).await;
@@ -61,6 +62,7 @@ pub async fn run(config: &Config) -> anyhow::Result<()> {
         println!("  {error}");
     }
     engine.pool().close().await;
+    readers.close().await;
     pool.close().await;
     if report.outcome != Outcome::Succeeded {
         anyhow::bail!(
