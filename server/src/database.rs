@@ -97,7 +97,7 @@ fn make_private(path: &Path) -> anyhow::Result<()> {
 /// thread (its `ping`, which sqlx 0.8 always makes), so a page's two short reads made four
 /// round trips, each two thread switches. Here a read is one round trip. Measured on the
 /// connection page under `wrk -c32` (README, "Server-side rendering benchmark"): about 8 thread
-/// switches a request before, about 4.5 after.
+/// switches a request before, about 4.7 after.
 ///
 /// Only reads go through these: a write belongs on the pool, in a transaction where it needs
 /// one. A read that fails closes its connection, as the pool would, and a later read takes
