@@ -232,6 +232,33 @@ mod tests {
             .await
     }
 
+    /// A read (`SELECT 1`) that holds its connection until the sender is used or dropped.
+    async fn a_read_held(
+        readers: &Readers,
+    ) -> (
+        tokio::task::JoinHandle<sqlx::Result<i64>>,
+        tokio::sync::oneshot::Sender<()>,
+    ) {
+        let (release, released) = tokio::sync::oneshot::channel::<()>();
+        let (holding, held) = tokio::sync::oneshot::channel::<()>();
+        let read = tokio::spawn({
+            let readers = readers.clone();
+            async move {
+                readers
+                    .read(async |connection| {
+                        let _ = holding.send(());
+                        let _ = released.await;
+                        sqlx::query_scalar::<_, i64>("SELECT 1")
+                            .fetch_one(connection)
+                            .await
+                    })
+                    .await
+            }
+        });
+        held.await.expect("the read holds a connection");
+        (read, release)
+    }
+
     #[tokio::test]
     async fn a_read_sees_what_the_pool_wrote_just_before() {
         let (_folder, pool, readers) = readers_of_a_new_database(2).await;
@@ -274,23 +301,7 @@ mod tests {
     #[tokio::test]
     async fn a_read_waits_for_a_busy_connection_then_runs() {
         let (_folder, _pool, readers) = readers_of_a_new_database(1).await;
-        let (release, released) = tokio::sync::oneshot::channel::<()>();
-        let (holding, held) = tokio::sync::oneshot::channel::<()>();
-        let first = tokio::spawn({
-            let readers = readers.clone();
-            async move {
-                readers
-                    .read(async |connection| {
-                        let _ = holding.send(());
-                        let _ = released.await;
-                        sqlx::query_scalar::<_, i64>("SELECT 1")
-                            .fetch_one(connection)
-                            .await
-                    })
-                    .await
-            }
-        });
-        held.await.expect("the first read holds the one connection");
+        let (first, release) = a_read_held(&readers).await;
         let second = tokio::spawn({
             let readers = readers.clone();
             async move { count_admins(&readers).await }
@@ -319,23 +330,7 @@ mod tests {
     #[tokio::test]
     async fn closing_waits_for_the_read_under_way_and_refuses_the_next() {
         let (_folder, _pool, readers) = readers_of_a_new_database(2).await;
-        let (release, released) = tokio::sync::oneshot::channel::<()>();
-        let (holding, held) = tokio::sync::oneshot::channel::<()>();
-        let under_way = tokio::spawn({
-            let readers = readers.clone();
-            async move {
-                readers
-                    .read(async |connection| {
-                        let _ = holding.send(());
-                        let _ = released.await;
-                        sqlx::query_scalar::<_, i64>("SELECT 1")
-                            .fetch_one(connection)
-                            .await
-                    })
-                    .await
-            }
-        });
-        held.await.expect("the read holds a connection");
+        let (under_way, release) = a_read_held(&readers).await;
         let mut closing = tokio::spawn({
             let readers = readers.clone();
             async move { readers.close().await }
