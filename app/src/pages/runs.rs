@@ -195,7 +195,7 @@ fn counts(run: &RunView) -> [(&'static str, i64); 8] {
 #[component]
 fn RunsTable(runs: Vec<RunView>) -> impl IntoView {
     view! {
-        <div class="table-wrap">
+        <div class="table-wrap wide">
             <table class="audit runs">
                 <thead>
                     <tr>
