@@ -142,6 +142,12 @@ impl Readers {
             .await
             .map_err(|_| sqlx::Error::PoolClosed)?;
         if inner.closed.load(Ordering::Acquire) || inner.pool.is_closed() {
+            // They end with the pool: the idle ones are closed now, not when the last handle
+            // to them goes.
+            let idle = std::mem::take(&mut *inner.idle_list());
+            for connection in idle {
+                let _ = connection.close().await;
+            }
             return Err(sqlx::Error::PoolClosed.into());
         }
         let connection = match inner.take_idle() {
@@ -325,6 +331,10 @@ mod tests {
             count_admins(&readers).await,
             Err(sqlx::Error::PoolClosed)
         ));
+        assert!(
+            readers.0.idle_list().is_empty(),
+            "the idle connection was closed with the pool"
+        );
     }
 
     #[tokio::test]
