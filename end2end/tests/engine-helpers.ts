@@ -27,8 +27,14 @@ export const test = base.extend<{ pageErrors: void }>({
 
 /** Creates an API token named after the test and the project; returns it. */
 export async function createToken(page: Page, info: TestInfo, tag: string): Promise<string> {
+  return createNamedToken(page, info, `${tag}-${info.project.name}-${Date.now()}`);
+}
+
+/** Creates an API token named `name` (limited to `source` if given); returns it. */
+export async function createNamedToken(page: Page, info: TestInfo, name: string, source = ''): Promise<string> {
   await open(page, '/settings/tokens', info);
-  await page.getByLabel('Name').fill(`${tag}-${info.project.name}-${Date.now()}`);
+  await page.getByLabel('Name').fill(name);
+  if (source) await page.getByLabel('Source (optional)').fill(source);
   await page.getByRole('button', { name: 'Create token' }).click();
   await expect(page.locator('#new-token')).toHaveText(/^itsmb_/);
   return (await page.locator('#new-token').textContent())!.trim();

@@ -21,7 +21,8 @@ import {
 // presses a button, Enter submits. No click, no `fill`, no `focus()` on what a test checks
 // (a test's own set-up, a saved connection or settings, uses the helpers as other specs do).
 
-// The date field takes its digits in the order of the locale (month, day, year here).
+// The date field takes its digits in the order of the browser's language, which
+// playwright.config.ts sets to en-US (month, day, year), as the page's locale here.
 test.use({ locale: 'en-US' });
 
 /** The id of the focused element, or its tag when it has none. */

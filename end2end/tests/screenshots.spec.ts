@@ -1,7 +1,6 @@
 import path from 'node:path';
-import type { Page, TestInfo } from '@playwright/test';
 import { expect, hydrated, open, saveItsmSettings, saveSimulatorConnection, startFreshServer } from './helpers';
-import { runToEnd, sendScan, test } from './engine-helpers';
+import { createNamedToken, runToEnd, sendScan, test } from './engine-helpers';
 
 /**
  * A screenshot of each page, for the README. Ordinary runs write them to the ignored
@@ -20,22 +19,13 @@ const folder =
     ? path.resolve(__dirname, '..', '..', 'docs', 'screenshots')
     : path.resolve(__dirname, '..', 'test-results', 'screenshots');
 
-/** Creates an API token named as an administrator would name it; returns it. */
-async function createNamedToken(page: Page, info: TestInfo, name: string, source = ''): Promise<string> {
-  await open(page, '/settings/tokens', info);
-  await page.getByLabel('Name').fill(name);
-  await page.getByLabel('Source (optional)').fill(source);
-  await page.getByRole('button', { name: 'Create token' }).click();
-  await expect(page.locator('#new-token')).toHaveText(/^itsmb_/);
-  return (await page.locator('#new-token').textContent())!.trim();
-}
+/** Whether the screenshot `name` is wanted (`SCREENSHOTS` names some; all by default). */
+const wanted = (name: string) => !process.env.SCREENSHOTS || process.env.SCREENSHOTS.split(',').includes(name);
 
 test('a screenshot of each page', async ({ page, request }, info) => {
   test.skip(!hydrated(info), 'one set of screenshots, taken with JavaScript');
   test.setTimeout(120_000);
   await page.setViewportSize({ width: 1280, height: 800 });
-  const wanted = (name: string) =>
-    !process.env.SCREENSHOTS || process.env.SCREENSHOTS.split(',').includes(name);
   await saveSimulatorConnection(page, info);
   await page.getByRole('button', { name: 'Test connection' }).click();
   await expect(page.locator('ol.steps li')).toHaveCount(4);
@@ -125,8 +115,6 @@ test('a screenshot of each page', async ({ page, request }, info) => {
 test('a screenshot of the sign-in and setup pages', async ({ browser }, info) => {
   test.skip(!hydrated(info), 'one set of screenshots, taken with JavaScript');
   test.setTimeout(90_000);
-  const wanted = (name: string) =>
-    !process.env.SCREENSHOTS || process.env.SCREENSHOTS.split(',').includes(name);
   const signedOut = async (baseURL: string) => {
     const context = await browser.newContext({
       baseURL,

@@ -144,10 +144,7 @@ impl Readers {
         if inner.closed.load(Ordering::Acquire) || inner.pool.is_closed() {
             // They end with the pool: the idle ones are closed now, not when the last handle
             // to them goes.
-            let idle = std::mem::take(&mut *inner.idle_list());
-            for connection in idle {
-                let _ = connection.close().await;
-            }
+            inner.close_idle().await;
             return Err(sqlx::Error::PoolClosed.into());
         }
         let connection = match inner.take_idle() {
@@ -160,10 +157,7 @@ impl Readers {
             readers: inner,
             connection: Some(connection),
         };
-        let result = match lent.connection.as_mut() {
-            Some(connection) => read(connection).await,
-            None => Err(sqlx::Error::PoolClosed.into()),
-        };
+        let result = read(lent.connection.as_mut().expect("lent just above")).await;
         if result.is_err()
             && let Some(connection) = lent.connection.take()
         {
@@ -180,10 +174,7 @@ impl Readers {
         inner.closed.store(true, Ordering::Release);
         // All the permits: no read holds a connection any more.
         let all = inner.permits.acquire_many(inner.count).await;
-        let idle = std::mem::take(&mut *inner.idle_list());
-        for connection in idle {
-            let _ = connection.close().await;
-        }
+        inner.close_idle().await;
         drop(all);
     }
 }
@@ -198,6 +189,13 @@ impl ReadersInner {
 
     fn take_idle(&self) -> Option<SqliteConnection> {
         self.idle_list().pop()
+    }
+
+    async fn close_idle(&self) {
+        let idle = std::mem::take(&mut *self.idle_list());
+        for connection in idle {
+            let _ = connection.close().await;
+        }
     }
 }
 
